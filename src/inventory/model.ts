@@ -1,0 +1,147 @@
+/**
+ * The validated, defaults-applied inventory. Everything downstream (render, plan, run, verify)
+ * reads this model, never the raw YAML document.
+ */
+import type { Secret } from './secret.js';
+
+export type HostKeyPolicy = 'strict' | 'accept-new';
+
+/** Where and how to reach one host over SSH; fully resolved (inventory, then ~/.ssh/config). */
+export interface SshTarget {
+  /** Logical host name from the inventory (used in messages). */
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFile?: string;
+  useAgent: boolean;
+  knownHosts: string;
+  hostKeyPolicy: HostKeyPolicy;
+  sudo: boolean;
+  connectTimeoutMs: number;
+  jump?: Omit<SshTarget, 'jump' | 'sudo'> & { sudo: false };
+}
+
+export interface Auth {
+  type: 'PASS';
+  pass: Secret;
+}
+
+export interface LoadBalancer {
+  name: string;
+  address: string;
+  /** The node's own address on the VRRP interface, when known (IP without prefix). */
+  vrrpAddress?: string;
+  interface: string;
+  ssh: SshTarget;
+}
+
+export interface VipNode {
+  lb: string;
+  priority: number;
+  state: 'MASTER' | 'BACKUP';
+}
+
+export interface Vip {
+  name: string;
+  /** Address without prefix. */
+  ip: string;
+  prefix: number;
+  family: 4 | 6;
+  /** address/prefix as written in keepalived.conf. */
+  cidr: string;
+  vrid: number;
+  master: string;
+  label?: string;
+  advertInt: number;
+  vrrpVersion: 2 | 3;
+  auth?: Auth;
+  unicast: boolean;
+  preempt: boolean;
+  preemptDelay?: number;
+  /** One entry per load balancer of the cluster, in load_balancers order. */
+  nodes: VipNode[];
+}
+
+export interface HealthCheck {
+  mode: 'script' | 'process' | 'both' | 'none';
+  interval: number;
+  timeout: number;
+  fall: number;
+  rise: number;
+  weight: number;
+}
+
+export interface Backend {
+  name: string;
+  address: string;
+  port: number;
+  weight: number;
+  maxFails?: number;
+  failTimeout?: number;
+  backup: boolean;
+}
+
+export interface Site {
+  name: string;
+  serverNames: string[];
+  vips: string[];
+  port: number;
+  backends: string[];
+  upstream: string;
+  healthPath: string;
+  healthHost: string;
+  proxyHeaders: [string, string][];
+  identify: boolean;
+  extra: string[];
+}
+
+export interface Cluster {
+  name: string;
+  interface: string;
+  lbs: LoadBalancer[];
+  vips: Vip[];
+  healthCheck: HealthCheck;
+  nginxStatusPort: number;
+  backends: Backend[];
+  sites: Site[];
+}
+
+export interface Inventory {
+  /** Path of the file it was loaded from (for messages). */
+  file: string;
+  clusters: Cluster[];
+}
+
+export const DEFAULTS = {
+  sshPort: 22,
+  sshUser: 'root',
+  knownHosts: '~/.ssh/known_hosts',
+  hostKeyPolicy: 'accept-new' as HostKeyPolicy,
+  connectTimeoutS: 10,
+  advertInt: 1,
+  vrrpVersion: 2 as const,
+  masterPriority: 150,
+  backupPriority: 100,
+  priorityStep: 10,
+  nginxStatusPort: 8099,
+  healthCheck: { mode: 'script', interval: 1, timeout: 1, fall: 1, rise: 2, weight: 0 } as HealthCheck,
+  sitePort: 80,
+  backendPort: 80,
+  proxyHeaders: [
+    ['Host', '$host'],
+    ['X-Forwarded-For', '$proxy_add_x_forwarded_for'],
+    ['X-Real-IP', '$remote_addr'],
+    ['X-Forwarded-Proto', '$scheme'],
+  ] as [string, string][],
+};
+
+export function findLb(cluster: Cluster, name: string): LoadBalancer {
+  const lb = cluster.lbs.find((l) => l.name === name);
+  if (!lb) throw new Error(`cluster ${cluster.name} has no load balancer ${name}`);
+  return lb;
+}
+
+export function allLbs(inv: Inventory): { cluster: Cluster; lb: LoadBalancer }[] {
+  return inv.clusters.flatMap((cluster) => cluster.lbs.map((lb) => ({ cluster, lb })));
+}

@@ -1,0 +1,28 @@
+/** A secret renders into keepalived.conf but prints as [REDACTED] everywhere else. */
+export const REDACTED = '[REDACTED]';
+
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return REDACTED;
+  }
+  toJSON(): string {
+    return REDACTED;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return REDACTED;
+  }
+}
+
+/** Replaces every occurrence of each secret value in text (plans, diffs, logs, --json). */
+export function maskSecrets(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const s of secrets) if (s.length > 0) out = out.split(s).join(REDACTED);
+  return out;
+}

@@ -1,0 +1,56 @@
+/**
+ * The transport seam. Every remote action goes through this interface: the ssh2
+ * implementation (ssh.ts) in real runs and e2e tests, a recorded fake (fake.ts) in unit and
+ * cli tests. No UI here: callers decide what to print.
+ */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the remote process died of a signal. */
+  signal?: string;
+}
+
+export interface ExecOptions {
+  /** Sent to the remote command's stdin, then stdin is closed. */
+  stdin?: string | Buffer;
+  /** Wrap the script in `sudo -n sh -c` when the target needs it. Default: true. */
+  root?: boolean;
+  /** Fail with TransportError(kind 'timeout') after this long. */
+  timeoutMs?: number;
+  /** Called with each stdout chunk as it arrives (for streaming monitors). */
+  onStdout?: (chunk: string) => void;
+  /** Aborting closes the channel. */
+  signal?: AbortSignal;
+}
+
+export interface Transport {
+  /** Logical host name (inventory name). */
+  readonly name: string;
+  /** Run one shell script (already quoted with shell/quote.ts). The exit code decides success. */
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Number of exec round trips so far (the benchmark reports it). */
+  readonly roundTrips: number;
+  close(): Promise<void>;
+}
+
+export type TransportErrorKind =
+  | 'connect' // TCP connect/handshake failed or timed out
+  | 'auth' // no key was accepted
+  | 'hostkey' // unknown (strict) or changed host key, unreadable known_hosts
+  | 'sudo' // sudo wants a password / not allowed
+  | 'timeout' // a command took longer than its deadline
+  | 'closed'; // the connection dropped mid-command
+
+export class TransportError extends Error {
+  constructor(
+    readonly host: string,
+    readonly kind: TransportErrorKind,
+    message: string,
+  ) {
+    super(`${host}: ${message}`);
+    this.name = 'TransportError';
+  }
+}
+
+export type Connector = (target: import('../inventory/model.js').SshTarget) => Promise<Transport>;
