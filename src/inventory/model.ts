@@ -3,6 +3,7 @@
  * reads this model, never the raw YAML document.
  */
 import type { Secret } from './secret.js';
+import type { SshDoc } from './schema.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
 
@@ -33,7 +34,8 @@ export interface LoadBalancer {
   /** The node's own address on the VRRP interface, when known (IP without prefix). */
   vrrpAddress?: string;
   interface: string;
-  ssh: SshTarget;
+  /** Inventory SSH settings, top-level defaults merged with this host's overrides. */
+  ssh: SshDoc;
 }
 
 export interface VipNode {

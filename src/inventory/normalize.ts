@@ -1,0 +1,132 @@
+/** Schema-valid document → model: applies defaults and derives priorities and states. */
+import type { ClusterDoc, InventoryDoc, SshDoc, VipDoc } from './schema.js';
+import { DEFAULTS, type Cluster, type HealthCheck, type Inventory, type Vip, type VipNode } from './model.js';
+import { Secret } from './secret.js';
+import { ipFamily, parseCidr } from '../util/ip.js';
+
+type VrrpSettings = Pick<VipDoc, 'advert_int' | 'vrrp_version' | 'auth' | 'unicast' | 'preempt' | 'preempt_delay'>;
+
+/** VIP settings with the cluster's vrrp: defaults filled in. */
+export function vipSettings(cluster: ClusterDoc, vip: VipDoc): Required<Pick<VrrpSettings, 'advert_int' | 'vrrp_version' | 'unicast' | 'preempt'>> & VrrpSettings {
+  const d = cluster.vrrp ?? {};
+  return {
+    advert_int: vip.advert_int ?? d.advert_int ?? DEFAULTS.advertInt,
+    vrrp_version: vip.vrrp_version ?? d.vrrp_version ?? DEFAULTS.vrrpVersion,
+    auth: vip.auth ?? d.auth,
+    unicast: vip.unicast ?? d.unicast ?? false,
+    preempt: vip.preempt ?? d.preempt ?? true,
+    preempt_delay: vip.preempt_delay ?? d.preempt_delay,
+  };
+}
+
+/** Priorities: explicit ones win; otherwise the master 150, the others 100, 90, 80… in list order. */
+export function derivePriorities(cluster: ClusterDoc, vip: VipDoc): Map<string, number> {
+  const out = new Map<string, number>();
+  let next = DEFAULTS.backupPriority;
+  for (const lb of cluster.load_balancers) {
+    const explicit = vip.priorities?.[lb.name];
+    if (explicit !== undefined) out.set(lb.name, explicit);
+    else if (lb.name === vip.master) out.set(lb.name, DEFAULTS.masterPriority);
+    else {
+      out.set(lb.name, Math.max(1, next));
+      next -= DEFAULTS.priorityStep;
+    }
+  }
+  return out;
+}
+
+export function healthCheckOf(cluster: ClusterDoc): HealthCheck {
+  const h = cluster.health_check ?? {};
+  const d = DEFAULTS.healthCheck;
+  return {
+    mode: h.mode ?? d.mode,
+    interval: h.interval ?? d.interval,
+    timeout: h.timeout ?? d.timeout,
+    fall: h.fall ?? d.fall,
+    rise: h.rise ?? d.rise,
+    weight: h.weight ?? d.weight,
+  };
+}
+
+export function vrrpAddressOf(lb: { address: string; vrrp_address?: string }): string | undefined {
+  const raw = lb.vrrp_address ?? lb.address;
+  const ip = raw.split('/')[0];
+  return ipFamily(ip) ? ip : undefined;
+}
+
+export function mergeSsh(defaults: SshDoc | undefined, own: SshDoc | undefined): SshDoc {
+  return { ...(defaults ?? {}), ...(own ?? {}) };
+}
+
+function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip {
+  const s = vipSettings(cluster, vip);
+  const cidr = parseCidr(vip.address)!;
+  const priorities = derivePriorities(cluster, vip);
+  const masterState = s.preempt ? vip.initial_state ?? 'MASTER' : 'BACKUP';
+  const nodes: VipNode[] = cluster.load_balancers.map((lb) => ({
+    lb: lb.name,
+    priority: priorities.get(lb.name)!,
+    state: lb.name === vip.master ? masterState : 'BACKUP',
+  }));
+  const pass = s.auth ? (s.auth.pass ?? env[s.auth.pass_env ?? ''] ?? '') : undefined;
+  return {
+    name: vip.name,
+    ip: cidr.ip,
+    prefix: cidr.prefix,
+    family: cidr.family,
+    cidr: `${cidr.ip}/${cidr.prefix}`,
+    vrid: vip.vrid,
+    master: vip.master,
+    label: vip.label,
+    advertInt: s.advert_int,
+    vrrpVersion: s.vrrp_version,
+    auth: s.auth && pass !== undefined ? { type: 'PASS', pass: new Secret(pass) } : undefined,
+    unicast: s.unicast,
+    preempt: s.preempt,
+    preemptDelay: s.preempt_delay,
+    nodes,
+  };
+}
+
+function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv): Cluster {
+  return {
+    name: c.name,
+    interface: c.interface,
+    lbs: c.load_balancers.map((lb) => ({
+      name: lb.name,
+      address: lb.address,
+      vrrpAddress: vrrpAddressOf(lb),
+      interface: lb.interface ?? c.interface,
+      ssh: mergeSsh(doc.ssh, lb.ssh),
+    })),
+    vips: c.vips.map((v) => buildVip(c, v, env)),
+    healthCheck: healthCheckOf(c),
+    nginxStatusPort: c.nginx_status_port ?? DEFAULTS.nginxStatusPort,
+    backends: c.backends.map((b) => ({
+      name: b.name,
+      address: b.address,
+      port: b.port ?? DEFAULTS.backendPort,
+      weight: b.weight ?? 1,
+      maxFails: b.max_fails,
+      failTimeout: b.fail_timeout,
+      backup: b.backup ?? false,
+    })),
+    sites: c.sites.map((s) => ({
+      name: s.name,
+      serverNames: s.server_names,
+      vips: s.vips,
+      port: s.port ?? DEFAULTS.sitePort,
+      backends: s.backends,
+      upstream: s.upstream ?? s.name,
+      healthPath: s.health_path ?? '/',
+      healthHost: s.health_host ?? s.server_names[0].replace(/^\*\./, 'www.'),
+      proxyHeaders: s.proxy_headers ? Object.entries(s.proxy_headers) : DEFAULTS.proxyHeaders,
+      identify: s.identify ?? true,
+      extra: s.extra ?? [],
+    })),
+  };
+}
+
+export function normalize(file: string, doc: InventoryDoc, env: NodeJS.ProcessEnv = process.env): Inventory {
+  return { file, clusters: doc.clusters.map((c) => buildCluster(doc, c, env)) };
+}

@@ -1,0 +1,106 @@
+/** Schema validation with ajv, turned into Problems that name the place and the fix. */
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import { InventorySchema } from './schema.js';
+import type { Locator, PathSeg, Problem } from './problems.js';
+
+const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
+const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
+const validate = ajv.compile(InventorySchema);
+
+function pointerToPath(pointer: string): PathSeg[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** Schema node at a data path, for listing the keys allowed there. */
+function schemaAt(path: PathSeg[]): Record<string, unknown> | undefined {
+  let node: any = InventorySchema;
+  for (const seg of path) {
+    if (!node) return undefined;
+    if (typeof seg === 'number') node = node.items;
+    else node = node.properties?.[seg] ?? node.patternProperties?.[Object.keys(node.patternProperties ?? {})[0] ?? ''];
+  }
+  return node;
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+const HOSTILE = /[;\n\r{}'"`$()\\<>|&#\s]/;
+
+function describePattern(value: unknown): string {
+  const s = String(value);
+  const bad = [...new Set([...s].filter((c) => HOSTILE.test(c)))].map((c) => JSON.stringify(c)).join(' ');
+  return bad ? `contains characters that are not allowed here (${bad})` : 'has a form that is not allowed here';
+}
+
+function oneProblem(e: ErrorObject, data: unknown, loc: Locator): Problem | undefined {
+  const path = pointerToPath(e.instancePath);
+  const value = path.reduce<any>((v, seg) => (v == null ? v : v[seg]), data);
+  const shown = JSON.stringify(value);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = String(e.params.additionalProperty);
+      const allowed = Object.keys((schemaAt(path)?.properties as object) ?? {});
+      const near = allowed.filter((k) => distance(k, extra) <= 2).sort((a, b) => distance(a, extra) - distance(b, extra))[0];
+      return loc.problem([...path, extra], 'schema', `unknown key "${extra}"`,
+        near ? `did you mean "${near}"?` : `allowed keys here: ${allowed.join(', ')}`, { key: true });
+    }
+    case 'required':
+      return loc.problem(path, 'schema', `missing required key "${e.params.missingProperty}"`,
+        `add ${e.params.missingProperty}: (see inventory.example.yaml)`);
+    case 'type':
+      return loc.problem(path, 'schema', `expected ${e.params.type}, got ${shown}`);
+    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
+      return loc.problem(path, 'schema', `${shown} is out of range: must be ${e.params.comparison} ${e.params.limit}`);
+    case 'minItems':
+      return loc.problem(path, 'schema', `needs at least ${e.params.limit} item(s), got ${Array.isArray(value) ? value.length : 0}`);
+    case 'minLength':
+      return loc.problem(path, 'schema', 'must not be empty');
+    case 'maxLength':
+      return loc.problem(path, 'schema', `is longer than ${e.params.limit} characters`);
+    case 'pattern':
+      return loc.problem(path, 'schema', `${shown} ${describePattern(value)}`,
+        'use letters, digits and - _ . only (values reach config files and shell commands)');
+    case 'const': case 'anyOf':
+      return undefined; // collapsed in schemaProblems
+    default:
+      return loc.problem(path, 'schema', `${shown} ${e.message ?? 'is invalid'}`);
+  }
+}
+
+export function schemaProblems(data: unknown, loc: Locator): Problem[] {
+  if (validate(data)) return [];
+  const errors = validate.errors ?? [];
+  const out: Problem[] = [];
+  // Unions of literals (e.g. host_key_policy) report one const error per choice: collapse them.
+  const choices = new Map<string, unknown[]>();
+  for (const e of errors) {
+    if (e.keyword === 'const') choices.set(e.instancePath, [...(choices.get(e.instancePath) ?? []), e.params.allowedValue]);
+  }
+  for (const [pointer, allowed] of choices) {
+    const path = pointerToPath(pointer);
+    const value = path.reduce<any>((v, seg) => (v == null ? v : v[seg]), data);
+    out.push(loc.problem(path, 'schema', `${JSON.stringify(value)} is not one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`));
+  }
+  const seen = new Set<string>();
+  for (const e of errors) {
+    if (choices.has(e.instancePath) && e.keyword === 'type') continue;
+    const p = oneProblem(e, data, loc);
+    if (!p) continue;
+    const key = `${p.path}|${p.message}`;
+    if (!seen.has(key)) { seen.add(key); out.push(p); }
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+/**
+ * Pure rendering: validated inventory → the files each load balancer needs. Template contexts
+ * set every key explicitly (null/false for absent options) because templates are strict.
+ */
+import { createHash } from 'node:crypto';
+import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
+import { findLb } from '../inventory/model.js';
+import { renderTemplate } from './engine.js';
+
+export type Service = 'keepalived' | 'nginx' | 'sysctl';
+
+export interface RenderedFile {
+  path: string;
+  mode: string;
+  owner: string;
+  group: string;
+  content: string;
+  /** Which service reloads when this file changes. */
+  service: Service;
+  sha256: string;
+}
+
+export interface HostRender {
+  cluster: Cluster;
+  lb: LoadBalancer;
+  files: RenderedFile[];
+  /** Secret values present in the files, for masking in any output. */
+  secrets: string[];
+}
+
+export const PATHS = {
+  keepalivedConf: '/etc/keepalived/keepalived.conf',
+  checkScript: '/etc/keepalived/hactl-check-nginx.sh',
+  notifyScript: '/etc/keepalived/hactl-notify.sh',
+  nginxConf: (cluster: string) => `/etc/nginx/conf.d/hactl-${cluster}.conf`,
+  sysctl: '/etc/sysctl.d/90-hactl.conf',
+  stateDir: '/run/hactl/vrrp',
+};
+
+export const CHECK_SCRIPT_NAME = 'hactl_check_nginx';
+export const TRACK_PROCESS_NAME = 'hactl_nginx_process';
+
+function file(path: string, mode: string, service: Service, content: string): RenderedFile {
+  return { path, mode, owner: 'root', group: 'root', content, service, sha256: createHash('sha256').update(content).digest('hex') };
+}
+
+function keepalivedContext(cluster: Cluster, lb: LoadBalancer) {
+  const hc = cluster.healthCheck;
+  const useScript = hc.mode === 'script' || hc.mode === 'both';
+  const useProcess = hc.mode === 'process' || hc.mode === 'both';
+  return {
+    cluster: cluster.name,
+    router_id: lb.name,
+    scripts: useScript
+      ? [{ name: CHECK_SCRIPT_NAME, path: PATHS.checkScript, interval: hc.interval, timeout: hc.timeout, fall: hc.fall, rise: hc.rise, weight: hc.weight }]
+      : [],
+    processes: useProcess ? [{ name: TRACK_PROCESS_NAME, process: 'nginx', weight: hc.weight }] : [],
+    instances: cluster.vips.map((vip) => {
+      const node = vip.nodes.find((n) => n.lb === lb.name)!;
+      const peers = cluster.lbs.filter((other) => other.name !== lb.name).map((other) => other.vrrpAddress ?? other.address);
+      return {
+        name: vip.name,
+        state: node.state,
+        interface: lb.interface,
+        vrid: vip.vrid,
+        priority: node.priority,
+        advert_int: vip.advertInt,
+        version3: vip.vrrpVersion === 3,
+        nopreempt: !vip.preempt,
+        preempt_delay: vip.preemptDelay ?? null,
+        auth: vip.auth ? { type: vip.auth.type, pass: vip.auth.pass.reveal() } : null,
+        unicast: vip.unicast ? { src: lb.vrrpAddress ?? lb.address, peers } : null,
+        address: vip.cidr,
+        label: vip.label ?? null,
+        track_scripts: useScript ? [CHECK_SCRIPT_NAME] : [],
+        track_processes: useProcess ? [TRACK_PROCESS_NAME] : [],
+        notify: PATHS.notifyScript,
+      };
+    }),
+  };
+}
+
+function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((it) => (seen.has(key(it)) ? false : (seen.add(key(it)), true)));
+}
+
+function listenAddress(ip: string, family: 4 | 6, port: number): string {
+  return family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function nginxContext(cluster: Cluster, lb: LoadBalancer) {
+  return {
+    cluster: cluster.name,
+    lb: lb.name,
+    status_port: cluster.nginxStatusPort,
+    upstreams: uniqueBy(cluster.sites, (s) => s.upstream).map((site) => ({
+      name: site.upstream,
+      servers: site.backends.map((name) => {
+        const b = cluster.backends.find((x) => x.name === name)!;
+        return {
+          address: b.address.includes(':') ? `[${b.address}]` : b.address,
+          port: b.port,
+          weight: b.weight !== 1 ? b.weight : null,
+          max_fails: b.maxFails ?? null,
+          fail_timeout: b.failTimeout ?? null,
+          backup: b.backup,
+        };
+      }),
+    })),
+    servers: cluster.sites.map((site) => ({
+      listens: site.vips.map((name) => {
+        const vip = cluster.vips.find((v) => v.name === name)!;
+        return listenAddress(vip.ip, vip.family, site.port);
+      }),
+      server_names: site.serverNames.join(' '),
+      identify: site.identify,
+      extra: site.extra,
+      upstream: site.upstream,
+      proxy_headers: site.proxyHeaders.map(([name, value]) => ({ name, value })),
+    })),
+  };
+}
+
+export function sysctlLines(cluster: Cluster): string[] {
+  const lines = ['net.ipv4.ip_nonlocal_bind = 1'];
+  if (cluster.vips.some((v) => v.family === 6)) lines.push('net.ipv6.ip_nonlocal_bind = 1');
+  return lines;
+}
+
+export function renderHost(cluster: Cluster, lb: LoadBalancer): HostRender {
+  const hc = cluster.healthCheck;
+  const files: RenderedFile[] = [
+    file(PATHS.keepalivedConf, '0600', 'keepalived', renderTemplate('keepalived.conf.hbs', keepalivedContext(cluster, lb))),
+    file(PATHS.notifyScript, '0755', 'keepalived', renderTemplate('notify.sh.hbs', {})),
+  ];
+  if (hc.mode === 'script' || hc.mode === 'both')
+    files.push(file(PATHS.checkScript, '0755', 'keepalived', renderTemplate('check-nginx.sh.hbs', { timeout: hc.timeout, status_port: cluster.nginxStatusPort })));
+  files.push(file(PATHS.nginxConf(cluster.name), '0644', 'nginx', renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb))));
+  files.push(file(PATHS.sysctl, '0644', 'sysctl', renderTemplate('sysctl.conf.hbs', { lines: sysctlLines(cluster) })));
+  const secrets = cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass.reveal()] : []));
+  return { cluster, lb, files, secrets };
+}
+
+export function renderInventory(inv: Inventory): HostRender[] {
+  return inv.clusters.flatMap((cluster) => cluster.lbs.map((lb) => renderHost(cluster, findLb(cluster, lb.name))));
+}
+
+export function allSecrets(renders: HostRender[]): string[] {
+  return [...new Set(renders.flatMap((r) => r.secrets))];
+}
