@@ -1,0 +1,145 @@
+/**
+ * Host facts: one script gathers everything deploy, verify and status need from a load
+ * balancer in a single round trip, and a pure parser turns its output into HostFacts.
+ */
+import { sh } from '../shell/quote.js';
+
+export type ServiceManager = 'systemd' | 'openrc' | 'sysvinit';
+export type PackageManager = 'apt-get' | 'dnf' | 'yum';
+
+export interface RemoteFile {
+  exists: boolean;
+  mode?: string;
+  owner?: string;
+  group?: string;
+  sha256?: string;
+  content?: string;
+}
+
+export interface HostAddress {
+  iface: string;
+  family: 4 | 6;
+  /** address/prefix */
+  cidr: string;
+  label?: string;
+}
+
+export interface VrrpStateFile {
+  state: string;
+  priority: number;
+  since: number;
+}
+
+export interface HostFacts {
+  os: { id: string; like: string; version: string };
+  family: 'debian' | 'rhel' | 'other';
+  packageManager?: PackageManager;
+  serviceManager: ServiceManager;
+  packages: Record<string, boolean>;
+  sysctl: Record<string, string>;
+  links: string[];
+  addresses: HostAddress[];
+  files: Record<string, RemoteFile>;
+  running: { keepalived: boolean; nginx: boolean };
+  vrrp: Record<string, VrrpStateFile>;
+  /** Body of the nginx status endpoint, when it answered. */
+  nginxStatus?: string;
+  /** Firewall rules mentioning VRRP (protocol 112 / vrrp / 224.0.0.18), for split-brain diagnosis. */
+  firewall: string[];
+}
+
+export const MANAGED_PACKAGES = ['keepalived', 'nginx', 'curl'];
+
+export interface FactsRequest {
+  files: string[];
+  statusPort: number;
+  /** Also list firewall rules that touch VRRP (verify's split-brain diagnosis). */
+  firewall?: boolean;
+}
+
+/** The facts script: POSIX sh, read-only, runs as root. Sections start with @@name. */
+export function factsScript(req: FactsRequest): string {
+  const files = req.files.map((f) => sh([f])).join(' ');
+  const lines = [
+    "echo @@os; if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo \"id=${ID:-}\"; echo \"like=${ID_LIKE:-}\"; echo \"version=${VERSION_ID:-}\"",
+    'echo @@pm; for p in apt-get dnf yum; do if command -v $p >/dev/null 2>&1; then echo $p; break; fi; done',
+    'echo @@sm; if [ -d /run/systemd/system ]; then echo systemd; elif command -v rc-service >/dev/null 2>&1; then echo openrc; else echo sysvinit; fi',
+    `echo @@pkgs; for p in ${MANAGED_PACKAGES.join(' ')}; do if command -v dpkg-query >/dev/null 2>&1; then case "$(dpkg-query -W -f='\${Status}' $p 2>/dev/null)" in *'install ok installed'*) echo "$p 1";; *) echo "$p 0";; esac; elif command -v rpm >/dev/null 2>&1; then if rpm -q $p >/dev/null 2>&1; then echo "$p 1"; else echo "$p 0"; fi; else echo "$p 0"; fi; done`,
+    'echo @@sysctl; for k in ipv4/ip_nonlocal_bind ipv6/ip_nonlocal_bind; do [ -r /proc/sys/net/$k ] && echo "$k $(cat /proc/sys/net/$k)"; done',
+    'echo @@links; ip -o link show | cut -d: -f2 | cut -d@ -f1',
+    'echo @@addr; ip -o addr show',
+    `echo @@files; for f in ${files}; do if [ -f "$f" ]; then echo "$f 1 $(stat -c '%a %U %G' "$f") $(sha256sum < "$f" | cut -d' ' -f1) $(base64 -w0 < "$f")"; else echo "$f 0"; fi; done`,
+    'echo @@procs; for s in keepalived nginx; do if pidof $s >/dev/null 2>&1; then echo "$s 1"; else echo "$s 0"; fi; done',
+    'echo @@vrrp; for f in /run/hactl/vrrp/*; do [ -f "$f" ] && echo "${f##*/} $(cat "$f")"; done',
+    `echo @@status; if pidof nginx >/dev/null 2>&1 && command -v curl >/dev/null 2>&1; then curl -fsS -m 1 http://127.0.0.1:${req.statusPort}/hactl-health 2>/dev/null; fi; echo`,
+  ];
+  if (req.firewall)
+    lines.push("echo @@firewall; { iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true");
+  lines.push('echo @@end');
+  return lines.join('\n');
+}
+
+function sections(output: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of output.split('\n')) {
+    const m = line.match(/^@@(\w+)$/);
+    if (m) {
+      current = [];
+      out.set(m[1], current);
+    } else if (current && line.trim() !== '') current.push(line);
+  }
+  return out;
+}
+
+export function parseFacts(output: string): HostFacts {
+  const s = sections(output);
+  if (!s.has('end')) throw new Error('facts output is incomplete (the script did not finish)');
+  const kv = Object.fromEntries((s.get('os') ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]));
+  const os = { id: kv.id ?? '', like: kv.like ?? '', version: kv.version ?? '' };
+  const ids = `${os.id} ${os.like}`;
+  const family = /debian|ubuntu/.test(ids) ? 'debian' : /rhel|fedora|centos|rocky|almalinux/.test(ids) ? 'rhel' : 'other';
+  const pm = s.get('pm')?.[0];
+  const files: Record<string, RemoteFile> = {};
+  for (const line of s.get('files') ?? []) {
+    const [path, exists, mode, owner, group, sha256, b64] = line.split(' ');
+    files[path] = exists === '1'
+      ? { exists: true, mode: mode.padStart(4, '0'), owner, group, sha256, content: Buffer.from(b64 ?? '', 'base64').toString('utf8') }
+      : { exists: false };
+  }
+  const addresses: HostAddress[] = [];
+  for (const line of s.get('addr') ?? []) {
+    const m = line.match(/^\d+:\s+(\S+)\s+(inet6?)\s+(\S+)(.*)$/);
+    if (!m) continue;
+    const label = m[4].match(/ scope \S+ (?:secondary )?(?:dynamic )?(?:noprefixroute )?(\S+:\S+)/)?.[1];
+    addresses.push({ iface: m[1], family: m[2] === 'inet' ? 4 : 6, cidr: m[3], label });
+  }
+  const vrrp: Record<string, VrrpStateFile> = {};
+  for (const line of s.get('vrrp') ?? []) {
+    const [name, state, priority, since] = line.split(' ');
+    vrrp[name] = { state, priority: Number(priority), since: Number(since) };
+  }
+  const flag = (section: string) => Object.fromEntries((s.get(section) ?? []).map((l) => l.split(' ')).map(([k, v]) => [k, v === '1']));
+  const procs = flag('procs');
+  const status = (s.get('status') ?? []).join('\n').trim();
+  return {
+    os,
+    family,
+    packageManager: pm === 'apt-get' || pm === 'dnf' || pm === 'yum' ? pm : undefined,
+    serviceManager: (s.get('sm')?.[0] as ServiceManager) ?? 'sysvinit',
+    packages: flag('pkgs'),
+    sysctl: Object.fromEntries((s.get('sysctl') ?? []).map((l) => l.split(' '))),
+    links: (s.get('links') ?? []).map((l) => l.trim()),
+    addresses,
+    files,
+    running: { keepalived: procs.keepalived ?? false, nginx: procs.nginx ?? false },
+    vrrp,
+    nginxStatus: status || undefined,
+    firewall: s.get('firewall') ?? [],
+  };
+}
+
+/** Which addresses of a VIP list a host holds right now. */
+export function holds(facts: HostFacts, ip: string): boolean {
+  return facts.addresses.some((a) => a.cidr.split('/')[0] === ip);
+}
