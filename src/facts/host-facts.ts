@@ -46,15 +46,38 @@ export interface HostFacts {
   nginxStatus?: string;
   /** Firewall rules mentioning VRRP (protocol 112 / vrrp / 224.0.0.18), for split-brain diagnosis. */
   firewall: string[];
+  nginxTest?: { ok: boolean; output: string };
+  probes: ProbeResult[];
 }
 
 export const MANAGED_PACKAGES = ['keepalived', 'nginx', 'curl'];
+
+export interface HttpProbe {
+  id: string;
+  ip: string;
+  port: number;
+  host: string;
+  path: string;
+}
+
+export interface ProbeResult {
+  id: string;
+  /** HTTP status, 0 when no answer. */
+  status: number;
+  ms: number;
+  /** The response's X-Hactl-Upstream header (which backend answered), when present. */
+  upstream?: string;
+}
 
 export interface FactsRequest {
   files: string[];
   statusPort: number;
   /** Also list firewall rules that touch VRRP (verify's split-brain diagnosis). */
   firewall?: boolean;
+  /** Run `nginx -t` and report its exit code and output. */
+  nginxTest?: boolean;
+  /** HTTP requests made from the host (curl), in parallel. */
+  probes?: HttpProbe[];
 }
 
 /** The facts script: POSIX sh, read-only, runs as root. Sections start with @@name. */
@@ -75,6 +98,17 @@ export function factsScript(req: FactsRequest): string {
   ];
   if (req.firewall)
     lines.push("echo @@firewall; { iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true");
+  if (req.nginxTest) lines.push('echo @@nginxt; if command -v nginx >/dev/null 2>&1; then nginx -t 2>&1; echo "exit=$?"; else echo "nginx: not installed"; echo exit=127; fi');
+  if (req.probes?.length) {
+    lines.push('echo @@probes; d=$(mktemp -d)');
+    for (const p of req.probes) {
+      const url = `http://${p.ip.includes(':') ? `[${p.ip}]` : p.ip}:${p.port}${p.path}`;
+      lines.push(`( curl -s -o /dev/null -D "$d/${p.id}.h" -m 2 -w '%{http_code} %{time_total}' -H ${sh([`Host: ${p.host}`])} ${sh([url])} > "$d/${p.id}" 2>/dev/null ) &`);
+    }
+    lines.push('wait');
+    for (const p of req.probes) lines.push(`echo "${p.id} $(cat "$d/${p.id}") $(grep -i '^x-hactl-upstream:' "$d/${p.id}.h" 2>/dev/null | tr -d '\r' | cut -d' ' -f2)"`);
+    lines.push('rm -rf "$d"');
+  }
   lines.push('echo @@end');
   return lines.join('\n');
 }
@@ -136,6 +170,11 @@ export function parseFacts(output: string): HostFacts {
     vrrp,
     nginxStatus: status || undefined,
     firewall: s.get('firewall') ?? [],
+    nginxTest: s.has('nginxt') ? { ok: /^exit=0$/m.test(s.get('nginxt')!.join('\n')), output: s.get('nginxt')!.filter((l) => !l.startsWith('exit=')).join('\n') } : undefined,
+    probes: (s.get('probes') ?? []).map((l) => {
+      const [id, status, secs, upstream] = l.split(' ');
+      return { id, status: Number(status) || 0, ms: Math.round(Number(secs) * 1000), upstream: upstream || undefined };
+    }),
   };
 }
 

@@ -20,6 +20,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Called with each stdout chunk as it arrives (for streaming monitors). */
   onStdout?: (chunk: string) => void;
+  /** Called with each stderr chunk as it arrives. */
+  onStderr?: (chunk: string) => void;
   /** Aborting closes the channel. */
   signal?: AbortSignal;
 }

@@ -1,0 +1,163 @@
+/**
+ * One lab host: a process tree in its own netns, mount, pid, uts and ipc namespaces, whose
+ * root is an overlay of the machine's / (lower) and a per-host directory (upper), running
+ * sshd as the pid namespace's init. Killing that init (the pid recorded in lab.json) ends
+ * every process of the host.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { sh } from '../shell/quote.js';
+import { GiveUp, waitFor } from '../util/wait-for.js';
+import { isAlive } from './state.js';
+import type { HostPlan, HostState } from './types.js';
+
+export const STD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const HOST_KEY_TYPES = ['ed25519', 'ecdsa', 'rsa'];
+
+/** sshd settings given on the command line, so the machine's sshd_config stays as it is. */
+export const SSHD_OPTIONS = [
+  'PermitRootLogin=prohibit-password',
+  'PasswordAuthentication=no',
+  'KbdInteractiveAuthentication=no',
+  'UseDNS=no',
+  'PrintMotd=no',
+  'X11Forwarding=no',
+  // Many parallel deploy channels and connections to one host must not be dropped.
+  'MaxSessions=64',
+  'MaxStartups=100:30:200',
+];
+
+/**
+ * Host keys: `all` runs `ssh-keygen -A` (RSA, ECDSA, Ed25519, as on a stock Debian host);
+ * `no-rsa` makes Ed25519 and ECDSA only, about 0.3-0.6 s of CPU less per host, for big labs.
+ */
+export type HostKeySet = 'all' | 'no-rsa';
+
+function hostKeyCommands(keys: HostKeySet): string[] {
+  if (keys === 'all') return ['ssh-keygen -A'];
+  return ['ed25519', 'ecdsa'].map((t) => sh(['ssh-keygen', '-q', '-t', t, '-N', '', '-f', `/etc/ssh/ssh_host_${t}_key`]));
+}
+
+function sshdOptions(keys: HostKeySet): string[] {
+  if (keys === 'all') return SSHD_OPTIONS;
+  return [...SSHD_OPTIONS, 'HostKey=/etc/ssh/ssh_host_ed25519_key', 'HostKey=/etc/ssh/ssh_host_ecdsa_key'];
+}
+
+export interface BootOptions {
+  prefix: number;
+  hostKeys: HostKeySet;
+  /** How long sshd may take to answer. */
+  timeoutMs: number;
+}
+
+export interface HostDirs {
+  dir: string;
+  upper: string;
+  work: string;
+  root: string;
+  bootScript: string;
+  bootLog: string;
+  /** Written by the boot script: the host init's pid in the machine's pid namespace. */
+  initPid: string;
+}
+
+export function hostDirs(stateDir: string, name: string): HostDirs {
+  const dir = join(stateDir, 'hosts', name);
+  return {
+    dir, upper: join(dir, 'upper'), work: join(dir, 'work'), root: join(dir, 'root'),
+    bootScript: join(dir, 'boot.sh'), bootLog: join(dir, 'boot.log'), initPid: join(dir, 'init.pid'),
+  };
+}
+
+/** The script run as the host's pid 1: mounts, names and addresses the host, then becomes sshd. */
+export function bootScript(host: HostPlan, dirs: HostDirs, opts: BootOptions): string {
+  if (!/^[A-Za-z0-9_./-]+$/.test(dirs.dir)) throw new Error(`lab state path ${dirs.dir} must be plain (letters, digits, _ . / -) for mount options`);
+  const inside = [
+    'set -eu',
+    'mkdir -p /run/sshd /run/lock && chmod 0755 /run/sshd',
+    // The machine's host keys show through the overlay; each host makes its own.
+    'rm -f /etc/ssh/ssh_host_*',
+    ...hostKeyCommands(opts.hostKeys),
+    ...(host.role === 'backend' ? ['service nginx start'] : []),
+    `exec ${sh(['/usr/sbin/sshd', '-D', '-e', ...sshdOptions(opts.hostKeys).flatMap((o) => ['-o', o])])}`,
+  ].join('\n');
+  const r = dirs.root;
+  return [
+    '#!/bin/sh',
+    `# hactl lab host ${host.name}: pid 1 of its namespaces, inside netns ${host.netns}.`,
+    'set -eu',
+    // `read` is a shell builtin, so /proc/self is this shell: its pid as the machine sees it
+    // (the machine's /proc is still mounted here), which stays the pid of sshd after the execs.
+    `read -r pid _ < /proc/self/stat && echo "$pid" > ${dirs.initPid}`,
+    'mount --make-rprivate /',
+    `mount -t overlay hactl-lab -o lowerdir=/,upperdir=${dirs.upper},workdir=${dirs.work} ${r}`,
+    `mount -t proc proc ${r}/proc`,
+    // Mounted from inside the netns, so /sys/class/net lists this host's devices.
+    `mount -t sysfs sysfs ${r}/sys`,
+    `mount -t tmpfs -o mode=0755,size=64m tmpfs ${r}/run`,
+    `mount -t tmpfs -o mode=1777,size=256m tmpfs ${r}/tmp`,
+    `mount --rbind /dev ${r}/dev`,
+    `hostname ${host.name}`,
+    'ip link set lo up',
+    `ip addr add ${host.ip}/${opts.prefix} dev eth0`,
+    'ip link set eth0 up',
+    `exec chroot ${r} /bin/sh -c ${sh([inside])}`,
+    '',
+  ].join('\n');
+}
+
+export async function prepareHostDirs(dirs: HostDirs): Promise<void> {
+  await Promise.all([dirs.upper, dirs.work, dirs.root].map((d) => mkdir(d, { recursive: true, mode: 0o755 })));
+}
+
+/** True once something on ip:22 sends an SSH banner. */
+export function sshBanner(ip: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: ip, port: 22 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('data', (d) => done(d.toString('latin1').startsWith('SSH-')));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function logTail(file: string): Promise<string> {
+  return readFile(file, 'utf8').then((t) => t.trim().split('\n').slice(-12).join('\n'), () => '(no boot log)');
+}
+
+export async function bootHost(host: HostPlan, dirs: HostDirs, opts: BootOptions): Promise<HostState> {
+  await writeFile(dirs.bootScript, bootScript(host, dirs, opts), { mode: 0o700 });
+  const log = openSync(dirs.bootLog, 'a');
+  const child = spawn(
+    'nsenter',
+    [`--net=/run/netns/${host.netns}`, 'unshare', '--mount', '--uts', '--ipc', '--pid', '--kill-child', '--propagation', 'private', '/bin/sh', dirs.bootScript],
+    { detached: true, stdio: ['ignore', log, log], env: { PATH: STD_PATH, LANG: 'C.UTF-8', HOME: '/root' } },
+  );
+  closeSync(log);
+  child.unref();
+  child.on('error', () => undefined);
+  const launcherPid = child.pid;
+  if (launcherPid === undefined) throw new Error(`${host.name}: could not start nsenter`);
+  const failed = async (what: string) => new GiveUp(`${host.name} (${host.ip}) ${what}; boot log ${dirs.bootLog}:\n${await logTail(dirs.bootLog)}`);
+  const pid = await waitFor(async () => {
+    if (!isAlive(launcherPid)) throw await failed('exited during start-up');
+    const text = await readFile(dirs.initPid, 'utf8').catch(() => '');
+    return /^\d+\n$/.test(text) ? Number(text) : undefined;
+  }, { timeoutMs: 10_000, intervalMs: 20, what: `the init process of ${host.name}` });
+  await waitFor(async () => {
+    if (!isAlive(pid)) throw await failed('died during start-up');
+    return sshBanner(host.ip);
+  }, { timeoutMs: opts.timeoutMs, intervalMs: 50, what: `sshd of ${host.name} on ${host.ip}:22` });
+  const keys = await Promise.all(
+    HOST_KEY_TYPES.map((t) => readFile(join(dirs.upper, `etc/ssh/ssh_host_${t}_key.pub`), 'utf8').then((k) => k.trim().split(/\s+/).slice(0, 2).join(' '), () => '')),
+  );
+  const hostKeys = keys.filter(Boolean);
+  if (hostKeys.length === 0) throw new Error(`${host.name}: sshd runs but no host key was found under ${dirs.upper}/etc/ssh`);
+  return { ...host, pid, launcherPid, hostKeys };
+}

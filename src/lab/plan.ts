@@ -1,0 +1,110 @@
+/**
+ * Pure: lab index and options in, names and addresses out.
+ *
+ * Address plan of lab n (10.213.n.0/24 by default, HACTL_LAB_NET overrides "10.213"):
+ *   .1        the lab bridge, the machine's address on the lab
+ *   .11-.110  load balancers lb1..lb100, numbered across clusters
+ *   .121-.199 VIPs vip1..vip79 (vrid 50 + VIP number)
+ *   .201-.254 backends web1..web54
+ * Names: the lab is `hactl<n>`; its bridge `hactl<n>-br`; each host's netns and the
+ * machine-side end of its veth are `hactl<n>-<host>` (at most 15 characters).
+ */
+import type { ClusterPlan, HostPlan, LabPlan, VipPlan } from './types.js';
+
+export const LAB_PREFIX = 'hactl';
+export const LAB_ID_PATTERN = /^hactl(\d{1,3})$/;
+/** Matches netns and link names a lab made: hactl<n>-<something>. */
+export const LAB_NAME_PATTERN = /^hactl(\d{1,3})-[A-Za-z0-9]+$/;
+
+export const LIMITS = { lbs: 100, vips: 79, backends: 54, index: { min: 1, max: 254 } };
+
+export interface PlanRequest {
+  clusters: number;
+  lbs: number;
+  backends: number;
+  dualMaster: boolean;
+}
+
+export function labNet(): string {
+  const net = process.env.HACTL_LAB_NET ?? '10.213';
+  if (!/^(\d{1,3})\.(\d{1,3})$/.test(net) || net.split('.').some((o) => Number(o) > 255)) {
+    throw new Error(`HACTL_LAB_NET must be two octets such as 10.213, not ${JSON.stringify(net)}`);
+  }
+  return net;
+}
+
+export function labId(index: number): string {
+  return `${LAB_PREFIX}${index}`;
+}
+
+export function labSubnet(index: number): string {
+  return `${labNet()}.${index}.0/24`;
+}
+
+/** The problems with a request, empty when it can be planned. */
+export function checkRequest(r: PlanRequest): string[] {
+  const problems: string[] = [];
+  const int = (v: number, name: string, min: number) => {
+    if (!Number.isInteger(v) || v < min) problems.push(`--${name} must be a whole number of at least ${min} (got ${v})`);
+  };
+  int(r.clusters, 'clusters', 1);
+  int(r.lbs, 'lbs', 2);
+  int(r.backends, 'backends', 1);
+  const vips = r.clusters * (r.dualMaster ? 2 : 1);
+  if (r.clusters * r.lbs > LIMITS.lbs) problems.push(`at most ${LIMITS.lbs} load balancers per lab (asked for ${r.clusters} × ${r.lbs})`);
+  if (vips > LIMITS.vips) problems.push(`at most ${LIMITS.vips} VIPs per lab (asked for ${vips})`);
+  if (r.backends > LIMITS.backends) problems.push(`at most ${LIMITS.backends} backends per lab (asked for ${r.backends})`);
+  return problems;
+}
+
+export function planLab(index: number, r: PlanRequest): LabPlan {
+  const problems = checkRequest(r);
+  if (problems.length > 0) throw new Error(`cannot plan the lab: ${problems.join('; ')}`);
+  const id = labId(index);
+  const base = `${labNet()}.${index}`;
+  const host = (name: string, role: HostPlan['role'], octet: number, cluster?: string): HostPlan => ({
+    name, role, ip: `${base}.${octet}`, netns: `${id}-${name}`, veth: `${id}-${name}`, ...(cluster ? { cluster } : {}),
+  });
+  const hosts: HostPlan[] = [];
+  const clusters: ClusterPlan[] = [];
+  let lbNo = 0;
+  let vipNo = 0;
+  for (let c = 1; c <= r.clusters; c++) {
+    const name = `lab${c}`;
+    const lbs: string[] = [];
+    for (let i = 0; i < r.lbs; i++) {
+      lbNo++;
+      hosts.push(host(`lb${lbNo}`, 'lb', 10 + lbNo, name));
+      lbs.push(`lb${lbNo}`);
+    }
+    const masters = r.dualMaster ? [lbs[0], lbs[1]] : [lbs[0]];
+    const vips: VipPlan[] = masters.map((master) => {
+      vipNo++;
+      const ip = `${base}.${120 + vipNo}`;
+      return { name: `vip${vipNo}`, ip, cidr: `${ip}/24`, vrid: 50 + vipNo, master };
+    });
+    clusters.push({ name, lbs, vips });
+  }
+  const backends: string[] = [];
+  for (let b = 1; b <= r.backends; b++) {
+    hosts.push(host(`web${b}`, 'backend', 200 + b));
+    backends.push(`web${b}`);
+  }
+  return {
+    id, index, subnet: `${base}.0/24`, prefix: 24, bridge: `${id}-br`, bridgeIp: `${base}.1`,
+    hosts, clusters, backends, serverName: 'www.lab.test', healthPath: '/webserver.html', nonRootUser: 'hactl',
+  };
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+/** True when two IPv4 prefixes share any address. */
+export function ipv4Overlaps(a: string, b: string): boolean {
+  const [aip, ap] = a.split('/');
+  const [bip, bp] = b.split('/');
+  const prefix = Math.min(Number(ap ?? 32), Number(bp ?? 32));
+  const size = 2 ** (32 - prefix);
+  return Math.floor(ipv4ToInt(aip) / size) === Math.floor(ipv4ToInt(bip) / size);
+}

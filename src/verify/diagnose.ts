@@ -1,0 +1,135 @@
+/**
+ * Split-brain diagnosis: when a VIP has more than one holder, find out why, with evidence,
+ * checking the seed's causes (heartbeat path, firewall, virtual_router_id) and the other
+ * configuration mismatches operators hit: authentication, advert_int, VRRP version, unicast peers.
+ */
+import type { Cluster, Vip } from '../inventory/model.js';
+import type { HostFacts } from '../facts/host-facts.js';
+import type { Transport } from '../transport/transport.js';
+import { PATHS } from '../render/render.js';
+import { parseKeepalivedConf, type InstanceConf } from './keepalived-conf.js';
+
+export interface Finding {
+  vip: string;
+  node: string;
+  cause: 'adverts-not-arriving' | 'firewall' | 'config-mismatch' | 'auth-errors' | 'interval-errors';
+  evidence: string;
+  fix: string;
+}
+
+export interface AdvertStats {
+  received: number;
+  sent: number;
+  authErrors: number;
+  intervalErrors: number;
+}
+
+/** keepalived writes per-instance counters to /tmp/keepalived.stats on its STATS signal. */
+export const STATS_SCRIPT = [
+  'p=$(cat /run/keepalived.pid 2>/dev/null || pidof -s keepalived) || exit 3',
+  'rm -f /tmp/keepalived.stats; kill -s "$(keepalived --signum=STATS)" $p || exit 3',
+  'i=0; while [ ! -s /tmp/keepalived.stats ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done',
+  'cat /tmp/keepalived.stats',
+].join('\n');
+
+export function parseStats(text: string): Map<string, AdvertStats> {
+  const out = new Map<string, AdvertStats>();
+  for (const chunk of text.split(/^VRRP Instance: /m).slice(1)) {
+    const name = chunk.split('\n')[0].trim();
+    const num = (re: RegExp) => Number(chunk.match(re)?.[1] ?? 0);
+    out.set(name, {
+      received: num(/Advertisements:\s*\n\s*Received:\s*(\d+)/),
+      sent: num(/Advertisements:\s*\n\s*Received:\s*\d+\s*\n\s*Sent:\s*(\d+)/),
+      authErrors: num(/Type Mismatch:\s*(\d+)/) + num(/Failure:\s*(\d+)/),
+      intervalErrors: num(/Advertisement Interval:\s*(\d+)/),
+    });
+  }
+  return out;
+}
+
+async function stats(t: Transport): Promise<Map<string, AdvertStats> | undefined> {
+  const r = await t.exec(STATS_SCRIPT, { timeoutMs: 5000 }).catch(() => undefined);
+  return r && r.code === 0 ? parseStats(r.stdout) : undefined;
+}
+
+/** Watch advert counters on every node for a bounded time (2 × advert_int, at least 1 s). */
+export async function observeAdverts(vip: Vip, nodes: string[], transport: (n: string) => Transport): Promise<Finding[]> {
+  const before = await Promise.all(nodes.map((n) => stats(transport(n))));
+  await new Promise((r) => setTimeout(r, Math.max(1000, 2000 * vip.advertInt)));
+  const after = await Promise.all(nodes.map((n) => stats(transport(n))));
+  const findings: Finding[] = [];
+  nodes.forEach((node, i) => {
+    const a = before[i]?.get(vip.name);
+    const b = after[i]?.get(vip.name);
+    if (!a || !b) return;
+    const peersSent = nodes.filter((_, j) => j !== i).some((_, j) => {
+      const k = j >= i ? j + 1 : j;
+      return (after[k]?.get(vip.name)?.sent ?? 0) > (before[k]?.get(vip.name)?.sent ?? 0);
+    });
+    if (b.received === a.received && peersSent)
+      findings.push({ vip: vip.name, node, cause: 'adverts-not-arriving', evidence: `received no VRRP advertisement for ${vip.name} in ${Math.max(1, 2 * vip.advertInt)} s (keepalived stats: Received ${a.received} → ${b.received}) while its peers kept sending`, fix: `check the path from the peers to ${node} on the VRRP interface: cabling/NIC/switch (multicast 224.0.0.18 or unicast peers), and firewalls on both ends` });
+    if (b.authErrors > a.authErrors)
+      findings.push({ vip: vip.name, node, cause: 'auth-errors', evidence: `authentication errors grew ${a.authErrors} → ${b.authErrors}`, fix: 'use the same auth_pass on every node (hactl deploy renders one)' });
+    if (b.intervalErrors > a.intervalErrors)
+      findings.push({ vip: vip.name, node, cause: 'interval-errors', evidence: `advertisement interval errors grew ${a.intervalErrors} → ${b.intervalErrors}`, fix: 'use the same advert_int on every node' });
+  });
+  return findings;
+}
+
+export function firewallFindings(vip: Vip, facts: Map<string, HostFacts>): Finding[] {
+  const out: Finding[] = [];
+  for (const [node, f] of facts) {
+    const rules = f.firewall.filter((r) => /DROP|REJECT|drop|reject/.test(r));
+    for (const rule of rules)
+      out.push({ vip: vip.name, node, cause: 'firewall', evidence: `firewall rule drops VRRP: ${rule.trim()}`, fix: rule.trim().startsWith('-A')
+        ? `remove it (iptables ${rule.trim().replace(/^-A/, '-D')}) or allow VRRP first (iptables -I INPUT -p vrrp -j ACCEPT)`
+        : 'remove the rule or allow IP protocol 112 (vrrp) from the peers' });
+  }
+  return out;
+}
+
+export function configFindings(cluster: Cluster, vip: Vip, facts: Map<string, HostFacts>): Finding[] {
+  const confs = new Map<string, InstanceConf | undefined>();
+  for (const [node, f] of facts) {
+    const text = f.files[PATHS.keepalivedConf]?.content;
+    const parsed = text ? parseKeepalivedConf(text) : undefined;
+    const inst = parsed?.instances.find((i) => i.name === vip.name) ?? parsed?.instances.find((i) => i.addresses.some((a) => a.split('/')[0] === vip.ip));
+    if (inst && inst.version === undefined && parsed?.globalVersion) inst.version = parsed.globalVersion;
+    confs.set(node, inst);
+  }
+  const out: Finding[] = [];
+  const present = [...confs].filter((e): e is [string, InstanceConf] => e[1] !== undefined);
+  for (const [node, c] of confs)
+    if (!c) out.push({ vip: vip.name, node, cause: 'config-mismatch', evidence: `${PATHS.keepalivedConf} has no vrrp_instance for ${vip.name} (${vip.ip})`, fix: 'hactl deploy' });
+  const compare = (label: string, get: (c: InstanceConf) => string | number | undefined, secret = false) => {
+    const values = new Map<string, string[]>();
+    for (const [node, c] of present) {
+      const v = String(get(c) ?? 'unset');
+      values.set(v, [...(values.get(v) ?? []), node]);
+    }
+    if (values.size <= 1) return;
+    const expected = present.find(([n]) => n === vip.master)?.[1];
+    const want = expected ? String(get(expected) ?? 'unset') : [...values.keys()][0];
+    for (const [v, nodes] of values)
+      if (v !== want)
+        for (const node of nodes)
+          out.push({ vip: vip.name, node, cause: 'config-mismatch', evidence: secret ? `${label} differs from ${vip.master}'s` : `${label} is ${v} here but ${want} on ${vip.master}`, fix: `make ${label} equal on every node: \`hactl deploy\` restores what the inventory says` });
+  };
+  compare('virtual_router_id', (c) => c.vrid);
+  compare('auth_pass', (c) => c.authPass, true);
+  compare('auth_type', (c) => c.authType);
+  compare('advert_int', (c) => c.advertInt);
+  compare('VRRP version', (c) => c.version ?? 2);
+  compare('unicast mode', (c) => (c.unicastPeers.length ? 'unicast' : 'multicast'));
+  // Unicast peers must be symmetric: every node lists every other node's source address.
+  for (const [node, c] of present) {
+    if (!c.unicastPeers.length) continue;
+    for (const [other, oc] of present) {
+      if (other === node) continue;
+      const src = oc.unicastSrc ?? cluster.lbs.find((l) => l.name === other)?.vrrpAddress;
+      if (src && !c.unicastPeers.includes(src))
+        out.push({ vip: vip.name, node, cause: 'config-mismatch', evidence: `unicast_peer does not list ${other} (${src}), so ${other}'s adverts are ignored`, fix: `add ${src} to ${node}'s unicast_peer (hactl deploy does it)` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+/**
+ * An HTTP prober for failover measurements: GET at a fixed rate for a bounded time, every
+ * request on a new connection (agent: false) so each one sees where the VIP is *now*, each
+ * with a short deadline. Returns every result with the time it was sent. Pure Node, no
+ * Linux tools, so it runs on an operator's laptop too.
+ */
+import { request } from 'node:http';
+
+export interface ProbeOptions {
+  /** http://host[:port]/path; or give ip (and port, path). */
+  url?: string;
+  ip?: string;
+  port?: number;
+  path?: string;
+  /** Host header; default the URL's host or the ip. */
+  hostHeader?: string;
+  /** Requests per second, 0.1 to 1000. */
+  ratePerSec: number;
+  /** How long to keep sending, at most 10 minutes. */
+  durationMs: number;
+  /** Deadline of each request (connect to last byte). Default 1000 ms. */
+  timeoutMs?: number;
+  /** Stops sending early; requests in flight still finish (each within timeoutMs). */
+  signal?: AbortSignal;
+  /** Hard cap on requests, default 100000. */
+  maxRequests?: number;
+}
+
+export interface ProbeResult {
+  seq: number;
+  /** Epoch ms when the request was sent. */
+  t: number;
+  latencyMs: number;
+  /** 2xx or 3xx. */
+  ok: boolean;
+  status?: number;
+  error?: string;
+  /** X-Hactl-LB response header: the load balancer that answered. */
+  lb?: string;
+  /** X-Hactl-Upstream response header: the backend nginx proxied to. */
+  upstream?: string;
+  /** First 200 characters of the body. */
+  body: string;
+}
+
+const MAX_RATE = 1000;
+const MAX_DURATION_MS = 600_000;
+const BODY_SNIPPET = 200;
+
+interface Target {
+  host: string;
+  port: number;
+  path: string;
+  hostHeader: string;
+}
+
+function target(o: ProbeOptions): Target {
+  if (o.url) {
+    const u = new URL(o.url);
+    if (u.protocol !== 'http:') throw new Error(`probe: only http:// URLs (got ${o.url})`);
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    return { host, port: Number(u.port || 80), path: `${u.pathname}${u.search}`, hostHeader: o.hostHeader ?? u.host };
+  }
+  if (!o.ip) throw new Error('probe: give url or ip');
+  return { host: o.ip, port: o.port ?? 80, path: o.path ?? '/', hostHeader: o.hostHeader ?? o.ip };
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function once(seq: number, to: Target, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const t = Date.now();
+    const started = performance.now();
+    let settled = false;
+    const finish = (r: Omit<ProbeResult, 'seq' | 't' | 'latencyMs'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ seq, t, latencyMs: Math.round((performance.now() - started) * 10) / 10, ...r });
+    };
+    const req = request({
+      host: to.host, port: to.port, path: to.path, method: 'GET', agent: false,
+      headers: { Host: to.hostHeader, Connection: 'close', 'User-Agent': 'hactl-probe' },
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, error: err.code ?? err.message, body: '' }));
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < BODY_SNIPPET) body += chunk.slice(0, BODY_SNIPPET - body.length);
+      });
+      res.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, status: res.statusCode, error: err.code ?? err.message, body }));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const lb = header(res.headers['x-hactl-lb']);
+        const upstream = header(res.headers['x-hactl-upstream']);
+        finish({ ok: status >= 200 && status < 400, status, body, ...(lb ? { lb } : {}), ...(upstream ? { upstream } : {}) });
+      });
+    });
+    req.end();
+  });
+}
+
+/** Sends ratePerSec × durationMs requests (capped) on schedule and resolves when all have finished. */
+export async function probe(opts: ProbeOptions): Promise<ProbeResult[]> {
+  if (!(opts.ratePerSec >= 0.1 && opts.ratePerSec <= MAX_RATE)) throw new Error(`probe: ratePerSec must be 0.1..${MAX_RATE}`);
+  if (!(opts.durationMs > 0 && opts.durationMs <= MAX_DURATION_MS)) throw new Error(`probe: durationMs must be 1..${MAX_DURATION_MS}`);
+  const to = target(opts);
+  const timeoutMs = Math.min(opts.timeoutMs ?? 1000, 30_000);
+  const interval = 1000 / opts.ratePerSec;
+  const count = Math.max(1, Math.min(Math.floor(opts.durationMs / interval), opts.maxRequests ?? 100_000));
+  const start = performance.now();
+  const pending: Promise<ProbeResult>[] = [];
+  for (let seq = 0; seq < count; seq++) {
+    if (opts.signal?.aborted) break;
+    const wait = start + seq * interval - performance.now();
+    if (wait > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, wait);
+        function done() {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        opts.signal?.addEventListener('abort', done, { once: true });
+      });
+      if (opts.signal?.aborted) break;
+    }
+    pending.push(once(seq, to, timeoutMs));
+  }
+  return Promise.all(pending);
+}
+
+export interface RunningProbe {
+  /** Stops sending and resolves with every result once requests in flight have finished. */
+  stop(): Promise<ProbeResult[]>;
+  /** Resolves when the probe ends by itself (duration reached) or after stop(). */
+  done: Promise<ProbeResult[]>;
+}
+
+/** Starts probe() in the background; it still ends by itself after durationMs. */
+export function startProbe(opts: Omit<ProbeOptions, 'signal'>): RunningProbe {
+  const controller = new AbortController();
+  const done = probe({ ...opts, signal: controller.signal });
+  done.catch(() => undefined);
+  return {
+    done,
+    stop: () => {
+      controller.abort();
+      return done;
+    },
+  };
+}
+
+export interface ProbeSummary {
+  sent: number;
+  ok: number;
+  failed: number;
+  byLb: Record<string, number>;
+  byUpstream: Record<string, number>;
+  /** Longest run of failures, from the first failed send to the next good one (or the last result). */
+  longestOutageMs: number;
+  errors: Record<string, number>;
+}
+
+export function summarizeProbe(results: readonly ProbeResult[]): ProbeSummary {
+  const count = (m: Record<string, number>, k: string | undefined) => {
+    if (k) m[k] = (m[k] ?? 0) + 1;
+  };
+  const s: ProbeSummary = { sent: results.length, ok: 0, failed: 0, byLb: {}, byUpstream: {}, longestOutageMs: 0, errors: {} };
+  let outageStart: number | undefined;
+  const sorted = [...results].sort((a, b) => a.seq - b.seq);
+  for (const r of sorted) {
+    if (r.ok) {
+      s.ok++;
+      count(s.byLb, r.lb);
+      count(s.byUpstream, r.upstream);
+      if (outageStart !== undefined) s.longestOutageMs = Math.max(s.longestOutageMs, r.t - outageStart);
+      outageStart = undefined;
+    } else {
+      s.failed++;
+      count(s.errors, r.error ?? `HTTP ${r.status}`);
+      outageStart ??= r.t;
+    }
+  }
+  const last = sorted.at(-1);
+  if (outageStart !== undefined && last) s.longestOutageMs = Math.max(s.longestOutageMs, last.t + last.latencyMs - outageStart);
+  return s;
+}

@@ -1,0 +1,171 @@
+/**
+ * hactl verify: is the front end healthy right now, and if not, why? One facts round trip per
+ * load balancer (services, nginx -t, sysctl, files, addresses, firewall, HTTP from the LB to
+ * every backend and through every VIP), plus HTTP from this machine through every VIP, all in
+ * parallel. Split brain triggers a bounded diagnosis.
+ */
+import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
+import type { Transport } from '../transport/transport.js';
+import { renderInventory, type HostRender } from '../render/render.js';
+import { factsScript, holds, parseFacts, type HostFacts, type HttpProbe } from '../facts/host-facts.js';
+import { fileChange } from '../plan/plan.js';
+import { httpGet } from './http.js';
+import { configFindings, firewallFindings, observeAdverts, type Finding } from './diagnose.js';
+import type { Check } from './post-deploy.js';
+
+export interface VipStatus {
+  cluster: string;
+  name: string;
+  address: string;
+  master: string;
+  holders: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  checks: Check[];
+  vips: VipStatus[];
+  findings: Finding[];
+  facts: Map<string, HostFacts>;
+  durationMs: number;
+}
+
+export interface VerifyOptions {
+  connect: (lb: LoadBalancer) => Promise<Transport>;
+  /** Watch VRRP adverts when a VIP has two holders (bounded: 2 × advert_int). Default: true. */
+  diagnose?: boolean;
+  timeoutMs?: number;
+}
+
+function probesFor(cluster: Cluster): HttpProbe[] {
+  const probes: HttpProbe[] = [];
+  for (const site of cluster.sites) {
+    for (const name of site.backends) {
+      const b = cluster.backends.find((x) => x.name === name)!;
+      probes.push({ id: `b-${site.name}-${b.name}`, ip: b.address, port: b.port, host: site.healthHost, path: site.healthPath });
+    }
+    for (const vipName of site.vips) {
+      const vip = cluster.vips.find((v) => v.name === vipName)!;
+      probes.push({ id: `s-${site.name}-${vip.name}`, ip: vip.ip, port: site.port, host: site.healthHost, path: site.healthPath });
+    }
+  }
+  return [...new Map(probes.map((p) => [p.id, p])).values()];
+}
+
+async function lbFacts(t: Transport, render: HostRender, timeoutMs: number): Promise<HostFacts> {
+  const script = factsScript({ files: render.files.map((f) => f.path), statusPort: render.cluster.nginxStatusPort, firewall: true, nginxTest: true, probes: probesFor(render.cluster) });
+  const r = await t.exec(script, { timeoutMs });
+  if (r.code !== 0) throw new Error(`facts script failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return parseFacts(r.stdout);
+}
+
+function lbChecks(render: HostRender, f: HostFacts): Check[] {
+  const c = render.cluster.name;
+  const lb = render.lb.name;
+  const out: Check[] = [];
+  const add = (kind: string, target: string, ok: boolean, detail: string) => out.push({ kind, cluster: c, target, ok, detail });
+  add('keepalived', lb, f.running.keepalived, f.running.keepalived ? 'running' : 'keepalived is not running');
+  add('nginx', lb, f.running.nginx, f.running.nginx ? (f.nginxStatus ? 'running, status endpoint answers' : 'running') : 'nginx is not running');
+  if (f.nginxTest) add('nginx -t', lb, f.nginxTest.ok, f.nginxTest.ok ? 'configuration valid' : f.nginxTest.output.split('\n').filter((l) => /emerg|error|failed/.test(l)).join(' ') || 'nginx -t failed');
+  const bind = f.sysctl['ipv4/ip_nonlocal_bind'];
+  add('sysctl', `${lb} net.ipv4.ip_nonlocal_bind`, bind === '1', bind === '1' ? '1' : `is ${bind ?? 'unreadable'}, nginx cannot listen on a VIP it does not hold`);
+  for (const file of render.files) {
+    const ch = fileChange(file, f, render.secrets);
+    const ok = ch.action === 'unchanged';
+    add('drift', `${lb}:${file.path}`, ok, ok ? 'matches the inventory' : ch.action === 'create' ? 'missing (not deployed?)' : `differs from the inventory (${ch.reasons.join(', ')}): hand edit?\n${ch.diff.split('\n').slice(2).join('\n').trimEnd()}`);
+  }
+  for (const site of render.cluster.sites)
+    for (const name of site.backends) {
+      const b = render.cluster.backends.find((x) => x.name === name)!;
+      const p = f.probes.find((x) => x.id === `b-${site.name}-${b.name}`);
+      const ok = p !== undefined && p.status >= 200 && p.status < 300;
+      add('backend', `${lb} → ${b.name} ${b.address}:${b.port}${site.healthPath} (Host ${site.healthHost})`, ok, p ? (p.status ? `${p.status} in ${p.ms} ms` : `no answer (connection refused or timed out after ${p.ms} ms)`) : 'not probed');
+    }
+  for (const site of render.cluster.sites)
+    for (const vipName of site.vips) {
+      const vip = render.cluster.vips.find((v) => v.name === vipName)!;
+      const p = f.probes.find((x) => x.id === `s-${site.name}-${vip.name}`);
+      const backends = render.cluster.backends.filter((b) => site.backends.includes(b.name)).map((b) => `${b.address}:${b.port}`);
+      const fromSite = !p?.upstream || p.upstream.split(/[ ,]+/).some((u) => backends.includes(u));
+      const ok = p !== undefined && p.status >= 200 && p.status < 300 && fromSite;
+      add('site', `${lb} → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`, ok, !p ? 'not probed' : !p.status ? `no answer after ${p.ms} ms` : fromSite ? `${p.status} in ${p.ms} ms${p.upstream ? ` from ${p.upstream}` : ''}` : `${p.status}, but answered by ${p.upstream}, not a backend of ${site.name}`);
+    }
+  return out;
+}
+
+async function operatorSiteChecks(cluster: Cluster): Promise<Check[]> {
+  const jobs = cluster.sites.flatMap((site) => site.vips.map(async (vipName): Promise<Check> => {
+    const vip = cluster.vips.find((v) => v.name === vipName)!;
+    const r = await httpGet({ ip: vip.ip, port: site.port, host: site.healthHost, path: site.healthPath, timeoutMs: 2000 });
+    const upstream = String(r.headers['x-hactl-upstream'] ?? '');
+    const backends = cluster.backends.filter((b) => site.backends.includes(b.name)).map((b) => `${b.address}:${b.port}`);
+    const fromSite = !upstream || upstream.split(/[ ,]+/).some((u) => backends.includes(u));
+    const lb = r.headers['x-hactl-lb'];
+    return {
+      kind: 'site', cluster: cluster.name, target: `this machine → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`,
+      ok: r.ok && fromSite,
+      detail: r.status ? `${r.status} in ${r.ms} ms${lb ? ` via ${lb}` : ''}${upstream ? ` from ${upstream}` : ''}${fromSite ? '' : `: not a backend of ${site.name}`}` : `no answer: ${r.error}`,
+    };
+  }));
+  return Promise.all(jobs);
+}
+
+export function vipChecks(cluster: Cluster, facts: Map<string, HostFacts>): { checks: Check[]; vips: VipStatus[] } {
+  const checks: Check[] = [];
+  const vips: VipStatus[] = [];
+  for (const vip of cluster.vips) {
+    const holders = cluster.lbs.filter((lb) => facts.has(lb.name) && holds(facts.get(lb.name)!, vip.ip)).map((lb) => lb.name);
+    vips.push({ cluster: cluster.name, name: vip.name, address: vip.cidr, master: vip.master, holders });
+    const target = `${vip.name} ${vip.cidr}`;
+    if (holders.length === 0) checks.push({ kind: 'vip', cluster: cluster.name, target, ok: false, detail: 'VIP down: no load balancer holds it' });
+    else if (holders.length > 1) checks.push({ kind: 'vip', cluster: cluster.name, target, ok: false, detail: `SPLIT BRAIN: held by ${holders.join(' and ')}` });
+    else if (holders[0] !== vip.master)
+      checks.push({ kind: 'vip', cluster: cluster.name, target, ok: !vip.preempt, detail: `held by ${holders[0]}, not its master ${vip.master}: ${vip.preempt ? `a failover happened and ${vip.master} has not taken it back (is it healthy?)` : 'preemption is off, so it stays until the holder fails'}` });
+    else checks.push({ kind: 'vip', cluster: cluster.name, target, ok: true, detail: `held by ${holders[0]} (its master)` });
+  }
+  return { checks, vips };
+}
+
+export async function verify(inv: Inventory, opts: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  const renders = renderInventory(inv);
+  const transports = new Map<string, Transport>();
+  const facts = new Map<string, HostFacts>();
+  const checks: Check[] = [];
+  try {
+    const hostJobs = renders.map(async (r) => {
+      try {
+        const t = await opts.connect(r.lb);
+        transports.set(r.lb.name, t);
+        const f = await lbFacts(t, r, opts.timeoutMs ?? 15000);
+        facts.set(r.lb.name, f);
+        checks.push(...lbChecks(r, f));
+      } catch (e) {
+        checks.push({ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail: (e as Error).message });
+      }
+    });
+    const siteJobs = inv.clusters.map((c) => operatorSiteChecks(c).then((cs) => checks.push(...cs)));
+    await Promise.all([...hostJobs, ...siteJobs]);
+    const vips: VipStatus[] = [];
+    const findings: Finding[] = [];
+    for (const cluster of inv.clusters) {
+      const v = vipChecks(cluster, facts);
+      checks.push(...v.checks);
+      vips.push(...v.vips);
+      const clusterFacts = new Map(cluster.lbs.filter((lb) => facts.has(lb.name)).map((lb) => [lb.name, facts.get(lb.name)!]));
+      for (const status of v.vips) {
+        const vip = cluster.vips.find((x) => x.name === status.name)!;
+        // Nodes that disagree on disk are a problem even before they split.
+        findings.push(...configFindings(cluster, vip, clusterFacts));
+        if (status.holders.length < 2) continue;
+        findings.push(...firewallFindings(vip, clusterFacts));
+        if (opts.diagnose !== false) findings.push(...(await observeAdverts(vip, [...clusterFacts.keys()], (n) => transports.get(n)!)));
+      }
+    }
+    const order = (c: Check) => inv.clusters.findIndex((x) => x.name === c.cluster);
+    checks.sort((a, b) => order(a) - order(b));
+    return { ok: checks.every((c) => c.ok), checks, vips, findings, facts, durationMs: Math.round(performance.now() - started) };
+  } finally {
+    await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * A lab for one test file: up in beforeAll, down in afterAll (which runs even when tests
+ * fail). Before starting, labs of killed test runs are removed; labs of live runs and labs an
+ * operator started with `hactl lab up` are left alone.
+ */
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_OPTIONS, down, downAll, up } from '../../../src/lab/lab.js';
+import { findHost } from '../../../src/lab/exec.js';
+import type { HostState, LabOptions, LabState } from '../../../src/lab/types.js';
+
+export type LabRequest = Partial<Omit<LabOptions, 'ephemeral' | 'onProgress'>> & {
+  /** beforeAll's timeout; default 180 s. */
+  upTimeoutMs?: number;
+};
+
+export interface LabFixture {
+  /** The running lab (throws when beforeAll did not bring it up). */
+  readonly state: LabState;
+  host(name: string): HostState;
+  lbs(): HostState[];
+  backends(): HostState[];
+}
+
+/** A fresh, not yet existing directory under the system temp dir (so `lab down` removes it). */
+export function tempLabDir(tag = 'lab'): string {
+  return join(tmpdir(), `hactl-e2e-${tag}-${process.pid}-${randomBytes(3).toString('hex')}`);
+}
+
+export function labOptions(req: LabRequest = {}): LabOptions {
+  return {
+    clusters: req.clusters ?? DEFAULT_OPTIONS.clusters,
+    lbs: req.lbs ?? DEFAULT_OPTIONS.lbs,
+    backends: req.backends ?? DEFAULT_OPTIONS.backends,
+    dualMaster: req.dualMaster ?? DEFAULT_OPTIONS.dualMaster,
+    outDir: req.outDir ?? tempLabDir(),
+    ...(req.hostKeys ? { hostKeys: req.hostKeys } : {}),
+    ...(req.concurrency ? { concurrency: req.concurrency } : {}),
+    ephemeral: true,
+  };
+}
+
+export function fixtureOf(get: () => LabState | undefined): LabFixture {
+  const state = () => {
+    const s = get();
+    if (!s) throw new Error('the lab is not up (did beforeAll fail? see its error above)');
+    return s;
+  };
+  return {
+    get state() {
+      return state();
+    },
+    host: (name) => findHost(state(), name),
+    lbs: () => state().hosts.filter((h) => h.role === 'lb'),
+    backends: () => state().hosts.filter((h) => h.role === 'backend'),
+  };
+}
+
+/** Call at the top of a test file or describe block. */
+export function useLab(req: LabRequest = {}): LabFixture {
+  let lab: LabState | undefined;
+  beforeAll(async () => {
+    if (process.getuid?.() !== 0) throw new Error('e2e lab tests need root (namespaces, mounts, links)');
+    await downAll({ staleOnly: true });
+    lab = await up(labOptions(req));
+  }, req.upTimeoutMs ?? 180_000);
+  afterAll(async () => {
+    if (lab) await down(lab.outDir);
+  }, 60_000);
+  return fixtureOf(() => lab);
+}
