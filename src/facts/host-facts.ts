@@ -2,6 +2,7 @@
  * Host facts: one script gathers everything deploy, verify and status need from a load
  * balancer in a single round trip, and a pure parser turns its output into HostFacts.
  */
+import { createHash } from 'node:crypto';
 import { sh } from '../shell/quote.js';
 
 export type ServiceManager = 'systemd' | 'openrc' | 'sysvinit';
@@ -80,21 +81,34 @@ export interface FactsRequest {
   probes?: HttpProbe[];
 }
 
-/** The facts script: POSIX sh, read-only, runs as root. Sections start with @@name. */
+/**
+ * The facts script: POSIX sh, read-only, runs as root. Sections start with @@name. Every
+ * process a host forks costs (on a busy or small host, tens of milliseconds each), so the
+ * script uses shell builtins where it can and one process per kind of fact where it cannot:
+ * one package query, one `stat` and one `tar | base64` for all managed files (hashes are
+ * computed here, from the bytes), /proc read with `read` instead of pidof.
+ */
 export function factsScript(req: FactsRequest): string {
   const files = req.files.map((f) => sh([f])).join(' ');
+  const pkgs = MANAGED_PACKAGES.join(' ');
   const lines = [
     "echo @@os; if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo \"id=${ID:-}\"; echo \"like=${ID_LIKE:-}\"; echo \"version=${VERSION_ID:-}\"",
     'echo @@pm; for p in apt-get dnf yum; do if command -v $p >/dev/null 2>&1; then echo $p; break; fi; done',
     'echo @@sm; if [ -d /run/systemd/system ]; then echo systemd; elif command -v rc-service >/dev/null 2>&1; then echo openrc; else echo sysvinit; fi',
-    `echo @@pkgs; for p in ${MANAGED_PACKAGES.join(' ')}; do if command -v dpkg-query >/dev/null 2>&1; then case "$(dpkg-query -W -f='\${Status}' $p 2>/dev/null)" in *'install ok installed'*) echo "$p 1";; *) echo "$p 0";; esac; elif command -v rpm >/dev/null 2>&1; then if rpm -q $p >/dev/null 2>&1; then echo "$p 1"; else echo "$p 0"; fi; else echo "$p 0"; fi; done`,
-    'echo @@sysctl; for k in ipv4/ip_nonlocal_bind ipv6/ip_nonlocal_bind; do [ -r /proc/sys/net/$k ] && echo "$k $(cat /proc/sys/net/$k)"; done',
-    'echo @@links; ip -o link show | cut -d: -f2 | cut -d@ -f1',
+    // A managed program counts as installed when it is on root's PATH (a package or a local
+    // build alike: hactl never replaces a working install). No dpkg/rpm database read, which
+    // costs a few hundred milliseconds on a busy host; apply installs whatever is missing.
+    `echo @@pkgs; PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; for p in ${pkgs}; do if command -v $p >/dev/null 2>&1; then echo "$p 1"; else echo "$p 0"; fi; done`,
+    'echo @@sysctl; for k in ipv4/ip_nonlocal_bind ipv6/ip_nonlocal_bind; do if [ -r /proc/sys/net/$k ]; then read -r v < /proc/sys/net/$k; echo "$k $v"; fi; done',
+    'echo @@links; ip -o link show',
     'echo @@addr; ip -o addr show',
-    `echo @@files; for f in ${files}; do if [ -f "$f" ]; then echo "$f 1 $(stat -c '%a %U %G' "$f") $(sha256sum < "$f" | cut -d' ' -f1) $(base64 -w0 < "$f")"; else echo "$f 0"; fi; done`,
-    'echo @@procs; for s in keepalived nginx; do if pidof $s >/dev/null 2>&1; then echo "$s 1"; else echo "$s 0"; fi; done',
-    'echo @@vrrp; for f in /run/hactl/vrrp/*; do [ -f "$f" ] && echo "${f##*/} $(cat "$f")"; done',
-    `echo @@status; if pidof nginx >/dev/null 2>&1 && command -v curl >/dev/null 2>&1; then curl -fsS -m 1 http://127.0.0.1:${req.statusPort}/hactl-health 2>/dev/null; fi; echo`,
+    // Existing files: one stat for mode and owner, then their bytes in one tar stream.
+    `echo @@files; set --; for f in ${files}; do if [ -f "$f" ]; then set -- "$@" "$f"; else echo "$f 0"; fi; done`,
+    'if [ $# -gt 0 ]; then stat -L -c \'%n 1 %a %U %G\' -- "$@"; fi',
+    'if [ $# -gt 0 ]; then if command -v tar >/dev/null 2>&1 && command -v base64 >/dev/null 2>&1; then echo @@tar; tar -chPf - -- "$@" 2>/dev/null | base64 -w0; echo; else echo @@filedata; for f in "$@"; do echo "$f $(sha256sum < "$f" | cut -d\' \' -f1) $(base64 -w0 < "$f")"; done; fi; fi',
+    'echo @@procs; k=0; n=0; for c in /proc/[0-9]*/comm; do read -r x < "$c" 2>/dev/null || continue; case "$x" in keepalived) k=1;; nginx) n=1;; esac; done; echo "keepalived $k"; echo "nginx $n"',
+    'echo @@vrrp; for f in /run/hactl/vrrp/*; do if [ -f "$f" ]; then read -r l < "$f"; echo "${f##*/} $l"; fi; done',
+    `echo @@status; if [ $n = 1 ] && command -v curl >/dev/null 2>&1; then curl -fsS -m 1 http://127.0.0.1:${req.statusPort}/hactl-health 2>/dev/null; fi; echo`,
   ];
   if (req.firewall)
     lines.push("echo @@firewall; { iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true");
@@ -111,6 +125,30 @@ export function factsScript(req: FactsRequest): string {
   }
   lines.push('echo @@end');
   return lines.join('\n');
+}
+
+/** The regular files of a tar stream (ustar or GNU, long names included), by absolute path. */
+export function untar(data: Buffer): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const str = (b: Buffer) => b.toString('utf8').replace(/\0.*$/s, '');
+  let longName: string | undefined;
+  for (let off = 0; off + 512 <= data.length; ) {
+    const h = data.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const size = parseInt(str(h.subarray(124, 136)).trim() || '0', 8);
+    const type = String.fromCharCode(h[156] || 48);
+    const body = data.subarray(off + 512, off + 512 + size);
+    off += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'L') {
+      longName = str(body);
+      continue;
+    }
+    const prefix = str(h.subarray(345, 500));
+    const name = longName ?? (prefix && str(h.subarray(257, 263)).startsWith('ustar') && h[263] === 48 ? `${prefix}/${str(h.subarray(0, 100))}` : str(h.subarray(0, 100)));
+    longName = undefined;
+    if (type === '0' || type === '\0') out.set(name.startsWith('/') ? name : `/${name}`, Buffer.from(body));
+  }
+  return out;
 }
 
 function sections(output: string): Map<string, string[]> {
@@ -135,11 +173,20 @@ export function parseFacts(output: string): HostFacts {
   const family = /debian|ubuntu/.test(ids) ? 'debian' : /rhel|fedora|centos|rocky|almalinux/.test(ids) ? 'rhel' : 'other';
   const pm = s.get('pm')?.[0];
   const files: Record<string, RemoteFile> = {};
+  const fileData = (path: string, bytes: Buffer) => {
+    const f = files[path];
+    if (f?.exists) Object.assign(f, { sha256: createHash('sha256').update(bytes).digest('hex'), content: bytes.toString('utf8') });
+  };
   for (const line of s.get('files') ?? []) {
     const [path, exists, mode, owner, group, sha256, b64] = line.split(' ');
-    files[path] = exists === '1'
-      ? { exists: true, mode: mode.padStart(4, '0'), owner, group, sha256, content: Buffer.from(b64 ?? '', 'base64').toString('utf8') }
-      : { exists: false };
+    files[path] = exists === '1' ? { exists: true, mode: mode.padStart(4, '0'), owner, group } : { exists: false };
+    if (exists === '1' && sha256) Object.assign(files[path], { sha256, content: Buffer.from(b64 ?? '', 'base64').toString('utf8') });
+  }
+  const tar = (s.get('tar') ?? []).join('');
+  if (tar) for (const [path, bytes] of untar(Buffer.from(tar, 'base64'))) fileData(path, bytes);
+  for (const line of s.get('filedata') ?? []) {
+    const [path, , b64] = line.split(' ');
+    fileData(path, Buffer.from(b64 ?? '', 'base64'));
   }
   const addresses: HostAddress[] = [];
   for (const line of s.get('addr') ?? []) {
@@ -163,7 +210,8 @@ export function parseFacts(output: string): HostFacts {
     serviceManager: (s.get('sm')?.[0] as ServiceManager) ?? 'sysvinit',
     packages: flag('pkgs'),
     sysctl: Object.fromEntries((s.get('sysctl') ?? []).map((l) => l.split(' '))),
-    links: (s.get('links') ?? []).map((l) => l.trim()),
+    // `ip -o link show` lines ("2: eth0@if7: <...") or bare names.
+    links: (s.get('links') ?? []).map((l) => (/^\d+:\s/.test(l) ? l.split(':')[1].trim().split('@')[0] : l.trim())),
     addresses,
     files,
     running: { keepalived: procs.keepalived ?? false, nginx: procs.nginx ?? false },

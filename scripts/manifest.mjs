@@ -1,0 +1,12 @@
+// Writes oclif.manifest.json (what `oclif manifest` does), so `hactl <cmd>` loads only that
+// command's module instead of importing every command to list them: ~0.5 s less per run.
+import { writeFileSync } from 'node:fs';
+import { Config } from '@oclif/core';
+
+const root = new URL('..', import.meta.url).pathname;
+const config = await Config.load({ root, devPlugins: false, userPlugins: false });
+const plugin = config.plugins.get(config.pjson.name);
+const manifest = { ...plugin.manifest };
+manifest.version = config.version;
+writeFileSync(`${root}/oclif.manifest.json`, JSON.stringify(manifest, null, 2));
+console.log(`oclif.manifest.json: ${Object.keys(manifest.commands).length} commands`);
