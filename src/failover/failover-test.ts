@@ -1,0 +1,110 @@
+/**
+ * hactl failover-test: verify, confirm, then for each fault run it against the VIP's holder
+ * over one SSH connection per node (a watcher channel plus commands), and verify again.
+ */
+import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
+import type { Transport } from '../transport/transport.js';
+import type { HostFacts } from '../facts/host-facts.js';
+import { verify, type VerifyReport } from '../verify/verify.js';
+import { buildFault, FAULT_KINDS, type Fault, type FaultKind } from './faults.js';
+import { findVip, planFault, type FaultPlan, type VipTarget } from './plan.js';
+import { runFault, type FaultRun, type Timing } from './runner.js';
+import { watchVips } from './vip-watch.js';
+
+export interface FailoverTestOptions {
+  connect: (lb: LoadBalancer) => Promise<Transport>;
+  vip?: string;
+  faults: FaultKind[];
+  rate: number;
+  signal: AbortSignal;
+  /** Shown the plan; false cancels. Absent: go ahead. */
+  confirm?: (preview: Preview) => Promise<boolean>;
+  say?: (line: string) => void;
+  timing?: Partial<Timing>;
+}
+
+export interface Preview {
+  plans: FaultPlan[];
+  faults: Fault[];
+  http: { url: string; rate: number };
+}
+
+export interface FailoverTestResult {
+  ok: boolean;
+  phase: 'verify-before' | 'cancelled' | 'done';
+  target: { cluster: string; vip: string; ip: string };
+  before: VerifyReport;
+  runs: FaultRun[];
+  /** Faults that could not start (nothing was injected). */
+  skipped: { fault: FaultKind; reason: string }[];
+  after?: VerifyReport;
+  aborted: boolean;
+  restoreFailed: boolean;
+}
+
+export function parseFaults(flag: string): FaultKind[] {
+  if (flag === 'all') return [...FAULT_KINDS];
+  if ((FAULT_KINDS as readonly string[]).includes(flag)) return [flag as FaultKind];
+  throw new Error(`unknown fault ${flag} (choose ${FAULT_KINDS.join(', ')} or all)`);
+}
+
+function siteOf(cluster: Cluster, vipName: string) {
+  const site = cluster.sites.find((s) => s.vips.includes(vipName));
+  if (!site) throw new Error(`no site is served on ${vipName}: there is nothing to probe through it`);
+  return { port: site.port, path: site.healthPath, host: site.healthHost };
+}
+
+function holderOf(report: VerifyReport, target: VipTarget): string {
+  const v = report.vips.find((x) => x.cluster === target.cluster.name && x.name === target.vip.name);
+  return v?.holders.length === 1 ? v.holders[0] : target.vip.master;
+}
+
+export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Promise<FailoverTestResult> {
+  const say = o.say ?? (() => undefined);
+  const target = findVip(inv, o.vip);
+  const http = siteOf(target.cluster, target.vip.name);
+  const base = { target: { cluster: target.cluster.name, vip: target.vip.name, ip: target.vip.ip }, runs: [] as FaultRun[], skipped: [] as FailoverTestResult['skipped'], aborted: false, restoreFailed: false };
+  say('verifying the cluster before breaking anything…');
+  const before = await verify(inv, { connect: o.connect, diagnose: false });
+  if (!before.ok) return { ...base, ok: false, phase: 'verify-before', before };
+
+  const holder = holderOf(before, target);
+  const plans = o.faults.map((k) => planFault(k, target, holder));
+  const sm = before.facts.get(holder)?.serviceManager ?? 'sysvinit';
+  const peers = target.cluster.lbs.filter((lb) => lb.name !== holder).map((lb) => lb.vrrpAddress ?? lb.address);
+  const faults = o.faults.map((k) => buildFault(k, { serviceManager: sm, peers, family: target.vip.family }));
+  if (o.confirm && !(await o.confirm({ plans, faults, http: { url: `http://${http.host}${http.path} via ${target.vip.ip}:${http.port}`, rate: o.rate } })))
+    return { ...base, ok: false, phase: 'cancelled', before };
+
+  const transports = new Map<string, Transport>();
+  const facts = new Map<string, HostFacts>(before.facts);
+  const runs: FaultRun[] = [];
+  const skipped: FailoverTestResult['skipped'] = [];
+  try {
+    await Promise.all(target.cluster.lbs.map(async (lb) => transports.set(lb.name, await o.connect(lb))));
+    const watch = watchVips(transports, target.cluster.vips.map((v) => v.ip));
+    try {
+      await Promise.race([watch.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('the VIP watchers did not report within 10 s')), 10_000).unref())]);
+      for (const kind of o.faults) {
+        if (o.signal.aborted) break;
+        try {
+          const run = await runFault({ kind, target, transports, facts, watch, rate: o.rate, http, signal: o.signal, timing: o.timing, say });
+          runs.push(run);
+          if (!run.report.restore.ok) break; // never stack a second fault on a host left broken
+        } catch (e) {
+          skipped.push({ fault: kind, reason: (e as Error).message });
+        }
+      }
+    } finally {
+      await watch.stop();
+    }
+  } finally {
+    await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)));
+  }
+  say('verifying the cluster after restoring…');
+  const after = await verify(inv, { connect: o.connect, diagnose: false });
+  const restoreFailed = runs.some((r) => !r.report.restore.ok);
+  const aborted = o.signal.aborted;
+  const ok = !aborted && !restoreFailed && skipped.length === 0 && runs.length === o.faults.length && runs.every((r) => r.report.pass) && after.ok;
+  return { ...base, ok, phase: 'done', before, runs, skipped, after, aborted, restoreFailed };
+}
