@@ -163,6 +163,12 @@ export function computeReport(i: ReportInput): FaultReport {
     }
   }
 
+  // A handover (the preempting master adds the VIP, the old one drops it on its next advert)
+  // overlaps for less than one advert interval: that is not split brain.
+  const handover = plan.advertInt * 1000;
+  const lasting = splitBrain.filter((x) => x.toMs === undefined || x.toMs - x.fromMs >= handover);
+  splitBrain.splice(0, splitBrain.length, ...lasting);
+
   const finalHolders = history.at(-1)?.holders ?? [...i.initialHolders].sort();
   const failover = figures(i.probes, origin, undoAt, origin);
   const failback: FaultReport['failback'] = { preempt: plan.preempt };
