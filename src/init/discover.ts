@@ -1,0 +1,59 @@
+/**
+ * Runs the discovery script (facts.ts) on every load balancer at once, through the transport
+ * seam. A host that cannot be reached is reported, never fatal: the wizard then asks instead
+ * of proposing.
+ */
+import type { SshDoc } from '../inventory/schema.js';
+import { JumpPool, connect } from '../transport/ssh.js';
+import { loadSshConfig, resolveTarget } from '../transport/ssh-config.js';
+import { TransportError, type Transport } from '../transport/transport.js';
+import { discoveryScript, parseDiscovery, type HostFacts } from './facts.js';
+import type { LbRef } from './propose.js';
+
+export interface Discovered {
+  lb: string;
+  facts?: HostFacts;
+  error?: string;
+}
+
+export type HostConnector = (lb: LbRef, ssh: SshDoc) => Promise<Transport>;
+export type Discoverer = (lbs: LbRef[], ssh: SshDoc) => Promise<Discovered[]>;
+
+/** Connect as deploy would (inventory ssh settings, then ~/.ssh/config), with a short handshake timeout. */
+export function sshHostConnector(connectTimeoutS = 5): HostConnector {
+  const config = loadSshConfig();
+  const jumps = new JumpPool();
+  return (lb, ssh) => connect(resolveTarget({ name: lb.name, address: lb.address, ssh: { connect_timeout: connectTimeoutS, ...ssh } }, config), { jumps });
+}
+
+export async function discoverHost(t: Transport, listenSeconds: number): Promise<HostFacts> {
+  const script = discoveryScript(listenSeconds);
+  const timeoutMs = (listenSeconds + 10) * 1000;
+  let r;
+  try {
+    r = await t.exec(script, { timeoutMs });
+  } catch (e) {
+    // Without root the addresses are still readable; only listening for adverts needs it.
+    if (!(e instanceof TransportError && e.kind === 'sudo')) throw e;
+    r = await t.exec(script, { root: false, timeoutMs });
+  }
+  if (r.code !== 0) throw new Error(`discovery script exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  return parseDiscovery(r.stdout);
+}
+
+export function discoverer(opts: { connect?: HostConnector; listenSeconds?: number } = {}): Discoverer {
+  return async (lbs, ssh) => {
+    const connectHost = opts.connect ?? sshHostConnector();
+    return Promise.all(lbs.map(async (lb): Promise<Discovered> => {
+      let t: Transport | undefined;
+      try {
+        t = await connectHost(lb, ssh);
+        return { lb: lb.name, facts: await discoverHost(t, opts.listenSeconds ?? 3) };
+      } catch (e) {
+        return { lb: lb.name, error: (e as Error).message };
+      } finally {
+        await t?.close().catch(() => undefined);
+      }
+    }));
+  };
+}
