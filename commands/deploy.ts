@@ -34,7 +34,7 @@ Exit codes: 0 deployed (or nothing to do), 1 preflight/apply/verify failed, 2 in
     const json = this.jsonEnabled();
     const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
     const hosts = allLbs(inventory).map(({ cluster, lb }) => ({ host: lb.name, cluster: cluster.name }));
-    const progress = !json && tty && !flags['dry-run'] ? liveProgress(hosts) : plainProgress((l) => (json ? undefined : this.logToStderr(l)), flags.verbose);
+    const progress = !json && tty && !flags['dry-run'] ? await liveProgress(hosts) : plainProgress((l) => (json ? undefined : this.logToStderr(l)), flags.verbose);
     const result = await withInterrupt((signal) => deploy(inventory, {
       connect: sshConnector(),
       dryRun: flags['dry-run'],

@@ -1,12 +1,34 @@
 /** Schema validation with ajv, turned into Problems that name the place and the fix. */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsImport from 'ajv-formats';
-import { InventorySchema } from './schema.js';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { packageRoot } from '../util/package-root.js';
 import type { Locator, PathSeg, Problem } from './problems.js';
 
-const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
-const validate = ajv.compile(InventorySchema);
+/**
+ * The schema is schema/inventory.schema.json (generated from src/inventory/schema.ts, checked by
+ * a test), so the CLI never loads TypeBox. The build compiles it once with ajv's standalone
+ * code generation (scripts/gen-validator.mjs); compiling at every start cost ~0.1-0.2 s. The
+ * precompiled validator records the schema's hash and is only used while it matches.
+ */
+const schemaText = readFileSync(join(packageRoot(), 'schema', 'inventory.schema.json'), 'utf8');
+const InventorySchema = JSON.parse(schemaText) as Record<string, unknown>;
+
+export const schemaHash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+async function loadValidator(): Promise<ValidateFunction> {
+  const pre = join(packageRoot(), 'dist', 'inventory-validator.cjs');
+  if (existsSync(pre)) {
+    const mod = createRequire(import.meta.url)(pre) as { schemaHash: string; validate: ValidateFunction };
+    if (mod.schemaHash === schemaHash(schemaText)) return mod.validate;
+  }
+  const { Ajv } = await import('ajv');
+  return new Ajv({ allErrors: true, strict: false }).compile(InventorySchema);
+}
+
+const validate = await loadValidator();
 
 function pointerToPath(pointer: string): PathSeg[] {
   if (!pointer) return [];

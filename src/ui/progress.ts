@@ -3,7 +3,7 @@
  * otherwise (CI, pipes, --json goes to stderr-free stdout). Fed by core events; never called
  * from inside the transport.
  */
-import { Listr, type ListrTask } from 'listr2';
+import type { ListrTask } from 'listr2';
 import type { DeployEvent } from '../run/deploy.js';
 
 export interface Progress {
@@ -26,7 +26,9 @@ export function plainProgress(write: (line: string) => void, verbose = false): P
   };
 }
 
-export function liveProgress(hosts: { host: string; cluster: string }[]): Progress {
+/** listr2 is imported only here, when a terminal will show it (it is not needed for plain output). */
+export async function liveProgress(hosts: { host: string; cluster: string }[]): Promise<Progress> {
+  const { Listr } = await import('listr2');
   const waiters = new Map<string, { update: (e: DeployEvent) => void; end: () => void }>();
   const pending = new Map<string, DeployEvent[]>();
   const tasks: ListrTask[] = hosts.map(({ host, cluster }) => ({
