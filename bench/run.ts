@@ -1,0 +1,248 @@
+/**
+ * npm run bench: hactl's speed claims, measured on the lab of this machine.
+ *
+ *   default lab (2 LBs, 3 backends): deploy cold, deploy no-op (×N), verify (×N), failover-test
+ *   per fault kind; 25 clusters (50 LBs): deploy cold, deploy no-op (×N); Ansible doing the same
+ *   job (bench/ansible/) when ansible-playbook is installed, on a fresh default lab.
+ *
+ * Every figure is the wall time of the real CLI as an operator runs it (a new Node process, so
+ * start-up counts), plus what the CLI reports about itself (--json: apply phase, round trips,
+ * downtime). Peak memory is each process's max RSS. Prints a table with the machine it ran on
+ * and writes bench/results/<timestamp>.json. Flags: --quick (fewer repetitions, no 25-cluster
+ * lab), --skip-failover, --skip-scale, --skip-ansible, --repeat N.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, hostname, release, totalmem, type as osType } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { down, up } from '../src/lab/lab.js';
+import type { LabState } from '../src/lab/types.js';
+import { findExecutable } from '../src/lab/prereqs.js';
+import { ansibleInventory } from './ansible.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const CLI = join(ROOT, 'bin', 'run.js');
+const RSS_HOOK = join(ROOT, 'bench', 'rss-hook.mjs');
+
+interface Run {
+  wallMs: number;
+  exitCode: number;
+  maxRssKb?: number;
+  json?: any;
+  stderr: string;
+}
+
+interface Row {
+  group: string;
+  name: string;
+  /** Median wall time of the runs. */
+  wallMs: number;
+  runs: number[];
+  maxRssKb?: number;
+  detail: string;
+  target?: string;
+  ok: boolean;
+}
+
+const argv = process.argv.slice(2);
+const has = (f: string) => argv.includes(f);
+const quick = has('--quick');
+const repeat = Number(argv[argv.indexOf('--repeat') + 1]) || (quick ? 3 : 5);
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolveRun) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      const wallMs = performance.now() - t0;
+      const rss = /^@@maxrss (\d+)$/m.exec(err)?.[1];
+      let json: unknown;
+      try {
+        json = JSON.parse(out);
+      } catch {
+        json = undefined;
+      }
+      resolveRun({ wallMs, exitCode: code ?? -1, maxRssKb: rss ? Number(rss) : undefined, json, stderr: err.replace(/^@@maxrss \d+\n?/m, '') });
+    });
+  });
+}
+
+const hactl = (...args: string[]) => run(process.execPath, ['--import', RSS_HOOK, CLI, ...args]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+const rows: Row[] = [];
+function record(group: string, name: string, runs: Run[], detail: string, target?: string): Row {
+  const row: Row = {
+    group, name, runs: runs.map((r) => Math.round(r.wallMs)), wallMs: Math.round(median(runs.map((r) => r.wallMs))),
+    maxRssKb: Math.max(0, ...runs.map((r) => r.maxRssKb ?? 0)) || undefined, detail, target, ok: runs.every((r) => r.exitCode === 0),
+  };
+  rows.push(row);
+  const bad = runs.find((r) => r.exitCode !== 0);
+  console.error(`  ${name}: ${s(row.wallMs)}${row.ok ? '' : ` (exit ${bad?.exitCode}: ${bad?.stderr.trim().split('\n').slice(-3).join(' | ')})`}`);
+  return row;
+}
+
+function roundTrips(json: any): string {
+  const rt = (json?.hosts ?? []).map((h: any) => h.roundTrips as number);
+  if (rt.length === 0) return '';
+  const min = Math.min(...rt);
+  const max = Math.max(...rt);
+  return `round trips/host ${min === max ? min : `${min}-${max}`}`;
+}
+
+function applyPhase(json: any): string {
+  const hosts = (json?.hosts ?? []) as any[];
+  const apply = hosts.map((h) => h.timings?.applyMs ?? 0);
+  const health = hosts.map((h) => h.timings?.healthMs ?? 0);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  // Hosts of one cluster apply one after another; clusters run in parallel.
+  const byCluster = new Map<string, number[]>();
+  hosts.forEach((h, i) => byCluster.set(h.cluster, [...(byCluster.get(h.cluster) ?? []), apply[i]]));
+  const applyWall = Math.max(0, ...[...byCluster.values()].map(sum));
+  return `apply phase ${s(applyWall)} (longest cluster, sum of its hosts), VRRP/health wait ${s(Math.max(0, ...health))}`;
+}
+
+async function withLab<T>(opts: Partial<Parameters<typeof up>[0]>, fn: (lab: LabState) => Promise<T>): Promise<T> {
+  const dir = `/tmp/hactl-bench-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  const t0 = performance.now();
+  const lab = await up({ clusters: 1, lbs: 2, backends: 3, dualMaster: false, outDir: dir, ephemeral: true, hostKeys: 'no-rsa', ...opts });
+  console.error(`lab ${lab.id}: ${lab.hosts.length} hosts up in ${s(performance.now() - t0)}`);
+  try {
+    return await fn(lab);
+  } finally {
+    await down(dir);
+  }
+}
+
+async function defaultLab(): Promise<void> {
+  console.error('default lab: 2 load balancers, 3 backends');
+  await withLab({}, async (lab) => {
+    const inv = lab.files.inventory;
+    const cold = await hactl('deploy', '-i', inv, '--yes', '--json');
+    record('default lab', 'deploy, cold', [cold], `${applyPhase(cold.json)}; ${roundTrips(cold.json)}`, 'apply phase ≤ 1.5 s');
+    const noops: Run[] = [];
+    for (let i = 0; i < repeat; i++) noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
+    const changed = noops.filter((r) => (r.json?.hosts ?? []).some((h: any) => h.status !== 'unchanged')).length;
+    record('default lab', 'deploy, no-op', noops, `${roundTrips(noops[0].json)}${changed ? `; ${changed} runs changed something!` : ''}`, '≤ 0.5 s');
+    const verifies: Run[] = [];
+    for (let i = 0; i < repeat; i++) verifies.push(await hactl('verify', '-i', inv, '--json'));
+    const checks = verifies[0].json?.checks?.length ?? '?';
+    record('default lab', 'verify', verifies, `${checks} checks`, '≤ 1 s');
+    if (has('--skip-failover')) return;
+    for (const fault of ['stop-nginx', 'stop-keepalived', 'kill-keepalived', 'partition']) {
+      const r = await hactl('failover-test', '-i', inv, '--fault', fault, '--yes', '--json');
+      const f = failoverFigures(r.json);
+      record('failover (client downtime)', fault, [r], f.detail, f.target);
+    }
+  });
+}
+
+const FAILOVER_TARGETS: Record<string, string> = {
+  'stop-keepalived': 'downtime ≤ 1.0 s', 'stop-nginx': 'downtime ≤ 2.5 s', 'kill-keepalived': 'downtime ≤ 4.0 s', partition: 'heals to one holder',
+};
+
+function failoverFigures(json: any): { detail: string; target?: string } {
+  const result = (json?.results ?? json?.faults ?? [json])[0] ?? {};
+  const downtime = result.downtimeMs ?? result.clientDowntimeMs ?? result.downtime?.ms;
+  const move = result.vipMoveMs ?? result.moveMs ?? result.vipMove?.ms;
+  const bound = result.boundMs ?? result.promisedMs ?? result.bound?.ms;
+  const failed = result.failedRequests ?? result.probe?.failed;
+  const total = result.totalRequests ?? result.probe?.total ?? result.probe?.sent;
+  const parts = [
+    downtime !== undefined ? `downtime ${s(downtime)}` : undefined,
+    move !== undefined ? `VIP move ${s(move)}` : undefined,
+    bound !== undefined ? `bound ${s(bound)}` : undefined,
+    failed !== undefined ? `${failed}/${total} requests failed` : undefined,
+    result.verdict ?? (result.pass !== undefined ? (result.pass ? 'pass' : 'FAIL') : undefined),
+  ].filter(Boolean);
+  return { detail: parts.join(', ') || 'no figures in --json', target: FAILOVER_TARGETS[result.fault as string] };
+}
+
+async function scaleLab(): Promise<void> {
+  console.error('25 clusters: 50 load balancers, 3 backends');
+  await withLab({ clusters: 25, concurrency: 8 }, async (lab) => {
+    const inv = lab.files.inventory;
+    const cold = await hactl('deploy', '-i', inv, '--yes', '--json');
+    record('25 clusters (50 LBs)', 'deploy, cold', [cold], `${applyPhase(cold.json)}; ${roundTrips(cold.json)}`);
+    const noops: Run[] = [];
+    for (let i = 0; i < Math.max(2, repeat - 2); i++) noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
+    record('25 clusters (50 LBs)', 'deploy, no-op', noops, roundTrips(noops[0].json), '≤ 2 s');
+    const verifies: Run[] = [];
+    for (let i = 0; i < Math.max(2, repeat - 2); i++) verifies.push(await hactl('verify', '-i', inv, '--json'));
+    record('25 clusters (50 LBs)', 'verify', verifies, `${verifies[0].json?.checks?.length ?? '?'} checks`);
+  });
+}
+
+async function ansible(): Promise<void> {
+  const playbook = findExecutable('ansible-playbook');
+  if (!playbook) {
+    console.error('ansible-playbook not installed: skipping the comparison (apt-get install ansible-core to include it)');
+    return;
+  }
+  console.error('Ansible, same job on a fresh default lab');
+  await withLab({}, async (lab) => {
+    const dir = lab.outDir;
+    const rendered = await hactl('render', '-i', lab.files.inventory, '--out', join(dir, 'rendered'));
+    if (rendered.exitCode !== 0) throw new Error(`hactl render failed: ${rendered.stderr}`);
+    writeFileSync(join(dir, 'ansible-hosts.yml'), ansibleInventory(lab));
+    const args = ['-i', join(dir, 'ansible-hosts.yml'), join(ROOT, 'bench', 'ansible', 'playbook.yml')];
+    const env = { ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_SSH_ARGS: `-o UserKnownHostsFile=${lab.files.knownHosts} -o IdentitiesOnly=yes`, ANSIBLE_NOCOWS: '1', ANSIBLE_ROLES_PATH: join(ROOT, 'bench', 'ansible') };
+    const cold = await run(playbook, args, env);
+    record('Ansible (default lab)', 'playbook, cold', [cold], cold.exitCode === 0 ? '' : cold.stderr.slice(-200));
+    const noop = await run(playbook, args, env);
+    record('Ansible (default lab)', 'playbook, no-op', [noop], '');
+  });
+}
+
+function machine() {
+  const c = cpus();
+  const os = existsSync('/etc/os-release') ? /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] : undefined;
+  return {
+    host: hostname(), os: os ?? osType(), kernel: release(), cpu: `${c.length} × ${c[0]?.model.trim() ?? '?'}`,
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} free)`, node: process.version,
+    load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  };
+}
+
+function table(): string {
+  const find = (g: string, n: string) => rows.find((r) => r.group === g && r.name === n);
+  const ratio = (a?: Row, b?: Row) => (a && b && b.wallMs > 0 ? ` (${(a.wallMs / b.wallMs).toFixed(0)}× faster than Ansible)` : '');
+  const lines = [['group', 'benchmark', 'wall (median)', 'max RSS', 'target', 'detail']];
+  for (const r of rows) {
+    let detail = r.detail;
+    if (r.group === 'default lab' && r.name === 'deploy, cold') detail += ratio(find('Ansible (default lab)', 'playbook, cold'), r);
+    if (r.group === 'default lab' && r.name === 'deploy, no-op') detail += ratio(find('Ansible (default lab)', 'playbook, no-op'), r);
+    lines.push([r.group, r.name + (r.ok ? '' : ' (FAILED)'), `${s(r.wallMs)}${r.runs.length > 1 ? ` of ${r.runs.length}` : ''}`, r.maxRssKb ? `${(r.maxRssKb / 1024).toFixed(0)} MiB` : '', r.target ?? '', detail]);
+  }
+  const w = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  return lines.map((l, j) => l.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd() + (j === 0 ? `\n${w.map((n) => '-'.repeat(n)).join('  ')}` : '')).join('\n');
+}
+
+async function main(): Promise<void> {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+    console.error('npm run bench builds a lab: it needs Linux and root (see hactl lab up --help).');
+    process.exit(2);
+  }
+  const m = machine();
+  console.error(`machine: ${m.cpu}, ${m.memory}, ${m.os}, kernel ${m.kernel}, node ${m.node}, load ${m.load}`);
+  const started = new Date();
+  await defaultLab();
+  if (!quick && !has('--skip-scale')) await scaleLab();
+  if (!has('--skip-ansible')) await ansible();
+  console.log(`\nhactl benchmark, ${started.toISOString()}\nmachine: ${m.cpu}; ${m.memory}; ${m.os}; kernel ${m.kernel}; node ${m.node}; load at start ${m.load}\n`);
+  console.log(table());
+  const outDir = join(ROOT, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ version: 1, startedAt: started.toISOString(), machine: m, repeat, rows }, null, 2));
+  console.log(`\nresults: ${file}`);
+  if (rows.some((r) => !r.ok)) process.exitCode = 1;
+}
+
+await main();
