@@ -70,7 +70,8 @@ Exit codes: 0 written, 1 failed, 2 usage error (missing answers, invalid values,
       discover: discoverer(),
       log: (l) => this.logToStderr(l),
     });
-    for (const w of result.warnings) this.logToStderr(formatProblem(w));
+    // An unset password variable is not a problem yet: the next steps say to export it.
+    for (const w of result.warnings) if (w.rule !== 'auth-env') this.logToStderr(formatProblem(w));
     const a = result.answers;
     this.log(`Wrote ${result.file}: cluster ${a.cluster}, ${a.mode}, ${a.lbs.map((l) => l.name).join(' + ')} on ${a.interface}, ${a.vips.map((v) => `${v.name} ${v.address} (VRID ${v.vrid}, master ${v.master})`).join(', ')}.`);
     this.log('Next:');
