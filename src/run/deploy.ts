@@ -162,7 +162,9 @@ export async function deploy(inv: Inventory, opts: DeployOptions): Promise<Deplo
 
     // Phase 3: prove it: each VIP on exactly one holder, each site answering through its VIPs.
     if (opts.verify === false) return finish({ ok: true, phase: 'done', message: summary(hosts) });
-    const checks = await postDeployChecks(inv, (name) => byName.get(name)!.transport!, (name) => byName.get(name)!.render, opts.signal);
+    // Nothing changed: the facts read under the lock are a fresh observation of who holds each VIP.
+    const known = changing.length === 0 ? (name: string) => byName.get(name)!.facts : undefined;
+    const checks = await postDeployChecks(inv, (name) => byName.get(name)!.transport!, (name) => byName.get(name)!.render, opts.signal, known);
     const bad = checks.filter((c) => !c.ok);
     return finish({ ok: bad.length === 0, phase: bad.length ? 'verify' : 'done', checks, message: bad.length ? `deployed, but ${bad.length} check(s) failed` : summary(hosts) });
   } finally {

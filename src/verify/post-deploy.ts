@@ -6,7 +6,7 @@
 import type { Inventory, Vip } from '../inventory/model.js';
 import type { Transport } from '../transport/transport.js';
 import type { HostRender } from '../render/render.js';
-import { factsScript, holds, parseFacts } from '../facts/host-facts.js';
+import { factsScript, holds, parseFacts, type HostFacts } from '../facts/host-facts.js';
 import { httpGet } from './http.js';
 import { waitFor } from '../util/wait-for.js';
 
@@ -31,6 +31,8 @@ export async function postDeployChecks(
   transport: (lb: string) => Transport,
   _render: (lb: string) => HostRender,
   signal?: AbortSignal,
+  /** Facts already read in this run (a no-op deploy): the first observation of the VIP holders, saving a round trip. */
+  known?: (lb: string) => HostFacts | undefined,
 ): Promise<Check[]> {
   const checks: Check[] = [];
   await Promise.all(inv.clusters.map(async (cluster) => {
@@ -38,9 +40,11 @@ export async function postDeployChecks(
     for (const vip of cluster.vips) {
       const timeoutMs = Math.round((3 * vip.advertInt + 1 + (vip.preemptDelay ?? 0)) * 1000) + 5000;
       let last: string[] = [];
+      let cached = known !== undefined && lbs.every((lb) => known(lb) !== undefined);
       try {
         const holders = await waitFor(async () => {
-          last = await vipHolders(vip, lbs, transport);
+          last = cached ? lbs.filter((lb) => holds(known!(lb)!, vip.ip)) : await vipHolders(vip, lbs, transport);
+          cached = false;
           return last.length === 1 && (!vip.preempt || last[0] === vip.master) ? last : undefined;
         }, { timeoutMs, intervalMs: 200, what: `${vip.name} to have one holder`, signal });
         checks.push({ kind: 'vip', cluster: cluster.name, target: `${vip.name} ${vip.cidr}`, ok: true, detail: `held by ${holders[0]}` });

@@ -9,15 +9,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { parse } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import { renderInventory } from '../../src/render/render.js';
 import { PATHS } from '../../src/render/render.js';
+import { sh } from '../../src/shell/quote.js';
 import { fingerprint } from '../../src/transport/known-hosts.js';
 import { httpGet } from '../../src/verify/http.js';
 import { inHost, startProbe, summarizeProbe, useLab, waitFor, waitForVip, type ProbeSummary } from './helpers/index.js';
 import {
-  backendsThroughVip, deployCli, hashes, hostOf, inventoryVariant, jsonOf, managedFiles, runningVrrp, snapshots, startHactl,
+  BIN, backendsThroughVip, deployCli, hashes, hostOf, inventoryVariant, jsonOf, managedFiles, runningVrrp, snapshots, startHactl,
   waitForNewWorkers, type CliResult, type HostSnapshot, type InventoryDoc,
 } from './helpers/deploy.js';
 
@@ -102,6 +104,30 @@ describe('hactl deploy on a fresh lab', () => {
     expect(after.lb1.nginxMaster).toBeUndefined();
   }, 60_000);
 
+  test('on a terminal without --yes it shows the plan, asks, and a "no" changes nothing', async () => {
+    const before = await snap();
+    // script(1) gives the CLI a pseudo-terminal; answer the prompt once it is shown.
+    const child = execa('script', ['-qec', `node ${sh([BIN, 'deploy', '--inventory', lab.state.files.inventory])}`, '/dev/null'], {
+      reject: false, timeout: 90_000, env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'pipe',
+    });
+    let out = '';
+    let answered = false;
+    child.stdout!.on('data', (b: Buffer) => {
+      out += String(b);
+      if (!answered && out.includes('Apply these changes?')) {
+        answered = true;
+        child.stdin!.write('n\r');
+      }
+    });
+    const r = await child;
+    expect({ answered, exit: r.exitCode, tail: out.slice(-1500) }).toMatchObject({ answered: true, exit: 1 });
+    expect(out).toMatch(/auth_pass \[REDACTED\]/);
+    expect(out).toMatch(/not confirmed; nothing was changed/);
+    const after = await snap();
+    for (const h of LBS) expect(after[h].files).toEqual(before[h].files);
+    expect(after.lb1.nginxMaster).toBeUndefined();
+  }, 90_000);
+
   test('cold deploy: the site answers through the VIP with the backend pages, the VIP is on its master', async () => {
     const r = await deployCli(lab.state.files.inventory, '--yes', '--json');
     expect(said(r)).toMatchObject({ exit: 0 });
@@ -144,7 +170,8 @@ describe('hactl deploy on a fresh lab', () => {
     const json = jsonOf(j);
     expect(json.ok).toBe(true);
     for (const h of LBS)
-      expect(hostOf(json, h)).toMatchObject({ status: 'unchanged', filesChanged: [], servicesReloaded: [], servicesStarted: [], packagesInstalled: [] });
+      expect(hostOf(json, h)).toMatchObject({ status: 'unchanged', filesChanged: [], servicesReloaded: [], servicesStarted: [], packagesInstalled: [], roundTrips: 1 });
+    expect(json.checks.filter((c) => !c.ok)).toEqual([]);
     console.log(`no-op deploy: ${r.ms} ms wall (plain), ${j.ms} ms wall (--json, core ${json.durationMs} ms); round trips ${json.hosts.map((h) => `${h.host}=${h.roundTrips}`).join(' ')}; ` +
       `timings ${json.hosts.map((h) => `${h.host}=${JSON.stringify(h.timings)}`).join(' ')}`);
 
