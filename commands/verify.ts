@@ -25,14 +25,12 @@ Exit codes: 0 all checks pass, 1 a check failed, 2 inventory or usage error.`;
     const { flags } = await this.parse(Verify);
     const inventory = this.loadInventory(flags.inventory);
     const report = await verify(inventory, { connect: sshConnector(), diagnose: !flags['no-diagnose'] });
+    // exitCode rather than this.exit(): with --json, oclif would print the exit as a second document.
+    if (!report.ok) process.exitCode = EXIT.failed;
     const json = verifyJson(report);
-    if (this.jsonEnabled()) {
-      if (!report.ok) { this.logJson(json); this.exit(EXIT.failed); }
-      return json;
-    }
+    if (this.jsonEnabled()) return json;
     if (flags.quiet) for (const line of quietVerify(report)) this.log(line);
     else this.log(formatVerify(report, inventory.clusters.map((c) => c.name)));
-    if (!report.ok) this.exit(EXIT.failed);
     return json;
   }
 }

@@ -29,8 +29,24 @@ export function quietVerify(r: VerifyReport): string[] {
   ];
 }
 
-/** The stable --json document (README "verify --json"). */
-export function verifyJson(r: VerifyReport) {
+/**
+ * The stable `verify --json` document. Fields may be added; none is renamed or removed.
+ * - `ok`: every check passed (the exit code is 0 exactly when this is true).
+ * - `checks[]`: one per check: `kind` (keepalived, nginx, nginx -t, sysctl, drift, backend,
+ *   site, vip, ssh), `cluster`, `target` (host and object checked), `ok`, `detail` (first line
+ *   is a summary; drift details carry a masked diff on the following lines).
+ * - `vips[]`: per VIP: `address` (cidr), `holders` (load balancers that have it now), `master`.
+ * - `findings[]`: split-brain and configuration diagnosis: `node`, `cause`, `evidence`, `fix`.
+ */
+export interface VerifyJson {
+  ok: boolean;
+  durationMs: number;
+  checks: { kind: string; cluster: string; target: string; ok: boolean; detail: string }[];
+  vips: { cluster: string; name: string; address: string; master: string; holders: string[] }[];
+  findings: { vip: string; node: string; cause: string; evidence: string; fix: string }[];
+}
+
+export function verifyJson(r: VerifyReport): VerifyJson {
   return {
     ok: r.ok,
     durationMs: r.durationMs,

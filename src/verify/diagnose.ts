@@ -79,7 +79,10 @@ export async function observeAdverts(vip: Vip, nodes: string[], transport: (n: s
 export function firewallFindings(vip: Vip, facts: Map<string, HostFacts>): Finding[] {
   const out: Finding[] = [];
   for (const [node, f] of facts) {
-    const rules = f.firewall.filter((r) => /DROP|REJECT|drop|reject/.test(r));
+    const drops = f.firewall.filter((r) => /DROP|REJECT|drop|reject/.test(r));
+    // iptables-nft rules also appear in `nft list ruleset`: report each rule once, as iptables shows it.
+    const iptables = drops.filter((r) => r.trim().startsWith('-A'));
+    const rules = iptables.length ? iptables : drops;
     for (const rule of rules)
       out.push({ vip: vip.name, node, cause: 'firewall', evidence: `firewall rule drops VRRP: ${rule.trim()}`, fix: rule.trim().startsWith('-A')
         ? `remove it (iptables ${rule.trim().replace(/^-A/, '-D')}) or allow VRRP first (iptables -I INPUT -p vrrp -j ACCEPT)`
