@@ -4,7 +4,8 @@
  * the validate loader.
  */
 import { jest } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Init from '../../commands/init.js';
@@ -264,4 +265,64 @@ describe('the wizard with scripted answers', () => {
     expect(yes.asked.map((q) => q.id)).toEqual(['overwrite']);
     expect(valid(file).clusters[0].vips[0].vrid).toBe(9);
   });
+});
+
+// ---------------------------------------------------------------- a real terminal
+
+/**
+ * The built CLI under a pseudo-terminal (util-linux `script`), so the real inquirer prompts are
+ * driven: each answer is typed once its question appears. Uses dist/ (npm test builds first).
+ */
+function inPty(args: string[], answers: [RegExp, string][], timeoutMs = 30_000): Promise<{ code: number | null; screen: string; answered: number }> {
+  const stale = [join(ROOT, 'commands', 'init.ts'), ...['init', 'prompter', 'answers'].map((f) => join(ROOT, 'src', 'init', `${f}.ts`))]
+    .some((src) => !existsSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))) || statSync(src).mtimeMs > statSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))).mtimeMs);
+  if (stale) throw new Error('dist/ is older than the init sources: run npm run build first');
+  const quoted = [process.execPath, join(ROOT, 'bin', 'run.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const p = spawn('script', ['-qfec', quoted, '/dev/null'], { cwd: dir, detached: true, env: { ...process.env, ...ENV, TERM: 'dumb', COLUMNS: '200' } });
+    const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    let out = '';
+    let from = 0;
+    let i = 0;
+    const timer = setTimeout(() => {
+      if (p.pid) process.kill(-p.pid, 'SIGKILL'); // script and the CLI under it
+      reject(new Error(`no exit after ${timeoutMs} ms; ${i} answered; screen:\n${plain(out).slice(-2000)}`));
+    }, timeoutMs);
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (i < answers.length && answers[i][0].test(plain(out.slice(from)))) {
+        from = out.length;
+        p.stdin.write(answers[i++][1]);
+      }
+    });
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, screen: plain(out), answered: i });
+    });
+  });
+}
+
+describe('hactl init in a pseudo-terminal (real prompts)', () => {
+  test('the wizard asks what the flags left open, accepts Enter for proposals, and writes a valid file', async () => {
+    const file = join(dir, 'pty.yaml');
+    const r = await inPty(['init', '--no-discover', '--output', file, '--lb', 'a=10.0.0.1', '--lb', 'b=10.0.0.2', '--backend', '10.0.0.10', '--server-name', 'www.example.com'], [
+      [/Cluster name/, 'shop\r'], [/SSH user/, '\r'], [/SSH private key/, '\r'], [/known_hosts file/, '\r'], [/Unknown host keys/, '\r'], [/Mode/, '\r'],
+      [/VRRP interface/, 'eth0\r'], [/vip1: address/, '10.0.0.60/24\r'], [/vip1: VRID/, '\r'], [/vip1: priorities/, '\r'], [/Health check path/, '/health\r'],
+      [/Environment variable holding the VRRP password/, '\r'],
+    ]);
+    expect({ code: r.code, answered: r.answered }).toEqual({ code: 0, answered: 12 });
+    expect(r.screen).toContain(`hactl deploy -i ${file} --dry-run`);
+    const c = valid(file).clusters[0];
+    expect([c.name, c.interface, c.vips[0].cidr, c.vips[0].vrid, c.sites[0].healthPath]).toEqual(['shop', 'eth0', '10.0.0.60/24', 51, '/health']);
+  }, 40_000);
+
+  test('an existing file: the terminal asks, "n" leaves it untouched and exits 2', async () => {
+    const file = join(dir, 'exists.yaml');
+    writeFileSync(file, 'mine\n');
+    const r = await inPty(['init', '--output', file], [[/already exists\. Overwrite it\?/, 'n\r']]);
+    expect(r.code).toBe(2);
+    expect(r.screen).toMatch(/left untouched/);
+    expect(readFileSync(file, 'utf8')).toBe('mine\n');
+  }, 40_000);
 });
