@@ -21,6 +21,7 @@ export interface Check {
 export async function vipHolders(vip: Vip, lbs: string[], transport: (lb: string) => Transport): Promise<string[]> {
   const facts = await Promise.all(lbs.map(async (lb) => {
     const r = await transport(lb).exec(factsScript({ files: [], statusPort: 0 }), { timeoutMs: 10000 });
+    if (r.code !== 0) throw new Error(`${lb}: the facts script failed (exit ${r.code})${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`);
     return { lb, facts: parseFacts(r.stdout) };
   }));
   return facts.filter((f) => holds(f.facts, vip.ip)).map((f) => f.lb);
@@ -40,15 +41,28 @@ export async function postDeployChecks(
     for (const vip of cluster.vips) {
       const timeoutMs = Math.round((3 * vip.advertInt + 1 + (vip.preemptDelay ?? 0)) * 1000) + 5000;
       let last: string[] = [];
+      // Set when the last observation itself failed (a dropped connection): never reported as "VIP down".
+      let unobserved: string | undefined;
       let cached = known !== undefined && lbs.every((lb) => known(lb) !== undefined);
       try {
         const holders = await waitFor(async () => {
-          last = cached ? lbs.filter((lb) => holds(known!(lb)!, vip.ip)) : await vipHolders(vip, lbs, transport);
-          cached = false;
+          try {
+            last = cached ? lbs.filter((lb) => holds(known!(lb)!, vip.ip)) : await vipHolders(vip, lbs, transport);
+            unobserved = undefined;
+          } catch (e) {
+            unobserved = (e as Error).message;
+            throw e;
+          } finally {
+            cached = false;
+          }
           return last.length === 1 && (!vip.preempt || last[0] === vip.master) ? last : undefined;
         }, { timeoutMs, intervalMs: 200, what: `${vip.name} to have one holder`, signal });
         checks.push({ kind: 'vip', cluster: cluster.name, target: `${vip.name} ${vip.cidr}`, ok: true, detail: `held by ${holders[0]}` });
       } catch {
+        if (unobserved !== undefined) {
+          checks.push({ kind: 'vip', cluster: cluster.name, target: `${vip.name} ${vip.cidr}`, ok: false, detail: `could not see who holds it: ${unobserved}` });
+          continue;
+        }
         const detail = last.length === 0 ? 'VIP down: no load balancer holds it' : last.length > 1 ? `split brain: held by ${last.join(' and ')}` : `held by ${last[0]}, expected the master ${vip.master}`;
         checks.push({ kind: 'vip', cluster: cluster.name, target: `${vip.name} ${vip.cidr}`, ok: vip.preempt ? false : last.length === 1, detail });
       }

@@ -436,4 +436,32 @@ describe('hactl deploy as a non-root user, and interrupted', () => {
     expect(hostOf(jsonOf(again), 'lb1').status).toBe('changed');
     await waitForVip(lab.state, vip(), ['lb1'], 15_000);
   }, 120_000);
+
+  test('a connection dropped during a host\'s apply stops the rollout; that host ends on its old or new files, the lock is released', async () => {
+    const oldSet = rendered(inventoryVariant(lab.state, 'gen4-again', generation(4)));
+    const inv = inventoryVariant(lab.state, 'gen5', generation(5));
+    const newSet = rendered(inv);
+    // Inside lb2: as soon as an apply transaction exists, kill every root SSH session (the [s] keeps pkill off itself).
+    await inHost(lab.state, 'lb2', `rm -f /run/e2e-drop; setsid sh -c 'i=0; while [ $i -lt 6000 ]; do if ls -d /var/lib/hactl/txn.* >/dev/null 2>&1; then pkill -f "[s]shd: root"; echo dropped > /run/e2e-drop; exit 0; fi; i=$((i+1)); sleep 0.01; done' </dev/null >/dev/null 2>&1 &`);
+    const r = await deployCli(inv, '--yes');
+    await inHost(lab.state, 'lb2', 'pkill -f "[w]hile \\[ \\$i -lt 6000"', { check: false });
+    expect((await inHost(lab.state, 'lb2', 'cat /run/e2e-drop', { check: false })).stdout.trim()).toBe('dropped');
+    expect(said(r)).toMatchObject({ exit: 1 });
+    expect(text(r)).toMatch(/lb2: the connection to .* was lost/);
+    expect(text(r)).toMatch(/rollout failed on lb2/);
+
+    // The transaction on lb2 runs to its end without us; then no half state remains.
+    for (const h of LBS)
+      await waitFor(async () => (await inHost(lab.state, h, '! ls -d /var/lib/hactl/txn.* >/dev/null 2>&1 && flock -n /var/lib/hactl/deploy.lock true', { check: false })).exitCode === 0,
+        { timeoutMs: 20_000, intervalMs: 200, what: `no apply in flight and the deploy lock free on ${h}` });
+    const after = await snap();
+    const same = (h: string, set: Record<string, Record<string, string>>) => JSON.stringify(hashes(after[h])) === JSON.stringify(set[h]);
+    expect({ lb2OldOrNew: same('lb2', oldSet) || same('lb2', newSet), lb1Old: same('lb1', oldSet) }).toEqual({ lb2OldOrNew: true, lb1Old: true });
+
+    const again = await deployCli(inv, '--yes', '--json');
+    expect(said(again)).toMatchObject({ exit: 0 });
+    expect(hostOf(jsonOf(again), 'lb1').status).toBe('changed');
+    const final = await snap();
+    for (const h of LBS) expect(hashes(final[h])).toEqual(newSet[h]);
+  }, 120_000);
 });
