@@ -148,20 +148,19 @@ const FAILOVER_TARGETS: Record<string, string> = {
 };
 
 function failoverFigures(json: any): { detail: string; target?: string } {
-  const result = (json?.results ?? json?.faults ?? [json])[0] ?? {};
-  const downtime = result.downtimeMs ?? result.clientDowntimeMs ?? result.downtime?.ms;
-  const move = result.vipMoveMs ?? result.moveMs ?? result.vipMove?.ms;
-  const bound = result.boundMs ?? result.promisedMs ?? result.bound?.ms;
-  const failed = result.failedRequests ?? result.probe?.failed;
-  const total = result.totalRequests ?? result.probe?.total ?? result.probe?.sent;
+  const f = json?.faults?.[0];
+  if (!f) return { detail: `no report (${json?.phase ?? 'no --json output'})` };
   const parts = [
-    downtime !== undefined ? `downtime ${s(downtime)}` : undefined,
-    move !== undefined ? `VIP move ${s(move)}` : undefined,
-    bound !== undefined ? `bound ${s(bound)}` : undefined,
-    failed !== undefined ? `${failed}/${total} requests failed` : undefined,
-    result.verdict ?? (result.pass !== undefined ? (result.pass ? 'pass' : 'FAIL') : undefined),
+    `downtime ${s(f.downtimeMs)}`,
+    f.vipMovedMs !== null ? `VIP on ${f.newMaster} after ${s(f.vipMovedMs)}` : 'VIP did not move',
+    `bound ${s(f.boundMs)} + ${s(f.marginMs)} margin`,
+    `${f.failedRequests}/${f.totalRequests} requests failed`,
+    f.staleVipOnOldMaster ? 'old master kept a stale VIP until restore' : undefined,
+    f.splitBrain?.length ? `split brain ${f.splitBrain.length}×, healed: ${f.healed}` : undefined,
+    f.failback?.preempt ? `failback ${f.failback.backMs !== null ? s(f.failback.backMs) : '?'}` : 'preemption off',
+    f.pass ? 'pass' : `FAIL (${(f.reasons ?? []).join('; ')})`,
   ].filter(Boolean);
-  return { detail: parts.join(', ') || 'no figures in --json', target: FAILOVER_TARGETS[result.fault as string] };
+  return { detail: parts.join(', '), target: FAILOVER_TARGETS[f.fault as string] };
 }
 
 async function scaleLab(): Promise<void> {
