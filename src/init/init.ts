@@ -4,8 +4,6 @@
  * script without a terminal never hangs). The result is validated before anything is written,
  * and an existing file is replaced only with --force or the operator's yes.
  */
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
 import { EXIT, UserError } from '../ui/base-command.js';
 import type { Problem } from '../inventory/problems.js';
 import {
@@ -15,6 +13,7 @@ import {
 import type { Discovered, Discoverer } from './discover.js';
 import type { HostFacts } from './facts.js';
 import { checkedInventoryYaml } from './inventory-yaml.js';
+import { mayWrite, writeInventory } from './write-file.js';
 import { mastersFor, propose, proposePriorities, proposeVrids, sameSubnet, vipCount, type Mode, type Proposal } from './propose.js';
 import type { Prompter } from './prompter.js';
 
@@ -73,32 +72,6 @@ const check = <T>(parse: (s: string) => Parsed<T>) => (s: string): true | string
   const p = parse(s);
   return p.ok ? true : p.error;
 };
-
-/** Decides whether the file may be written; asks when it exists and there is someone to ask. */
-async function mayWrite(file: string, force: boolean, prompter?: Prompter): Promise<boolean> {
-  if (!existsSync(file)) return false;
-  if (statSync(file).isDirectory()) throw new UserError(`${file} is a directory; give a file name with --output`, EXIT.usage);
-  if (force) return true;
-  if (!prompter) throw new UserError(`${file} already exists and was left untouched: pass --force to overwrite it, or --output to write elsewhere`, EXIT.usage);
-  const yes = await prompter.confirm({ id: 'overwrite', message: `${file} already exists. Overwrite it?`, default: false });
-  if (!yes) throw new UserError(`${file} already exists and was left untouched (choose another file with --output)`, EXIT.usage);
-  return true;
-}
-
-function writeInventory(file: string, text: string, overwrite: boolean): void {
-  if (!overwrite) {
-    try {
-      writeFileSync(file, text, { flag: 'wx', mode: 0o644 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${file} appeared while init was running and was left untouched; run again with --force to overwrite it`, EXIT.usage);
-      throw new UserError(`cannot write ${file}: ${(e as Error).message}`);
-    }
-    return;
-  }
-  const tmp = join(dirname(file), `.${basename(file)}.hactl-init-${process.pid}`);
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, file);
-}
 
 /** The node's own address on `iface`, preferring the SSH address. */
 function ownAddress(facts: HostFacts, iface: string, address: string) {
