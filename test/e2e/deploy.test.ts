@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
-import { renderInventory } from '../../src/render/render.js';
-import { PATHS } from '../../src/render/render.js';
+import { PATHS, renderInventory } from '../../src/render/render.js';
 import { sh } from '../../src/shell/quote.js';
 import { fingerprint } from '../../src/transport/known-hosts.js';
 import { httpGet } from '../../src/verify/http.js';
@@ -248,6 +247,9 @@ describe('hactl deploy of changes', () => {
     }
     // The master was never touched: the rollout stopped at the backup.
     expect(after.lb1).toEqual(before.lb1);
+    // No staging or restore leftovers next to the live files, no transaction left behind.
+    const left = await inHost(lab.state, 'lb2', 'ls -d /etc/keepalived/*.hactl-* /etc/nginx/conf.d/*.hactl-* /etc/sysctl.d/*.hactl-* /var/lib/hactl/txn.* 2>/dev/null; true');
+    expect(left.stdout.trim()).toBe('');
     expect(probe.sent).toBeGreaterThan(10);
     expect({ failed: probe.failed, errors: probe.errors }).toEqual({ failed: 0, errors: {} });
   }, 90_000);
@@ -296,7 +298,7 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
     const real = readFileSync(lab.state.files.knownHosts, 'utf8').split('\n').filter(Boolean);
     const fake: string[] = [];
     const lines = real.map((l) => {
-      const [host, type, key] = l.split(' ');
+      const [host, type] = l.split(' ');
       if (host !== lb1.ip) return l;
       const k = otherKey(type);
       fake.push(fingerprint(Buffer.from(k, 'base64')));
