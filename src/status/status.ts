@@ -1,0 +1,97 @@
+/**
+ * hactl status, the pure part: from each load balancer's facts (or why there are none) to who
+ * holds each VIP, who should, and each load balancer's VRRP state per instance and services.
+ */
+import type { Inventory } from '../inventory/model.js';
+import { holds, type HostFacts } from '../facts/host-facts.js';
+import type { InstanceState } from './keepalived-state.js';
+
+/** What one refresh learned from one load balancer. */
+export interface HostObservation {
+  facts?: HostFacts;
+  /** VRRP state from keepalived's own data dump, by instance name. */
+  keepalived?: Map<string, InstanceState>;
+  /** Why there are no facts (connect or exec failure). */
+  error?: string;
+}
+
+export type StateSource = 'keepalived' | 'notify' | 'vip';
+
+export interface InstanceView {
+  vip: string;
+  /** MASTER, BACKUP, FAULT, STOP, INIT; 'down' when keepalived is not running; '?' when unreachable. */
+  state: string;
+  source?: StateSource;
+  priority?: number;
+  holdsVip: boolean;
+}
+
+export interface LbView {
+  cluster: string;
+  name: string;
+  reachable: boolean;
+  error?: string;
+  keepalived?: boolean;
+  nginx?: boolean;
+  instances: InstanceView[];
+}
+
+export type VipHealth = 'ok' | 'failed-over' | 'down' | 'split-brain';
+
+export interface VipView {
+  cluster: string;
+  name: string;
+  address: string;
+  master: string;
+  /** Load balancers that have the address on an interface now (among the reachable ones). */
+  holders: string[];
+  health: VipHealth;
+  /** Load balancers that could not be asked, so holders may be incomplete. */
+  unknown: string[];
+}
+
+export interface StatusReport {
+  /** false when a VIP has no holder or more than one (exit code 1). */
+  ok: boolean;
+  /** Unix milliseconds of the refresh. */
+  at: number;
+  vips: VipView[];
+  lbs: LbView[];
+}
+
+function instanceView(vip: { name: string; ip: string }, o: HostObservation): InstanceView {
+  const f = o.facts!;
+  const holdsVip = holds(f, vip.ip);
+  const own = o.keepalived?.get(vip.name);
+  if (!f.running.keepalived) return { vip: vip.name, state: 'down', holdsVip };
+  if (own && own.state !== 'UNKNOWN') return { vip: vip.name, state: own.state, source: 'keepalived', priority: own.priority, holdsVip };
+  const notified = f.vrrp[vip.name];
+  if (notified) return { vip: vip.name, state: notified.state, source: 'notify', priority: notified.priority, holdsVip };
+  return { vip: vip.name, state: holdsVip ? 'MASTER' : 'BACKUP', source: 'vip', holdsVip };
+}
+
+export function buildStatus(inv: Inventory, observed: Map<string, HostObservation>, at: number): StatusReport {
+  const lbs: LbView[] = [];
+  const vips: VipView[] = [];
+  for (const cluster of inv.clusters) {
+    for (const lb of cluster.lbs) {
+      const o = observed.get(lb.name) ?? { error: 'not asked' };
+      if (!o.facts) {
+        lbs.push({ cluster: cluster.name, name: lb.name, reachable: false, error: o.error, instances: cluster.vips.map((v) => ({ vip: v.name, state: '?', holdsVip: false })) });
+        continue;
+      }
+      lbs.push({
+        cluster: cluster.name, name: lb.name, reachable: true,
+        keepalived: o.facts.running.keepalived, nginx: o.facts.running.nginx,
+        instances: cluster.vips.map((v) => instanceView(v, o)),
+      });
+    }
+    for (const vip of cluster.vips) {
+      const holders = cluster.lbs.filter((lb) => observed.get(lb.name)?.facts && holds(observed.get(lb.name)!.facts!, vip.ip)).map((lb) => lb.name);
+      const unknown = cluster.lbs.filter((lb) => !observed.get(lb.name)?.facts).map((lb) => lb.name);
+      const health: VipHealth = holders.length === 0 ? 'down' : holders.length > 1 ? 'split-brain' : holders[0] === vip.master ? 'ok' : 'failed-over';
+      vips.push({ cluster: cluster.name, name: vip.name, address: vip.cidr, master: vip.master, holders, health, unknown });
+    }
+  }
+  return { ok: vips.every((v) => v.health === 'ok' || v.health === 'failed-over'), at, vips, lbs };
+}
