@@ -190,7 +190,7 @@ async function applyHost(h: HostCtx, cluster: Cluster, emit: (c: HostCtx, step: 
   const advert = Math.max(...cluster.vips.map((v) => v.advertInt));
   const delay = Math.max(0, ...cluster.vips.map((v) => v.preemptDelay ?? 0));
   const health = await waitFor(async () => {
-    const hl = await readHealth(t, h.render, true);
+    const hl = await readHealth(t, h.render, true, 5);
     if (!hl.ok) throw new Error(hl.problems.join('; '));
     return hl;
   }, { timeoutMs: Math.round((3 * advert + 1 + delay) * 1000) + 8000, intervalMs: 150, what: `${h.render.lb.name} to be healthy` });

@@ -9,7 +9,8 @@ import { lockScript, parseLockOutput, LOCK_EXIT_HELD } from './lock.js';
 import { applyScript, bootstrapCommand, APPLY_EXIT } from './apply-script.js';
 import type { HostPlan } from '../plan/plan.js';
 import type { Cluster, LoadBalancer } from '../inventory/model.js';
-import type { HostRender } from '../render/render.js';
+import { PATHS, type HostRender } from '../render/render.js';
+import { sh } from '../shell/quote.js';
 
 export class HostError extends Error {
   constructor(readonly host: string, readonly step: string, message: string, readonly output = '') {
@@ -118,8 +119,26 @@ export function assessHealth(cluster: Cluster, lb: LoadBalancer, facts: HostFact
   return { ok: problems.length === 0, problems, facts };
 }
 
-export async function readHealth(t: Transport, render: HostRender, strictMaster: boolean): Promise<Health> {
-  const r = await t.exec(factsScript({ files: [], statusPort: render.cluster.nginxStatusPort }), { timeoutMs: 10000 });
+/**
+ * Waits on the host, up to `waitSeconds`, until nginx answers its status endpoint with this
+ * configuration, keepalived runs and each VIP this host must master is MASTER; then reads the
+ * facts. One round trip where polling from here would take one per interval (VRRP takes
+ * 3 × advert_int to elect). The verdict stays with assessHealth; this only waits.
+ */
+export function healthScript(render: HostRender, strictMaster: boolean, waitSeconds: number): string {
+  const facts = factsScript({ files: [], statusPort: render.cluster.nginxStatusPort });
+  if (waitSeconds <= 0) return facts;
+  const masters = strictMaster ? render.cluster.vips.filter((v) => v.master === render.lb.name && v.preempt).map((v) => v.name) : [];
+  const ready = [
+    `curl -fsS -m 1 http://127.0.0.1:${render.cluster.nginxStatusPort}/hactl-health 2>/dev/null | grep -qx ${sh([`ok ${render.lb.name}`])}`,
+    'pidof keepalived >/dev/null 2>&1',
+    ...masters.map((name) => `[ "$(cut -d' ' -f1 ${sh([`${PATHS.stateDir}/${name}`])} 2>/dev/null)" = MASTER ]`),
+  ];
+  return `i=0; while [ $i -lt ${Math.ceil(waitSeconds * 10)} ]; do if ${ready.join(' && ')}; then break; fi; i=$((i+1)); sleep 0.1; done\n${facts}`;
+}
+
+export async function readHealth(t: Transport, render: HostRender, strictMaster: boolean, waitSeconds = 0): Promise<Health> {
+  const r = await t.exec(healthScript(render, strictMaster, waitSeconds), { timeoutMs: 10000 + waitSeconds * 1000 });
   if (r.code !== 0) throw new HostError(t.name, 'health', `health script failed (exit ${r.code})`, r.stderr);
   return assessHealth(render.cluster, render.lb, parseFacts(r.stdout), strictMaster);
 }
