@@ -18,11 +18,12 @@ import { fingerprint } from '../../src/transport/known-hosts.js';
 import { httpGet } from '../../src/verify/http.js';
 import { inHost, startProbe, summarizeProbe, useLab, waitFor, waitForVip, type ProbeSummary } from './helpers/index.js';
 import {
-  BIN, backendsThroughVip, deployCli, hashes, hostOf, inventoryVariant, jsonOf, managedFiles, runningVrrp, snapshots, startHactl,
+  BIN, backendsThroughVip, deployCli, hashes, hostOf, inventoryVariant, jsonOf, managedFiles, removeScratch, runningVrrp, scratchDir, snapshots, startHactl,
   waitForNewWorkers, type CliResult, type HostSnapshot, type InventoryDoc,
 } from './helpers/deploy.js';
 
 const lab = useLab();
+afterAll(removeScratch);
 const LBS = ['lb1', 'lb2'];
 const CLUSTER = 'lab1';
 const FILES = managedFiles(CLUSTER);
@@ -304,7 +305,7 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
       fake.push(fingerprint(Buffer.from(k, 'base64')));
       return `${host} ${type} ${k}`;
     });
-    const kh = join(lab.state.outDir, 'known_hosts-changed');
+    const kh = join(scratchDir(), 'known_hosts-changed');
     writeFileSync(kh, lines.join('\n') + '\n');
     const inv = inventoryVariant(lab.state, 'changed-key', (d) => {
       generation(2)(d);
@@ -323,7 +324,7 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
 
   test('an unknown host under strict is refused', async () => {
     const lb2 = lab.state.hosts.find((h) => h.name === 'lb2')!;
-    const kh = join(lab.state.outDir, 'known_hosts-no-lb2');
+    const kh = join(scratchDir(), 'known_hosts-no-lb2');
     const content = readFileSync(lab.state.files.knownHosts, 'utf8').split('\n').filter((l) => l && !l.startsWith(`${lb2.ip} `)).join('\n') + '\n';
     writeFileSync(kh, content);
     const inv = inventoryVariant(lab.state, 'unknown-host', (d) => {

@@ -3,7 +3,8 @@
  * and reading what it did to a host: file hashes and inode times, service pids, the VRRP
  * settings keepalived is actually running with.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -89,11 +90,25 @@ export const hostOf = (j: DeployJson, name: string): DeployJsonHost => {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type InventoryDoc = any;
 
-/** Writes a variant of the lab's inventory next to it and returns its path. */
+let scratch: string | undefined;
+
+/** A directory for this test file's inventories and known_hosts copies (`lab down` removes only what it wrote). */
+export function scratchDir(): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'hactl-e2e-deploy-'));
+  return scratch;
+}
+
+/** Call in afterAll. */
+export function removeScratch(): void {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+}
+
+/** Writes a variant of the lab's inventory to the scratch directory and returns its path. */
 export function inventoryVariant(lab: LabState, tag: string, change: (doc: InventoryDoc) => void): string {
   const doc = parse(readFileSync(lab.files.inventory, 'utf8'));
   change(doc);
-  const path = join(lab.outDir, `inventory-${tag}.yaml`);
+  const path = join(scratchDir(), `inventory-${tag}.yaml`);
   writeFileSync(path, stringify(doc));
   return path;
 }
