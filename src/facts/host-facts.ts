@@ -49,6 +49,8 @@ export interface HostFacts {
   firewall: string[];
   nginxTest?: { ok: boolean; output: string };
   probes: ProbeResult[];
+  /** hactl's nginx files on the host (/etc/nginx/conf.d/hactl-*.conf), rendered or not. */
+  managed: string[];
 }
 
 export const MANAGED_PACKAGES = ['keepalived', 'nginx', 'curl'];
@@ -106,6 +108,7 @@ export function factsScript(req: FactsRequest): string {
     `echo @@files; set --; for f in ${files}; do if [ -f "$f" ]; then set -- "$@" "$f"; else echo "$f 0"; fi; done`,
     'if [ $# -gt 0 ]; then stat -L -c \'%n 1 %a %U %G\' -- "$@"; fi',
     'if [ $# -gt 0 ]; then if command -v tar >/dev/null 2>&1 && command -v base64 >/dev/null 2>&1; then echo @@tar; tar -chPf - -- "$@" 2>/dev/null | base64 -w0; echo; else echo @@filedata; for f in "$@"; do echo "$f $(sha256sum < "$f" | cut -d\' \' -f1) $(base64 -w0 < "$f")"; done; fi; fi',
+    'echo @@managed; for f in /etc/nginx/conf.d/hactl-*.conf; do if [ -f "$f" ]; then echo "$f"; fi; done',
     'echo @@procs; k=0; n=0; for c in /proc/[0-9]*/comm; do read -r x < "$c" 2>/dev/null || continue; case "$x" in keepalived) k=1;; nginx) n=1;; esac; done; echo "keepalived $k"; echo "nginx $n"',
     'echo @@vrrp; for f in /run/hactl/vrrp/*; do if [ -f "$f" ]; then read -r l < "$f"; echo "${f##*/} $l"; fi; done',
     `echo @@status; if [ $n = 1 ] && command -v curl >/dev/null 2>&1; then curl -fsS -m 1 http://127.0.0.1:${req.statusPort}/hactl-health 2>/dev/null; fi; echo`,
@@ -219,6 +222,7 @@ export function parseFacts(output: string): HostFacts {
     nginxStatus: status || undefined,
     firewall: s.get('firewall') ?? [],
     nginxTest: s.has('nginxt') ? { ok: /^exit=0$/m.test(s.get('nginxt')!.join('\n')), output: s.get('nginxt')!.filter((l) => !l.startsWith('exit=')).join('\n') } : undefined,
+    managed: s.get('managed') ?? [],
     probes: (s.get('probes') ?? []).map((l) => {
       const [id, status, secs, upstream] = l.split(' ');
       return { id, status: Number(status) || 0, ms: Math.round(Number(secs) * 1000), upstream: upstream || undefined };

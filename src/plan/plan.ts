@@ -8,7 +8,8 @@ import { MANAGED_PACKAGES } from '../facts/host-facts.js';
 import type { HostRender, RenderedFile, Service } from '../render/render.js';
 import { maskSecrets } from '../inventory/secret.js';
 
-export type FileAction = 'create' | 'update' | 'chmod' | 'unchanged';
+/** remove: a hactl-*.conf nginx file the inventory no longer renders (a renamed or removed cluster). */
+export type FileAction = 'create' | 'update' | 'chmod' | 'remove' | 'unchanged';
 
 export interface FileChange {
   file: RenderedFile;
@@ -51,6 +52,15 @@ export function fileChange(file: RenderedFile, facts: HostFacts, secrets: string
 
 export function planHost(render: HostRender, facts: HostFacts): HostPlan {
   const files = render.files.map((f) => fileChange(f, facts, render.secrets));
+  // hactl's own nginx files that nothing renders any more: left in place they keep serving an
+  // old cluster's sites (and can clash with the new ones: duplicate upstream), so they go.
+  const rendered = new Set(render.files.map((f) => f.path));
+  for (const path of (facts.managed ?? []).filter((m) => !rendered.has(m)).sort()) {
+    const remote = facts.files[path];
+    const file: RenderedFile = { path, mode: remote?.mode ?? '0644', owner: remote?.owner ?? 'root', group: remote?.group ?? 'root', content: '', service: 'nginx', sha256: '' };
+    const diff = remote?.content !== undefined ? createTwoFilesPatch(path, '/dev/null', remote.content, '', '', '', { context: 3 }) : '';
+    files.push({ file, action: 'remove', diff: maskSecrets(diff, render.secrets), reasons: ['no longer rendered by the inventory'] });
+  }
   const packages = MANAGED_PACKAGES.filter((p) => !facts.packages[p]);
   const sysctl = render.files
     .filter((f) => f.service === 'sysctl')

@@ -76,6 +76,7 @@ export function applyScript(plan: HostPlan, facts: HostFacts, token: string, sta
     out.push('step sysctl', ...plan.sysctl.map((k) => `sysctl -qw ${sh([`${k}=1`])} || exit ${APPLY_EXIT.sysctlFailed}`));
   // Stage every new file first: nothing on the host changes until all of them are here.
   changed.forEach((c, i) => {
+    if (c.action === 'remove') return;
     out.push(`base64 -d > "$d/new/${i}" <<'HACTL_EOF'`, Buffer.from(c.file.content).toString('base64').replace(/(.{76})/g, '$1\n'), 'HACTL_EOF');
   });
   if (changed.length > 0) {
@@ -83,6 +84,10 @@ export function applyScript(plan: HostPlan, facts: HostFacts, token: string, sta
     changed.forEach((c, i) => {
       const t = sh([c.file.path]);
       const dir = sh([c.file.path.slice(0, c.file.path.lastIndexOf('/')) || '/']);
+      if (c.action === 'remove') {
+        out.push(`if [ -e ${t} ]; then cp -p ${t} "$d/old/${i}" && rm -f ${t} || { echo "cannot remove ${c.file.path}" >&2; rollback; exit ${APPLY_EXIT.validationFailed}; }; fi`);
+        return;
+      }
       out.push(
         `mkdir -p ${dir}`,
         `if [ -e ${t} ]; then cp -p ${t} "$d/old/${i}"; else : > "$d/old/${i}.absent"; fi`,

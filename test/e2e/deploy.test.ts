@@ -272,6 +272,26 @@ describe('hactl deploy of changes', () => {
   }, 120_000);
 });
 
+describe('hactl deploy removes what it no longer renders', () => {
+  test('a hactl nginx file of a renamed cluster (clashing upstream) is removed in the same validated transaction', async () => {
+    const inv = inventoryVariant(lab.state, 'gen1b', generation(1));
+    const stale = '/etc/nginx/conf.d/hactl-oldname.conf';
+    expect(said(await deployCli(inv, '--yes'))).toMatchObject({ exit: 0 });
+    // The old cluster's file defines the same upstream: left in place, nginx -t would fail.
+    const put = await inHost(lab.state, 'lb2', `cp ${NGINX_CONF} ${stale}; nginx -t 2>&1 || true`);
+    expect(put.stdout).toMatch(/duplicate upstream/);
+    const r = await deployCli(inv, '--yes', '--json');
+    expect(said(r)).toMatchObject({ exit: 0 });
+    const j = jsonOf(r);
+    expect(hostOf(j, 'lb2')).toMatchObject({ status: 'changed', filesChanged: [stale], servicesReloaded: ['nginx'] });
+    expect(hostOf(j, 'lb1')).toMatchObject({ status: 'unchanged' });
+    const after = await inHost(lab.state, 'lb2', `test -e ${stale} && echo present || echo gone; nginx -t 2>&1; ls /var/lib/hactl/backups/*/etc/nginx/conf.d/ | grep -c hactl-oldname`);
+    expect(after.stdout).toMatch(/^gone$/m);
+    expect(after.stdout).toMatch(/test is successful/);
+    expect(after.stdout).toMatch(/^1$/m);
+  }, 120_000);
+});
+
 describe('hactl deploy refuses unsafe situations, changing nothing', () => {
   const next = () => inventoryVariant(lab.state, 'gen2', generation(2));
   let keyDir: string;

@@ -1,0 +1,48 @@
+import { parseFacts, type HostFacts } from '../../../src/facts/host-facts.js';
+import { planHost } from '../../../src/plan/plan.js';
+import { applyScript } from '../../../src/run/apply-script.js';
+import { renderInventory } from '../../../src/render/render.js';
+import { fixturePath, loadValid } from '../../helpers/inventory.js';
+
+const render = renderInventory(loadValid(fixturePath('active-passive')))[0];
+
+/** Facts of a host that already has exactly what the inventory renders. */
+function upToDate(extra: Partial<HostFacts> = {}): HostFacts {
+  const base = parseFacts('@@pkgs\nkeepalived 1\nnginx 1\ncurl 1\n@@sysctl\nipv4/ip_nonlocal_bind 1\n@@procs\nkeepalived 1\nnginx 1\n@@end\n');
+  for (const f of render.files) base.files[f.path] = { exists: true, mode: f.mode, owner: f.owner, group: f.group, sha256: f.sha256, content: f.content };
+  return { ...base, ...extra };
+}
+
+describe('planHost', () => {
+  test('a host with everything in place: nothing to do, and it says why', () => {
+    const p = planHost(render, upToDate());
+    expect(p.changed).toBe(false);
+    expect(p.summary).toMatch(/up to date/);
+  });
+
+  test('a hactl nginx file nothing renders any more is removed, nginx reloaded; other nginx files are not hactl\'s business', () => {
+    const stale = '/etc/nginx/conf.d/hactl-oldname.conf';
+    const facts = upToDate({ managed: [...render.files.filter((f) => f.path.startsWith('/etc/nginx/conf.d/')).map((f) => f.path), stale] });
+    facts.files[stale] = { exists: true, mode: '0644', owner: 'root', group: 'root', content: 'upstream www {}\n' };
+    const p = planHost(render, facts);
+    const removes = p.files.filter((f) => f.action === 'remove');
+    expect(removes.map((f) => f.file.path)).toEqual([stale]);
+    expect(removes[0].diff).toContain('-upstream www {}');
+    expect(p.reload).toEqual(['nginx']);
+    expect(p.summary).toContain(`remove ${stale}`);
+    const script = applyScript(p, facts, 'tok', '20260101T000000');
+    // Backed up before removal, restored by rollback if validation fails.
+    expect(script).toContain(`cp -p ${stale} "$d/old/${p.files.indexOf(removes[0])}" && rm -f ${stale}`);
+    expect(script).toMatch(/nginx -t/);
+  });
+
+  test('a changed file is an update with a diff; a mode-only change is chmod', () => {
+    const facts = upToDate();
+    const [first, second] = render.files;
+    facts.files[first.path] = { ...facts.files[first.path], sha256: 'x', content: 'old\n' };
+    facts.files[second.path] = { ...facts.files[second.path], mode: '0777' };
+    const p = planHost(render, facts);
+    expect(p.files.find((f) => f.file.path === first.path)).toMatchObject({ action: 'update', reasons: ['content'] });
+    expect(p.files.find((f) => f.file.path === second.path)).toMatchObject({ action: 'chmod', reasons: [`mode 0777 → ${second.mode}`] });
+  });
+});
