@@ -7,7 +7,8 @@
 import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
 import type { Transport } from '../transport/transport.js';
 import { renderInventory, type HostRender } from '../render/render.js';
-import { factsScript, holds, parseFacts, type HostFacts, type HttpProbe } from '../facts/host-facts.js';
+import { factsScript, holds, parseFacts, type HostFacts, type HttpProbe, type ProbeResult } from '../facts/host-facts.js';
+import { sh } from '../shell/quote.js';
 import { fileChange } from '../plan/plan.js';
 import { httpGet } from './http.js';
 import { configFindings, firewallFindings, observeAdverts, type Finding } from './diagnose.js';
@@ -52,11 +53,43 @@ function probesFor(cluster: Cluster): HttpProbe[] {
   return [...new Map(probes.map((p) => [p.id, p])).values()];
 }
 
+/**
+ * The LB's HTTP probes, wrapped around the facts script: one curl (its startup is the costly
+ * part) makes every request, in parallel, in the background while the facts are gathered;
+ * the @@vprobes section prints its lines at the end. Each request is its own --next group
+ * (own Host header and -w line). A curl without --parallel (before 7.66) writes nothing and
+ * the requests are repeated one after another. %header{} needs curl 7.84+; older curls print
+ * it verbatim and parseProbes drops it.
+ */
+export function probeScript(probes: HttpProbe[]): { start: string; collect: string } {
+  const groups = probes.map((p) => {
+    const url = `http://${p.ip.includes(':') ? `[${p.ip}]` : p.ip}:${p.port}${p.path}`;
+    return sh(['-s', '-o', '/dev/null', '-m', '2', '-w', `${p.id} %{http_code} %{time_total} %header{x-hactl-upstream}\n`, '-H', `Host: ${p.host}`, url]);
+  }).join(' --next ');
+  const start = probes.length
+    ? `hv_p=$(mktemp) || exit 1; { curl --parallel --parallel-immediate ${groups} > "$hv_p" 2>/dev/null; [ -s "$hv_p" ] || curl ${groups} > "$hv_p" 2>/dev/null; } &`
+    : 'hv_p=/dev/null';
+  const collect = ['wait', 'echo @@vprobes', 'while read -r hv_l; do echo "$hv_l"; done < "$hv_p"', '[ "$hv_p" = /dev/null ] || rm -f "$hv_p"', 'echo @@vprobesend'];
+  return { start, collect: collect.join('\n') };
+}
+
+export function parseProbes(output: string): ProbeResult[] {
+  const start = output.indexOf('@@vprobes\n');
+  if (start < 0) return [];
+  const end = output.indexOf('@@vprobesend', start);
+  return output.slice(start + 10, end < 0 ? undefined : end).split('\n').filter((l) => l.trim()).map((l) => {
+    const [id, status, secs, ...rest] = l.trim().split(' ');
+    const upstream = rest.join(' ').trim();
+    return { id, status: Number(status) || 0, ms: Math.round(Number(secs) * 1000), upstream: upstream && !upstream.startsWith('%') ? upstream : undefined };
+  });
+}
+
 async function lbFacts(t: Transport, render: HostRender, timeoutMs: number): Promise<HostFacts> {
-  const script = factsScript({ files: render.files.map((f) => f.path), statusPort: render.cluster.nginxStatusPort, firewall: true, nginxTest: true, probes: probesFor(render.cluster) });
-  const r = await t.exec(script, { timeoutMs });
+  const probes = probeScript(probesFor(render.cluster));
+  const facts = factsScript({ files: render.files.map((f) => f.path), statusPort: render.cluster.nginxStatusPort, firewall: true, nginxTest: true });
+  const r = await t.exec(`${probes.start}\n${facts}\n${probes.collect}`, { timeoutMs });
   if (r.code !== 0) throw new Error(`facts script failed (exit ${r.code}): ${r.stderr.trim()}`);
-  return parseFacts(r.stdout);
+  return { ...parseFacts(r.stdout), probes: parseProbes(r.stdout) };
 }
 
 function lbChecks(render: HostRender, f: HostFacts): Check[] {
