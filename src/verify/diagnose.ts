@@ -52,28 +52,38 @@ async function stats(t: Transport): Promise<Map<string, AdvertStats> | undefined
   return r && r.code === 0 ? parseStats(r.stdout) : undefined;
 }
 
-/** Watch advert counters on every node for a bounded time (2 × advert_int, at least 1 s). */
-export async function observeAdverts(vip: Vip, nodes: string[], transport: (n: string) => Transport): Promise<Finding[]> {
+/** Watch advert counters on every node for a bounded time (2 × the longest advert_int, at least 1 s), for every VIP at once. */
+export async function observeAdverts(vips: Vip[], nodes: string[], transport: (n: string) => Transport): Promise<Finding[]> {
+  const secs = Math.max(1, 2 * Math.max(...vips.map((v) => v.advertInt)));
   const before = await Promise.all(nodes.map((n) => stats(transport(n))));
-  await new Promise((r) => setTimeout(r, Math.max(1000, 2000 * vip.advertInt)));
+  await new Promise((r) => setTimeout(r, secs * 1000));
   const after = await Promise.all(nodes.map((n) => stats(transport(n))));
   const findings: Finding[] = [];
-  nodes.forEach((node, i) => {
-    const a = before[i]?.get(vip.name);
-    const b = after[i]?.get(vip.name);
-    if (!a || !b) return;
-    const peersSent = nodes.filter((_, j) => j !== i).some((_, j) => {
-      const k = j >= i ? j + 1 : j;
-      return (after[k]?.get(vip.name)?.sent ?? 0) > (before[k]?.get(vip.name)?.sent ?? 0);
+  for (const vip of vips)
+    nodes.forEach((node, i) => {
+      const a = before[i]?.get(vip.name);
+      const b = after[i]?.get(vip.name);
+      if (!a || !b) return;
+      const peersSent = nodes.some((_, k) => k !== i && (after[k]?.get(vip.name)?.sent ?? 0) > (before[k]?.get(vip.name)?.sent ?? 0));
+      if (b.received === a.received && peersSent)
+        findings.push({ vip: vip.name, node, cause: 'adverts-not-arriving', evidence: `received no VRRP advertisement for ${vip.name} in ${secs} s (keepalived stats: Received ${a.received} → ${b.received}) while its peers kept sending`, fix: `check the path from the peers to ${node} on the VRRP interface: cabling/NIC/switch (multicast 224.0.0.18 or unicast peers), and firewalls on both ends` });
+      if (b.authErrors > a.authErrors)
+        findings.push({ vip: vip.name, node, cause: 'auth-errors', evidence: `authentication errors grew ${a.authErrors} → ${b.authErrors}`, fix: 'use the same auth_pass on every node (hactl deploy renders one)' });
+      if (b.intervalErrors > a.intervalErrors)
+        findings.push({ vip: vip.name, node, cause: 'interval-errors', evidence: `advertisement interval errors grew ${a.intervalErrors} → ${b.intervalErrors}`, fix: 'use the same advert_int on every node' });
     });
-    if (b.received === a.received && peersSent)
-      findings.push({ vip: vip.name, node, cause: 'adverts-not-arriving', evidence: `received no VRRP advertisement for ${vip.name} in ${Math.max(1, 2 * vip.advertInt)} s (keepalived stats: Received ${a.received} → ${b.received}) while its peers kept sending`, fix: `check the path from the peers to ${node} on the VRRP interface: cabling/NIC/switch (multicast 224.0.0.18 or unicast peers), and firewalls on both ends` });
-    if (b.authErrors > a.authErrors)
-      findings.push({ vip: vip.name, node, cause: 'auth-errors', evidence: `authentication errors grew ${a.authErrors} → ${b.authErrors}`, fix: 'use the same auth_pass on every node (hactl deploy renders one)' });
-    if (b.intervalErrors > a.intervalErrors)
-      findings.push({ vip: vip.name, node, cause: 'interval-errors', evidence: `advertisement interval errors grew ${a.intervalErrors} → ${b.intervalErrors}`, fix: 'use the same advert_int on every node' });
-  });
   return findings;
+}
+
+/** Firewall rules that touch VRRP, read only when a VIP has split (the healthy path skips iptables-save and nft). */
+export const FIREWALL_SCRIPT = "{ iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true";
+
+/** Reads each node's VRRP firewall rules into its facts (one round trip per node, in parallel). */
+export async function readFirewalls(facts: Map<string, HostFacts>, transport: (n: string) => Transport): Promise<void> {
+  await Promise.all([...facts].map(async ([node, f]) => {
+    const r = await transport(node).exec(FIREWALL_SCRIPT, { timeoutMs: 5000 }).catch(() => undefined);
+    if (r?.code === 0) f.firewall = r.stdout.split('\n').filter((l) => l.trim());
+  }));
 }
 
 export function firewallFindings(vip: Vip, facts: Map<string, HostFacts>): Finding[] {

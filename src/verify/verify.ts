@@ -4,14 +4,14 @@
  * every backend and through every VIP), plus HTTP from this machine through every VIP, all in
  * parallel. Split brain triggers a bounded diagnosis.
  */
-import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
+import type { Cluster, Inventory, LoadBalancer, Vip } from '../inventory/model.js';
 import type { Transport } from '../transport/transport.js';
 import { renderInventory, type HostRender } from '../render/render.js';
 import { factsScript, holds, parseFacts, type HostFacts, type HttpProbe, type ProbeResult } from '../facts/host-facts.js';
 import { sh } from '../shell/quote.js';
 import { fileChange } from '../plan/plan.js';
 import { httpGet } from './http.js';
-import { configFindings, firewallFindings, observeAdverts, type Finding } from './diagnose.js';
+import { configFindings, firewallFindings, observeAdverts, readFirewalls, type Finding } from './diagnose.js';
 import type { Check } from './post-deploy.js';
 
 export interface VipStatus {
@@ -86,7 +86,7 @@ export function parseProbes(output: string): ProbeResult[] {
 
 async function lbFacts(t: Transport, render: HostRender, timeoutMs: number): Promise<HostFacts> {
   const probes = probeScript(probesFor(render.cluster));
-  const facts = factsScript({ files: render.files.map((f) => f.path), statusPort: render.cluster.nginxStatusPort, firewall: true, nginxTest: true });
+  const facts = factsScript({ files: render.files.map((f) => f.path), statusPort: render.cluster.nginxStatusPort, nginxTest: true });
   const r = await t.exec(`${probes.start}\n${facts}\n${probes.collect}`, { timeoutMs });
   if (r.code !== 0) throw new Error(`facts script failed (exit ${r.code}): ${r.stderr.trim()}`);
   return { ...parseFacts(r.stdout), probes: parseProbes(r.stdout) };
@@ -161,44 +161,54 @@ export function vipChecks(cluster: Cluster, facts: Map<string, HostFacts>): { ch
 
 export async function verify(inv: Inventory, opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
+  // Connections first: the handshakes overlap rendering the files to compare against.
+  const connecting = new Map(inv.clusters.flatMap((c) => c.lbs).map((lb) => [lb.name, opts.connect(lb)]));
+  for (const p of connecting.values()) p.catch(() => undefined);
   const renders = renderInventory(inv);
   const transports = new Map<string, Transport>();
   const facts = new Map<string, HostFacts>();
-  const checks: Check[] = [];
+  const hostChecks = new Map<string, Check[]>();
+  const siteChecks = new Map<string, Check[]>();
   try {
     const hostJobs = renders.map(async (r) => {
       try {
-        const t = await opts.connect(r.lb);
+        const t = await connecting.get(r.lb.name)!;
         transports.set(r.lb.name, t);
         const f = await lbFacts(t, r, opts.timeoutMs ?? 15000);
         facts.set(r.lb.name, f);
-        checks.push(...lbChecks(r, f));
+        hostChecks.set(r.lb.name, lbChecks(r, f));
       } catch (e) {
-        checks.push({ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail: (e as Error).message });
+        hostChecks.set(r.lb.name, [{ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail: (e as Error).message }]);
       }
     });
-    const siteJobs = inv.clusters.map((c) => operatorSiteChecks(c).then((cs) => checks.push(...cs)));
+    const siteJobs = inv.clusters.map(async (c) => siteChecks.set(c.name, await operatorSiteChecks(c)));
     await Promise.all([...hostJobs, ...siteJobs]);
+    const checks: Check[] = [];
     const vips: VipStatus[] = [];
     const findings: Finding[] = [];
-    for (const cluster of inv.clusters) {
+    await Promise.all(inv.clusters.map(async (cluster) => {
+      // Inventory order, whichever host answered first.
+      const own: Check[] = [...cluster.lbs.flatMap((lb) => hostChecks.get(lb.name) ?? []), ...(siteChecks.get(cluster.name) ?? [])];
       const v = vipChecks(cluster, facts);
-      checks.push(...v.checks);
-      vips.push(...v.vips);
       const clusterFacts = new Map(cluster.lbs.filter((lb) => facts.has(lb.name)).map((lb) => [lb.name, facts.get(lb.name)!]));
+      const found: Finding[] = [];
+      const split: Vip[] = [];
       for (const status of v.vips) {
         const vip = cluster.vips.find((x) => x.name === status.name)!;
         // Nodes that disagree on disk are a problem even before they split.
-        findings.push(...configFindings(cluster, vip, clusterFacts));
-        if (status.holders.length < 2) continue;
-        findings.push(...firewallFindings(vip, clusterFacts));
-        if (opts.diagnose !== false) findings.push(...(await observeAdverts(vip, [...clusterFacts.keys()], (n) => transports.get(n)!)));
+        found.push(...configFindings(cluster, vip, clusterFacts));
+        if (status.holders.length >= 2) split.push(vip);
       }
-    }
-    const order = (c: Check) => inv.clusters.findIndex((x) => x.name === c.cluster);
-    checks.sort((a, b) => order(a) - order(b));
+      if (split.length) {
+        await readFirewalls(clusterFacts, (n) => transports.get(n)!);
+        for (const vip of split) found.push(...firewallFindings(vip, clusterFacts));
+      }
+      // One bounded observation for every split VIP of the cluster (one stats dump covers all instances).
+      if (split.length && opts.diagnose !== false) found.push(...(await observeAdverts(split, [...clusterFacts.keys()], (n) => transports.get(n)!)));
+      return { own: [...own, ...v.checks], vips: v.vips, found };
+    })).then((perCluster) => perCluster.forEach((x) => { checks.push(...x.own); vips.push(...x.vips); findings.push(...x.found); }));
     return { ok: checks.every((c) => c.ok), checks, vips, findings, facts, durationMs: Math.round(performance.now() - started) };
   } finally {
-    await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)));
+    await Promise.all([...connecting.values()].map((p) => p.then((t) => t.close()).catch(() => undefined)));
   }
 }
