@@ -4,7 +4,7 @@ import { applyScript } from '../../../src/run/apply-script.js';
 import { renderInventory } from '../../../src/render/render.js';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';
 
-const render = renderInventory(loadValid(fixturePath('active-passive')))[0];
+const render = renderInventory(loadValid(fixturePath('active-passive.yaml')))[0];
 
 /** Facts of a host that already has exactly what the inventory renders. */
 function upToDate(extra: Partial<HostFacts> = {}): HostFacts {
@@ -32,7 +32,7 @@ describe('planHost', () => {
     expect(p.summary).toContain(`remove ${stale}`);
     const script = applyScript(p, facts, 'tok', '20260101T000000');
     // Backed up before removal, restored by rollback if validation fails.
-    expect(script).toContain(`cp -p ${stale} "$d/old/${p.files.indexOf(removes[0])}" && rm -f ${stale}`);
+    expect(script).toContain(`cp -p ${stale} "$d/old/${p.files.filter((f) => f.action !== 'unchanged').indexOf(removes[0])}" && rm -f ${stale}`);
     expect(script).toMatch(/nginx -t/);
   });
 
