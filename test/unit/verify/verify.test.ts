@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFacts, type HostFacts } from '../../../src/facts/host-facts.js';
 import { renderInventory, PATHS } from '../../../src/render/render.js';
-import { configFindings, firewallFindings } from '../../../src/verify/diagnose.js';
+import { configFindings, firewallFindings, observeAdverts, STATS_SCRIPT } from '../../../src/verify/diagnose.js';
+import { FakeTransport, ok } from '../../../src/transport/fake.js';
 import { parseProbes, probeScript, vipChecks } from '../../../src/verify/verify.js';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';
 
@@ -100,4 +101,21 @@ describe('diagnosis from facts', () => {
     expect(holders([], []).checks[0]).toMatchObject({ ok: false, detail: 'VIP down: no load balancer holds it' });
     expect(holders([], [vip.cidr]).checks[0]).toMatchObject({ ok: false, detail: expect.stringMatching(/^held by lb2, not its master lb1/) });
   });
+});
+
+describe('observeAdverts', () => {
+  const inv = loadValid(fixturePath('dual-master.yaml'));
+  const [v1, v2] = inv.clusters[0].vips;
+  const [a, b] = inv.clusters[0].lbs.map((l) => l.name);
+  const dump = (rows: [string, number, number][]) => rows.map(([name, rcvd, sent]) =>
+    `VRRP Instance: ${name}\n  Advertisements:\n    Received: ${rcvd}\n    Sent: ${sent}\n  Authentication Errors:\n    Type Mismatch: 0\n    Failure: 0\n`).join('');
+
+  it('one bounded observation covers every split VIP: the node that stopped receiving is named per VIP', async () => {
+    // a hears nothing on either instance while b keeps sending; b hears a on both.
+    const ta = new FakeTransport(a).on((s) => s === STATS_SCRIPT, ok(dump([[v1.name, 10, 5], [v2.name, 10, 5]])), 1).on((s) => s === STATS_SCRIPT, ok(dump([[v1.name, 10, 7], [v2.name, 10, 7]])));
+    const tb = new FakeTransport(b).on((s) => s === STATS_SCRIPT, ok(dump([[v1.name, 20, 5], [v2.name, 20, 5]])), 1).on((s) => s === STATS_SCRIPT, ok(dump([[v1.name, 22, 7], [v2.name, 22, 7]])));
+    const found = await observeAdverts([v1, v2], [a, b], (n) => (n === a ? ta : tb));
+    expect(found.map((f) => [f.vip, f.node, f.cause])).toEqual([[v1.name, a, 'adverts-not-arriving'], [v2.name, a, 'adverts-not-arriving']]);
+    expect(ta.calls).toHaveLength(2); // before and after, not per VIP
+  }, 15_000);
 });
