@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT, inventoryFlag } from '../src/ui/base-command.js';
+import { BaseCommand, EXIT, inventoryFlag, UserError } from '../src/ui/base-command.js';
 import { sshConnector } from '../src/run/connector.js';
 import { StatusSession } from '../src/status/session.js';
 import { formatStatus, redraw, statusJson } from '../src/ui/status-view.js';
@@ -30,7 +30,10 @@ Exit codes: 0 every VIP has exactly one holder, 1 a VIP has no holder or more th
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Status);
+    const { flags } = await this.parse(Status).catch((e: Error & { oclif?: { exit?: number } }) => {
+      // A bad --interval value is a usage error (2), like an unknown flag, not a failed check (1).
+      throw e.oclif?.exit === 2 ? e : new UserError(e.message.replace(/\s*See more help with --help\s*$/, ''), EXIT.usage);
+    });
     const inventory = this.loadInventory(flags.inventory);
     const session = new StatusSession(inventory, { connect: sshConnector() });
     const tty = Boolean(process.stdout.isTTY) && !flags.json;
