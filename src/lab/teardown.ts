@@ -93,7 +93,9 @@ async function removeOutputs(state: LabState): Promise<void> {
 /** Tears down lab `id` (state from lab.json when known) and throws if anything of it is left. */
 export async function teardownLab(id: string, state?: LabState): Promise<void> {
   const ids = [id];
-  await waitFor(async () => {
+  // SIGKILLed processes can take long to be reaped on a loaded machine: wait generously, and
+  // remove links, netns and files even if some linger, so a slow exit never leaves the rest.
+  const lingering = await waitFor(async () => {
     const procs = await labProcesses(ids);
     for (const p of procs) {
       try {
@@ -103,7 +105,7 @@ export async function teardownLab(id: string, state?: LabState): Promise<void> {
       }
     }
     return procs.length === 0;
-  }, { timeoutMs: 15_000, intervalMs: 100, what: `the processes of lab ${id} to exit` });
+  }, { timeoutMs: 60_000, intervalMs: 100, what: `the processes of lab ${id} to exit` }).then(() => false, () => true);
   await waitFor(async () => {
     await deleteSegment(id);
     const left = [...(await listNetns()), ...(await listLinks())].filter((n) => n.startsWith(`${id}-`));
@@ -114,6 +116,9 @@ export async function teardownLab(id: string, state?: LabState): Promise<void> {
   if (!dir.startsWith(stateRoot())) throw new Error(`refusing to remove ${dir}`);
   await rm(dir, { recursive: true, force: true });
   if (state) await removeOutputs(state);
+  if (lingering) {
+    await waitFor(async () => (await labProcesses(ids)).length === 0, { timeoutMs: 30_000, intervalMs: 200, what: `the processes of lab ${id} to exit` });
+  }
   const left = await scanLeftovers(ids);
   if (!isEmpty(left)) throw new Error(`lab ${id} was not removed completely: ${describeLeftovers(left)}`);
 }

@@ -4,6 +4,7 @@
  * operator started with `hactl lab up` are left alone.
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_OPTIONS, down, downAll, up } from '../../../src/lab/lab.js';
@@ -60,13 +61,16 @@ export function fixtureOf(get: () => LabState | undefined): LabFixture {
 /** Call at the top of a test file or describe block. */
 export function useLab(req: LabRequest = {}): LabFixture {
   let lab: LabState | undefined;
+  const opts = labOptions(req);
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error('e2e lab tests need root (namespaces, mounts, links)');
     await downAll({ staleOnly: true });
-    lab = await up(labOptions(req));
+    lab = await up(opts);
   }, req.upTimeoutMs ?? 180_000);
   afterAll(async () => {
     if (lab) await down(lab.outDir);
-  }, 60_000);
+    // Tests put their own files (inventory variants) beside the lab's: the temp dir goes too.
+    if (!req.outDir) await rm(opts.outDir, { recursive: true, force: true });
+  }, 120_000);
   return fixtureOf(() => lab);
 }
