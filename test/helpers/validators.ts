@@ -5,7 +5,7 @@
  * because it binds the VIP listeners. Linux + root, as in CI.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostRender } from '../../src/render/render.js';
@@ -35,7 +35,11 @@ export function keepalivedCheck(r: HostRender): ValidatorResult {
   chmodSync(dir, 0o755);
   // keepalived -t checks that the VRRP interface exists: give it one in a private netns.
   const link = `ip link add ${r.lb.interface} type veth peer name hactl-peer0 && ip link set ${r.lb.interface} up`;
-  return run('unshare', ['-m', '-n', 'sh', '-c', `${link} && mount --bind ${dir} /etc/keepalived && keepalived -t -f /etc/keepalived/keepalived.conf 2>&1`]);
+  try {
+    return run('unshare', ['-m', '-n', 'sh', '-c', `${link} && mount --bind ${dir} /etc/keepalived && keepalived -t -f /etc/keepalived/keepalived.conf 2>&1`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function nginxCheck(r: HostRender): ValidatorResult {
@@ -54,5 +58,9 @@ export function nginxCheck(r: HostRender): ValidatorResult {
   const sysctls = r.files.some((f) => f.content.includes('net.ipv6.ip_nonlocal_bind'))
     ? 'sysctl -qw net.ipv4.ip_nonlocal_bind=1 net.ipv6.ip_nonlocal_bind=1'
     : 'sysctl -qw net.ipv4.ip_nonlocal_bind=1';
-  return run('unshare', ['-n', 'sh', '-c', `ip link set lo up; ${sysctls} && nginx -t -c ${dir}/nginx.conf -p ${dir} 2>&1`]);
+  try {
+    return run('unshare', ['-n', 'sh', '-c', `ip link set lo up; ${sysctls} && nginx -t -c ${dir}/nginx.conf -p ${dir} 2>&1`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { factsScript, parseFacts, untar } from '../../../src/facts/host-facts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-facts-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const long = join(dir, 'a'.repeat(120), 'keepalived.conf');
 execFileSync('mkdir', ['-p', join(dir, 'a'.repeat(120))]);
 writeFileSync(join(dir, 'nginx.conf'), 'server { listen 80; }\n');

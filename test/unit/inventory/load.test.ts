@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventoryFile } from '../../../src/inventory/load.js';
@@ -6,6 +6,7 @@ import { formatProblem } from '../../../src/inventory/problems.js';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-load-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function write(name: string, content: string | Buffer): string {
   const p = join(dir, name);
   writeFileSync(p, content);

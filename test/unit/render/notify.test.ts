@@ -1,10 +1,11 @@
 /** The notify script keepalived runs per VRRP event, run by a real sh: an older event never overwrites a newer one. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-notify-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const script = join(dir, 'notify.sh');
 writeFileSync(script, readFileSync('templates/notify.sh.hbs', 'utf8').replace('d=/run/hactl/vrrp', `d=${dir}/state`));
 const notify = (...args: string[]) => execFileSync('sh', [script, ...args]);
