@@ -102,12 +102,12 @@ export function factsScript(req: FactsRequest): string {
     // costs a few hundred milliseconds on a busy host; apply installs whatever is missing.
     `echo @@pkgs; PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; for p in ${pkgs}; do if command -v $p >/dev/null 2>&1; then echo "$p 1"; else echo "$p 0"; fi; done`,
     'echo @@sysctl; for k in ipv4/ip_nonlocal_bind ipv6/ip_nonlocal_bind; do if [ -r /proc/sys/net/$k ]; then read -r v < /proc/sys/net/$k; echo "$k $v"; fi; done',
-    'echo @@links; ip -o link show',
-    'echo @@addr; ip -o addr show',
-    // Existing files: one stat for mode and owner, then their bytes in one tar stream.
-    `echo @@files; set --; for f in ${files}; do if [ -f "$f" ]; then set -- "$@" "$f"; else echo "$f 0"; fi; done`,
-    'if [ $# -gt 0 ]; then stat -L -c \'%n 1 %a %U %G\' -- "$@"; fi',
-    'if [ $# -gt 0 ]; then if command -v tar >/dev/null 2>&1 && command -v base64 >/dev/null 2>&1; then echo @@tar; tar -chPf - -- "$@" 2>/dev/null | base64 -w0; echo; else echo @@filedata; for f in "$@"; do echo "$f $(sha256sum < "$f" | cut -d\' \' -f1) $(base64 -w0 < "$f")"; done; fi; fi',
+    // Links and addresses from one `ip` process (its batch mode); parseFacts tells the lines apart.
+    "echo @@ip; printf 'link show\\naddr show\\n' | ip -o -batch -",
+    // Existing files: their bytes, mode and owner in one tar stream (the tar headers carry mode,
+    // user and group; no stat); without tar or base64, a stat and a base64 per file.
+    `echo @@files; set --; for f in ${files}; do if [ -f "$f" ]; then set -- "$@" "$f"; echo "$f 1"; else echo "$f 0"; fi; done`,
+    'if [ $# -gt 0 ]; then if command -v tar >/dev/null 2>&1 && command -v base64 >/dev/null 2>&1; then echo @@tar; tar -chPf - -- "$@" 2>/dev/null | base64 -w0; echo; else stat -L -c \'%n 1 %a %U %G\' -- "$@"; echo @@filedata; for f in "$@"; do echo "$f $(sha256sum < "$f" | cut -d\' \' -f1) $(base64 -w0 < "$f")"; done; fi; fi',
     'echo @@managed; for f in /etc/nginx/conf.d/hactl-*.conf; do if [ -f "$f" ]; then echo "$f"; fi; done',
     'echo @@procs; k=0; n=0; for c in /proc/[0-9]*/comm; do read -r x < "$c" 2>/dev/null || continue; case "$x" in keepalived) k=1;; nginx) n=1;; esac; done; echo "keepalived $k"; echo "nginx $n"',
     'echo @@vrrp; for f in /run/hactl/vrrp/*; do if [ -f "$f" ]; then read -r l < "$f"; echo "${f##*/} $l"; fi; done',
@@ -130,15 +130,24 @@ export function factsScript(req: FactsRequest): string {
   return lines.join('\n');
 }
 
+export interface TarEntry {
+  bytes: Buffer;
+  /** Permission bits, four octal digits ("0644"). */
+  mode: string;
+  owner: string;
+  group: string;
+}
+
 /** The regular files of a tar stream (ustar or GNU, long names included), by absolute path. */
-export function untar(data: Buffer): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
+export function untar(data: Buffer): Map<string, TarEntry> {
+  const out = new Map<string, TarEntry>();
   const str = (b: Buffer) => b.toString('utf8').replace(/\0.*$/s, '');
+  const octal = (b: Buffer) => parseInt(str(b).trim() || '0', 8);
   let longName: string | undefined;
   for (let off = 0; off + 512 <= data.length; ) {
     const h = data.subarray(off, off + 512);
     if (h.every((b) => b === 0)) break;
-    const size = parseInt(str(h.subarray(124, 136)).trim() || '0', 8);
+    const size = octal(h.subarray(124, 136));
     const type = String.fromCharCode(h[156] || 48);
     const body = data.subarray(off + 512, off + 512 + size);
     off += 512 + Math.ceil(size / 512) * 512;
@@ -149,7 +158,14 @@ export function untar(data: Buffer): Map<string, Buffer> {
     const prefix = str(h.subarray(345, 500));
     const name = longName ?? (prefix && str(h.subarray(257, 263)).startsWith('ustar') && h[263] === 48 ? `${prefix}/${str(h.subarray(0, 100))}` : str(h.subarray(0, 100)));
     longName = undefined;
-    if (type === '0' || type === '\0') out.set(name.startsWith('/') ? name : `/${name}`, Buffer.from(body));
+    if (type !== '0' && type !== '\0') continue;
+    out.set(name.startsWith('/') ? name : `/${name}`, {
+      bytes: Buffer.from(body),
+      mode: (octal(h.subarray(100, 108)) & 0o7777).toString(8).padStart(4, '0'),
+      // User and group names, or the numeric ids when the host has no name for them.
+      owner: str(h.subarray(265, 297)) || String(octal(h.subarray(108, 116))),
+      group: str(h.subarray(297, 329)) || String(octal(h.subarray(116, 124))),
+    });
   }
   return out;
 }
@@ -180,19 +196,30 @@ export function parseFacts(output: string): HostFacts {
     const f = files[path];
     if (f?.exists) Object.assign(f, { sha256: createHash('sha256').update(bytes).digest('hex'), content: bytes.toString('utf8') });
   };
+  // "path 0" (absent), "path 1" (exists; mode and owner from the tar headers), or stat's
+  // "path 1 mode owner group" where there is no tar.
   for (const line of s.get('files') ?? []) {
     const [path, exists, mode, owner, group, sha256, b64] = line.split(' ');
-    files[path] = exists === '1' ? { exists: true, mode: mode.padStart(4, '0'), owner, group } : { exists: false };
+    files[path] = exists !== '1' ? { exists: false } : mode ? { exists: true, mode: mode.padStart(4, '0'), owner, group } : { exists: true };
     if (exists === '1' && sha256) Object.assign(files[path], { sha256, content: Buffer.from(b64 ?? '', 'base64').toString('utf8') });
   }
   const tar = (s.get('tar') ?? []).join('');
-  if (tar) for (const [path, bytes] of untar(Buffer.from(tar, 'base64'))) fileData(path, bytes);
+  if (tar)
+    for (const [path, e] of untar(Buffer.from(tar, 'base64'))) {
+      if (files[path]?.exists) Object.assign(files[path], { mode: e.mode, owner: e.owner, group: e.group });
+      fileData(path, e.bytes);
+    }
   for (const line of s.get('filedata') ?? []) {
     const [path, , b64] = line.split(' ');
     fileData(path, Buffer.from(b64 ?? '', 'base64'));
   }
+  // `ip -o -batch` prints link lines ("2: eth0@if7: <BROADCAST,...") and address lines
+  // ("2: eth0    inet 10.0.0.11/24 ..."); older callers send them as separate sections.
+  const ipLines = s.get('ip') ?? [];
+  const linkLine = (l: string) => /^\d+:\s+\S+:\s+</.test(l);
+  const linkLines = [...(s.get('links') ?? []), ...ipLines.filter(linkLine)];
   const addresses: HostAddress[] = [];
-  for (const line of s.get('addr') ?? []) {
+  for (const line of [...(s.get('addr') ?? []), ...ipLines.filter((l) => !linkLine(l))]) {
     const m = line.match(/^\d+:\s+(\S+)\s+(inet6?)\s+(\S+)(.*)$/);
     if (!m) continue;
     const label = m[4].match(/ scope \S+ (?:secondary )?(?:dynamic )?(?:noprefixroute )?(\S+:\S+)/)?.[1];
@@ -214,7 +241,7 @@ export function parseFacts(output: string): HostFacts {
     packages: flag('pkgs'),
     sysctl: Object.fromEntries((s.get('sysctl') ?? []).map((l) => l.split(' '))),
     // `ip -o link show` lines ("2: eth0@if7: <...") or bare names.
-    links: (s.get('links') ?? []).map((l) => (/^\d+:\s/.test(l) ? l.split(':')[1].trim().split('@')[0] : l.trim())),
+    links: linkLines.map((l) => (/^\d+:\s/.test(l) ? l.split(':')[1].trim().split('@')[0] : l.trim())),
     addresses,
     files,
     running: { keepalived: procs.keepalived ?? false, nginx: procs.nginx ?? false },

@@ -2,7 +2,14 @@
  * Desired (rendered files, packages, sysctl) vs actual (host facts) → the smallest set of
  * changes for one host. Pure. When nothing is needed the plan says why.
  */
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
+
+/** jsdiff, loaded on the first file that differs: a no-op deploy never needs it (~25 ms of start-up). */
+let jsdiff: typeof import('diff') | undefined;
+function createTwoFilesPatch(...args: Parameters<typeof import('diff').createTwoFilesPatch>): string {
+  jsdiff ??= createRequire(import.meta.url)('diff') as typeof import('diff');
+  return jsdiff.createTwoFilesPatch(...args);
+}
 import type { HostFacts } from '../facts/host-facts.js';
 import { MANAGED_PACKAGES } from '../facts/host-facts.js';
 import type { HostRender, RenderedFile, Service } from '../render/render.js';

@@ -1,31 +1,55 @@
 /** Handlebars set up for config files: strict (a missing value is an error) and no HTML escaping. */
-import Handlebars from 'handlebars';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { TemplateDelegate } from 'handlebars';
+import { packageRoot } from '../util/package-root.js';
 
-/** templates/ at the package root, from src/render (ts-jest) or dist/src/render (built). */
-function templatesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'templates');
-    try {
-      readFileSync(join(candidate, 'keepalived.conf.hbs'));
-      return candidate;
-    } catch {
-      dir = resolve(dir, '..');
-    }
+export const COMPILE_OPTIONS = { strict: true, noEscape: true } as const;
+
+const require = createRequire(import.meta.url);
+export type Precompiled = Record<string, { hash: string; spec: Parameters<typeof import('handlebars').template>[0] }>;
+let precompiled: Precompiled | undefined;
+
+export const sourceHash = (source: string) => createHash('sha256').update(source).digest('hex');
+
+/** The precompiled form when it was built from this very source, else a fresh compile. */
+export function compileTemplate(name: string, source: string, table: Precompiled): { fn: TemplateDelegate; precompiled: boolean } {
+  const pre = table[name];
+  if (pre && pre.hash === sourceHash(source)) {
+    const runtime = require('handlebars/runtime') as typeof import('handlebars');
+    return { fn: runtime.template(pre.spec), precompiled: true };
   }
-  throw new Error('hactl: templates/ directory not found next to the package');
+  const handlebars = require('handlebars') as typeof import('handlebars');
+  return { fn: handlebars.compile(source, COMPILE_OPTIONS), precompiled: false };
 }
 
-const cache = new Map<string, Handlebars.TemplateDelegate>();
+/**
+ * The build precompiles templates/ (scripts/gen-templates.mjs), so the CLI needs only
+ * handlebars' runtime. A template whose source no longer matches its precompiled hash (edited
+ * since the build), or a tree without a build (ts-jest), is compiled here instead.
+ */
+function compile(name: string, source: string): TemplateDelegate {
+  if (!precompiled) {
+    const file = join(packageRoot(), 'dist', 'templates.precompiled.cjs');
+    precompiled = existsSync(file) ? (require(file) as Precompiled) : {};
+  }
+  return compileTemplate(name, source, precompiled).fn;
+}
 
-export function template(name: string): Handlebars.TemplateDelegate {
+const cache = new Map<string, TemplateDelegate>();
+
+/** Tests: render from this table of precompiled templates (or {} for none) instead of the build's. */
+export function useTemplates(table: Precompiled | undefined): void {
+  precompiled = table;
+  cache.clear();
+}
+
+export function template(name: string): TemplateDelegate {
   let t = cache.get(name);
   if (!t) {
-    const source = readFileSync(join(templatesDir(), name), 'utf8');
-    t = Handlebars.compile(source, { strict: true, noEscape: true });
+    t = compile(name, readFileSync(join(packageRoot(), 'templates', name), 'utf8'));
     cache.set(name, t);
   }
   return t;

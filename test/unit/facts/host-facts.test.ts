@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { factsScript, parseFacts, untar } from '../../../src/facts/host-facts.js';
@@ -12,6 +12,7 @@ execFileSync('mkdir', ['-p', join(dir, 'a'.repeat(120))]);
 writeFileSync(join(dir, 'nginx.conf'), 'server { listen 80; }\n');
 writeFileSync(long, 'vrrp_instance v { virtual_router_id 51 }\n');
 writeFileSync(join(dir, 'bin.dat'), Buffer.from([0, 1, 2, 255, 254]));
+chmodSync(join(dir, 'bin.dat'), 0o640);
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 describe('factsScript, run by a real sh against real files', () => {
@@ -26,6 +27,19 @@ describe('factsScript, run by a real sh against real files', () => {
     expect(facts.files[join(dir, 'missing.conf')]).toEqual({ exists: false });
     expect(facts.files[join(dir, 'nginx.conf')].mode).toMatch(/^0[0-7]{3}$/);
     expect(facts.files[join(dir, 'nginx.conf')].owner).toBe(execFileSync('id', ['-un'], { encoding: 'utf8' }).trim());
+  });
+
+  test('mode, owner and group come from the tar headers, as stat reports them', () => {
+    for (const f of files.filter((p) => !p.endsWith('missing.conf'))) {
+      const [mode, owner, group] = execFileSync('stat', ['-c', '%a %U %G', f], { encoding: 'utf8' }).trim().split(' ');
+      expect(facts.files[f]).toMatchObject({ mode: mode.padStart(4, '0'), owner, group });
+    }
+    expect(facts.files[join(dir, 'bin.dat')].mode).toBe('0640');
+  });
+
+  test('addresses and links come from one ip process: lo is a link and holds 127.0.0.1', () => {
+    expect(facts.addresses).toContainEqual(expect.objectContaining({ iface: 'lo', family: 4, cidr: '127.0.0.1/8' }));
+    expect(facts.links).toEqual(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split(':')[1].trim().split('@')[0]));
   });
 
   test('links come from ip -o link (names without @peer), packages from PATH', () => {
