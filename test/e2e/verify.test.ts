@@ -62,6 +62,24 @@ function expectFailing(doc: VerifyJson, expected: string[]): void {
     throw new Error(`failing checks differ.\nexpected: ${JSON.stringify(expected, null, 1)}\ngot:\n${doc.checks.filter((c) => !c.ok).map((c) => `  ${c.kind} ${c.target}: ${c.detail}`).join('\n')}`);
 }
 
+async function macOf(host: string): Promise<string> {
+  const r = await inNetns(lab.state, host, ['ip', '-o', 'link', 'show', 'dev', 'eth0']);
+  return r.stdout.match(/link\/ether (\S+)/)![1];
+}
+
+/** This machine's interface towards the lab, and its ARP entry for the VIP (no traffic sent). */
+async function arpDev(): Promise<string> {
+  return String((await execa('ip', ['-o', 'route', 'get', vip])).stdout).match(/ dev (\S+)/)![1];
+}
+async function arpEntry(): Promise<string | undefined> {
+  const out = String((await execa('ip', ['neigh', 'show', vip, 'dev', await arpDev()])).stdout);
+  return out.match(/lladdr (\S+)/)?.[1];
+}
+async function pointArpAt(host: string): Promise<void> {
+  await execa('ip', ['neigh', 'replace', vip, 'lladdr', await macOf(host), 'dev', await arpDev(), 'nud', 'stale']);
+  expect(await arpEntry()).toBe(await macOf(host));
+}
+
 /** The state deploy leaves: both load balancers' services up, lb1 alone holding the VIP. */
 async function healthy(): Promise<void> {
   await waitForVip(lab.state, vip, ['lb1'], 30_000);
@@ -140,9 +158,24 @@ describe('hactl verify on the lab', () => {
       // The adverts that do not arrive are lb1's, at lb2; lb1 hears lb2 fine.
       expect(doc.findings.filter((f) => f.cause === 'adverts-not-arriving').map((f) => f.node)).toEqual(['lb2']);
       expectFailing(doc, [`vip vip1 ${vip}/24`]);
+      // This machine's ARP entry for the VIP points at lb2, as after lb2's takeover. When the
+      // split heals lb1 never changes state, so nothing announces it but the gratuitous ARP it
+      // sends on hearing lb2's lower-priority advert (vrrp_garp_lower_prio_repeat 5) or the
+      // periodic refresh (vrrp_garp_master_refresh 10). With both at 0 the entry stayed on lb2
+      // for over 20 s and clients' VIP traffic went to a host that no longer held it.
+      await pointArpAt('lb2');
     } finally {
       await undo();
     }
+    await waitForVip(lab.state, vip, ['lb1'], 30_000);
+    const healedAt = Date.now();
+    const lb1Mac = await macOf('lb1');
+    await waitFor(async () => {
+      const now = await arpEntry();
+      if (now !== lb1Mac) throw new Error(`this machine's ARP entry for ${vip} is ${now}, not lb1's ${lb1Mac}`);
+      return true;
+    }, { timeoutMs: 6_000, intervalMs: 100, what: "this machine's ARP entry for the VIP to point at lb1 again" });
+    expect(Date.now() - healedAt).toBeLessThan(6_000);
     expect(await untilVerifyPasses('verify to pass after the VRRP rule is removed')).toBe('');
     expect(await vipHolders(lab.state, vip)).toEqual(['lb1']);
   }, 150_000);
