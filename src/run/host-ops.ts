@@ -44,6 +44,7 @@ export async function lockAndReadFacts(t: Transport, render: HostRender, holder:
   const done: Promise<ExecResult | Error> = t
     .exec(lockScript(holder, factsScript(factsRequest(render))), {
       signal: ac.signal,
+      holdStdin: true,
       onStdout: (chunk) => {
         if (out.includes('\n@@end\n')) return;
         out += chunk;

@@ -1,8 +1,10 @@
 /**
  * The deploy lock on each host: a remote process holds flock(1) on /var/lib/hactl/deploy.lock
- * for as long as our SSH channel lives. If the operator's machine dies or the connection
- * drops, the heartbeat write fails, the process exits and the kernel releases the lock; the
- * holder note left behind is reported as a stale lock from a dead holder.
+ * for as long as our SSH channel lives: it waits for end-of-file on the stdin we hold open
+ * (a shell builtin, no process per second, which matters with 50 hosts on one lab machine).
+ * When we release, or the operator's machine dies, or the connection drops, sshd closes that
+ * pipe, the process exits and the kernel releases the lock; a holder note left behind by a
+ * process killed outright is reported as a stale lock from a dead holder.
  */
 import { sh } from '../shell/quote.js';
 import { STATE_DIR } from './apply-script.js';
@@ -13,8 +15,8 @@ export const LOCK_EXIT_HELD = 75;
 
 /**
  * Acquire, print `@@lock acquired` (and `@@stale <holder>` when a dead holder left its note),
- * run `then` (the facts script) so one round trip does both, then heartbeat until our channel
- * closes.
+ * run `then` (the facts script, its stdin cut off) so one round trip does both, then hold the
+ * lock until stdin ends. Run it with ExecOptions.holdStdin.
  */
 export function lockScript(holder: string, then: string, waitSeconds = 2): string {
   return [
@@ -23,9 +25,11 @@ export function lockScript(holder: string, then: string, waitSeconds = 2): strin
     `if [ -s ${LOCK_INFO} ]; then echo "@@stale $(cat ${LOCK_INFO})"; fi`,
     `printf '%s\\n' ${sh([holder])} > ${LOCK_INFO}`,
     'echo "@@lock acquired"',
-    then,
+    `{
+${then}
+} </dev/null`,
     "trap '' PIPE",
-    `while sleep 0.2; do echo . 2>/dev/null || break; done`,
+    'while read -r _; do :; done',
     `rm -f ${LOCK_INFO}`,
   ].join('\n');
 }

@@ -189,7 +189,7 @@ export class SshTransport implements Transport {
           const sudoError = sudo ? sudoFailure(result, this.target.user) : undefined;
           settle(sudoError ? new TransportError(name, 'sudo', sudoError) : undefined, result);
         });
-        ch.end(opts.stdin);
+        if (!opts.holdStdin) ch.end(opts.stdin);
       });
     });
   }

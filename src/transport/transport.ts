@@ -14,6 +14,11 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Sent to the remote command's stdin, then stdin is closed. */
   stdin?: string | Buffer;
+  /**
+   * Keep the remote stdin open (nothing is sent) until the channel closes, so the remote side
+   * sees end-of-file exactly when our channel or connection goes away (the deploy lock).
+   */
+  holdStdin?: boolean;
   /** Wrap the script in `sudo -n sh -c` when the target needs it. Default: true. */
   root?: boolean;
   /** Fail with TransportError(kind 'timeout') after this long. */

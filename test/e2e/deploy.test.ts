@@ -15,6 +15,8 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { PATHS, renderInventory } from '../../src/render/render.js';
 import { sh } from '../../src/shell/quote.js';
 import { fingerprint } from '../../src/transport/known-hosts.js';
+import { sshConnector } from '../../src/run/connector.js';
+import { lockAndReadFacts } from '../../src/run/host-ops.js';
 import { httpGet } from '../../src/verify/http.js';
 import { inHost, startProbe, summarizeProbe, useLab, waitFor, waitForVip, type ProbeSummary } from './helpers/index.js';
 import {
@@ -55,10 +57,17 @@ const generation = (n: number) => (d: InventoryDoc) => {
   d.clusters[0].sites[0].extra = [`add_header X-Deploy-Gen ${n} always`];
 };
 
+/**
+ * Probe the VIP at 20 requests/s from before `work` starts until a second after it ends (old
+ * nginx workers finish gracefully, VRRP settles): a deploy now takes well under a second, so
+ * the probe must not end with it.
+ */
 async function probeWhile<T>(work: () => Promise<T>): Promise<{ result: T; probe: ProbeSummary }> {
   const p = startProbe({ ip: vip(), port: 80, path: HEALTH, hostHeader: SITE, ratePerSec: 20, durationMs: 120_000, timeoutMs: 3000 });
   try {
+    await new Promise((resolve) => setTimeout(resolve, 250));
     const result = await work();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     return { result, probe: summarizeProbe(await p.stop()) };
   } finally {
     await p.stop();
@@ -397,6 +406,31 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
       await waitFor(async () => (await inHost(lab.state, h, 'flock -n /var/lib/hactl/deploy.lock true && ! [ -s /var/lib/hactl/deploy.lock.holder ]', { check: false })).exitCode === 0,
         { timeoutMs: 10_000, intervalMs: 200, what: `the deploy lock on ${h} to be free, its holder note removed` });
   }, 90_000);
+
+  test("hactl's own lock holds for as long as its channel is open, refuses a concurrent deploy, and is freed at once on release", async () => {
+    const { inventory: inv } = loadInventory(lab.state.files.inventory, { requireSecrets: true });
+    const render = renderInventory(inv).find((r) => r.lb.name === 'lb1')!;
+    const t = await sshConnector({ sshConfigPath: '/dev/null' })(render.lb);
+    const heldBy = 'bob@ops (hactl pid 5151) since 2026-02-02T00:00:00.000Z';
+    const isFree = async () => (await inHost(lab.state, 'lb1', 'flock -n /var/lib/hactl/deploy.lock true', { check: false })).exitCode === 0;
+    try {
+      const lock = await lockAndReadFacts(t, render, heldBy);
+      expect(lock.facts.running.keepalived).toBe(true);
+      // Still held well after the facts were read: nothing but our open channel keeps it.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await isFree()).toBe(false);
+      const r = await expectNothingChanged(() => deployCli(next(), '--yes'));
+      expect(said(r)).toMatchObject({ exit: 1 });
+      expect(text(r)).toContain(`another deploy holds the lock: ${heldBy}`);
+      const released = Date.now();
+      await lock.release();
+      await waitFor(async () => (await isFree()) && (await inHost(lab.state, 'lb1', '! [ -s /var/lib/hactl/deploy.lock.holder ]', { check: false })).exitCode === 0,
+        { timeoutMs: 2_000, intervalMs: 50, what: 'the lock on lb1 to be free, its holder note removed, right after release' });
+      expect(Date.now() - released).toBeLessThan(2_000);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });
 
 describe('hactl deploy as a non-root user, and interrupted', () => {
