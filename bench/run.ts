@@ -12,7 +12,7 @@
  * lab), --skip-failover, --skip-scale, --skip-ansible, --repeat N.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, hostname, release, totalmem, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,7 @@ async function withLab<T>(opts: Partial<Parameters<typeof up>[0]>, fn: (lab: Lab
     return await fn(lab);
   } finally {
     await down(dir);
+    rmSync(dir, { recursive: true, force: true }); // with what the benchmark put there (Ansible's inventory, rendered files)
   }
 }
 
