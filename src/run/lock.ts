@@ -28,7 +28,6 @@ export function lockScript(holder: string, then: string, waitSeconds = 2): strin
     `{
 ${then}
 } </dev/null`,
-    "trap '' PIPE",
     'while read -r _; do :; done',
     `rm -f ${LOCK_INFO}`,
   ].join('\n');

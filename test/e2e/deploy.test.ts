@@ -422,11 +422,9 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
       const r = await expectNothingChanged(() => deployCli(next(), '--yes'));
       expect(said(r)).toMatchObject({ exit: 1 });
       expect(text(r)).toContain(`another deploy holds the lock: ${heldBy}`);
-      const released = Date.now();
       await lock.release();
       await waitFor(async () => (await isFree()) && (await inHost(lab.state, 'lb1', '! [ -s /var/lib/hactl/deploy.lock.holder ]', { check: false })).exitCode === 0,
         { timeoutMs: 2_000, intervalMs: 50, what: 'the lock on lb1 to be free, its holder note removed, right after release' });
-      expect(Date.now() - released).toBeLessThan(2_000);
     } finally {
       await t.close();
     }

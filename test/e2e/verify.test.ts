@@ -168,14 +168,12 @@ describe('hactl verify on the lab', () => {
       await undo();
     }
     await waitForVip(lab.state, vip, ['lb1'], 30_000);
-    const healedAt = Date.now();
     const lb1Mac = await macOf('lb1');
     await waitFor(async () => {
       const now = await arpEntry();
       if (now !== lb1Mac) throw new Error(`this machine's ARP entry for ${vip} is ${now}, not lb1's ${lb1Mac}`);
       return true;
     }, { timeoutMs: 6_000, intervalMs: 100, what: "this machine's ARP entry for the VIP to point at lb1 again" });
-    expect(Date.now() - healedAt).toBeLessThan(6_000);
     expect(await untilVerifyPasses('verify to pass after the VRRP rule is removed')).toBe('');
     expect(await vipHolders(lab.state, vip)).toEqual(['lb1']);
   }, 150_000);
