@@ -5,11 +5,13 @@ import type { LabState } from '../src/lab/types.js';
 /** YAML inventory: group `lbs` with each LB's address, the lab key, and its rendered files dir. */
 export function ansibleInventory(lab: LabState): string {
   const lbs = lab.hosts.filter((h) => h.role === 'lb');
-  const hosts = lbs.map((h) => [
-    `        ${h.name}:`,
-    `          ansible_host: ${h.ip}`,
-    `          rendered: ${join(lab.outDir, 'rendered', h.name)}`,
-  ].join('\n'));
+  const hosts = lbs.map((h) =>
+    [
+      `        ${h.name}:`,
+      `          ansible_host: ${h.ip}`,
+      `          rendered: ${join(lab.outDir, 'rendered', h.name)}`,
+    ].join('\n'),
+  );
   return [
     'all:',
     '  children:',

@@ -53,7 +53,11 @@ const repeat = Number(argv[argv.indexOf('--repeat') + 1]) || (quick ? 3 : 5);
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolveRun) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -67,7 +71,13 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
       } catch {
         json = undefined;
       }
-      resolveRun({ wallMs, exitCode: code ?? -1, maxRssKb: rss ? Number(rss) : undefined, json, stderr: err.replace(/^@@maxrss \d+\n?/m, '') });
+      resolveRun({
+        wallMs,
+        exitCode: code ?? -1,
+        maxRssKb: rss ? Number(rss) : undefined,
+        json,
+        stderr: err.replace(/^@@maxrss \d+\n?/m, ''),
+      });
     });
   });
 }
@@ -79,12 +89,20 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const rows: Row[] = [];
 function record(group: string, name: string, runs: Run[], detail: string, target?: string): Row {
   const row: Row = {
-    group, name, runs: runs.map((r) => Math.round(r.wallMs)), wallMs: Math.round(median(runs.map((r) => r.wallMs))),
-    maxRssKb: Math.max(0, ...runs.map((r) => r.maxRssKb ?? 0)) || undefined, detail, target, ok: runs.every((r) => r.exitCode === 0),
+    group,
+    name,
+    runs: runs.map((r) => Math.round(r.wallMs)),
+    wallMs: Math.round(median(runs.map((r) => r.wallMs))),
+    maxRssKb: Math.max(0, ...runs.map((r) => r.maxRssKb ?? 0)) || undefined,
+    detail,
+    target,
+    ok: runs.every((r) => r.exitCode === 0),
   };
   rows.push(row);
   const bad = runs.find((r) => r.exitCode !== 0);
-  console.error(`  ${name}: ${s(row.wallMs)}${row.ok ? '' : ` (exit ${bad?.exitCode}: ${bad?.stderr.trim().split('\n').slice(-3).join(' | ')})`}`);
+  console.error(
+    `  ${name}: ${s(row.wallMs)}${row.ok ? '' : ` (exit ${bad?.exitCode}: ${bad?.stderr.trim().split('\n').slice(-3).join(' | ')})`}`,
+  );
   return row;
 }
 
@@ -111,7 +129,16 @@ function applyPhase(json: any): string {
 async function withLab<T>(opts: Partial<Parameters<typeof up>[0]>, fn: (lab: LabState) => Promise<T>): Promise<T> {
   const dir = `/tmp/hactl-bench-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
   const t0 = performance.now();
-  const lab = await up({ clusters: 1, lbs: 2, backends: 3, dualMaster: false, outDir: dir, ephemeral: true, hostKeys: 'no-rsa', ...opts });
+  const lab = await up({
+    clusters: 1,
+    lbs: 2,
+    backends: 3,
+    dualMaster: false,
+    outDir: dir,
+    ephemeral: true,
+    hostKeys: 'no-rsa',
+    ...opts,
+  });
   console.error(`lab ${lab.id}: ${lab.hosts.length} hosts up in ${s(performance.now() - t0)}`);
   try {
     return await fn(lab);
@@ -126,11 +153,23 @@ async function defaultLab(): Promise<void> {
   await withLab({}, async (lab) => {
     const inv = lab.files.inventory;
     const cold = await hactl('deploy', '-i', inv, '--yes', '--json');
-    record('default lab', 'deploy, cold', [cold], `${applyPhase(cold.json)}; ${roundTrips(cold.json)}`, 'apply phase ≤ 1.5 s');
+    record(
+      'default lab',
+      'deploy, cold',
+      [cold],
+      `${applyPhase(cold.json)}; ${roundTrips(cold.json)}`,
+      'apply phase ≤ 1.5 s',
+    );
     const noops: Run[] = [];
     for (let i = 0; i < repeat; i++) noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
     const changed = noops.filter((r) => (r.json?.hosts ?? []).some((h: any) => h.status !== 'unchanged')).length;
-    record('default lab', 'deploy, no-op', noops, `${roundTrips(noops[0].json)}${changed ? `; ${changed} runs changed something!` : ''}`, '≤ 0.5 s');
+    record(
+      'default lab',
+      'deploy, no-op',
+      noops,
+      `${roundTrips(noops[0].json)}${changed ? `; ${changed} runs changed something!` : ''}`,
+      '≤ 0.5 s',
+    );
     const verifies: Run[] = [];
     for (let i = 0; i < repeat; i++) verifies.push(await hactl('verify', '-i', inv, '--json'));
     const checks = verifies[0].json?.checks?.length ?? '?';
@@ -145,7 +184,10 @@ async function defaultLab(): Promise<void> {
 }
 
 const FAILOVER_TARGETS: Record<string, string> = {
-  'stop-keepalived': 'downtime ≤ 1.0 s', 'stop-nginx': 'downtime ≤ 2.5 s', 'kill-keepalived': 'downtime ≤ 4.0 s', partition: 'heals to one holder',
+  'stop-keepalived': 'downtime ≤ 1.0 s',
+  'stop-nginx': 'downtime ≤ 2.5 s',
+  'kill-keepalived': 'downtime ≤ 4.0 s',
+  partition: 'heals to one holder',
 };
 
 function failoverFigures(json: any): { detail: string; target?: string } {
@@ -182,7 +224,9 @@ async function scaleLab(): Promise<void> {
 async function ansible(): Promise<void> {
   const playbook = findExecutable('ansible-playbook');
   if (!playbook) {
-    console.error('ansible-playbook not installed: skipping the comparison (apt-get install ansible-core to include it)');
+    console.error(
+      'ansible-playbook not installed: skipping the comparison (apt-get install ansible-core to include it)',
+    );
     return;
   }
   console.error('Ansible, same job on a fresh default lab');
@@ -192,7 +236,12 @@ async function ansible(): Promise<void> {
     if (rendered.exitCode !== 0) throw new Error(`hactl render failed: ${rendered.stderr}`);
     writeFileSync(join(dir, 'ansible-hosts.yml'), ansibleInventory(lab));
     const args = ['-i', join(dir, 'ansible-hosts.yml'), join(ROOT, 'bench', 'ansible', 'playbook.yml')];
-    const env = { ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_SSH_ARGS: `-o UserKnownHostsFile=${lab.files.knownHosts} -o IdentitiesOnly=yes`, ANSIBLE_NOCOWS: '1', ANSIBLE_ROLES_PATH: join(ROOT, 'bench', 'ansible') };
+    const env = {
+      ANSIBLE_HOST_KEY_CHECKING: 'True',
+      ANSIBLE_SSH_ARGS: `-o UserKnownHostsFile=${lab.files.knownHosts} -o IdentitiesOnly=yes`,
+      ANSIBLE_NOCOWS: '1',
+      ANSIBLE_ROLES_PATH: join(ROOT, 'bench', 'ansible'),
+    };
     const cold = await run(playbook, args, env);
     record('Ansible (default lab)', 'playbook, cold', [cold], cold.exitCode === 0 ? '' : cold.stderr.slice(-200));
     const noop = await run(playbook, args, env);
@@ -202,26 +251,50 @@ async function ansible(): Promise<void> {
 
 function machine() {
   const c = cpus();
-  const os = existsSync('/etc/os-release') ? /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] : undefined;
+  const os = existsSync('/etc/os-release')
+    ? /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]
+    : undefined;
   return {
-    host: hostname(), os: os ?? osType(), kernel: release(), cpu: `${c.length} × ${c[0]?.model.trim() ?? '?'}`,
-    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} free)`, node: process.version,
+    host: hostname(),
+    os: os ?? osType(),
+    kernel: release(),
+    cpu: `${c.length} × ${c[0]?.model.trim() ?? '?'}`,
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} free)`,
+    node: process.version,
     load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   };
 }
 
 function table(): string {
   const find = (g: string, n: string) => rows.find((r) => r.group === g && r.name === n);
-  const ratio = (a?: Row, b?: Row) => (a && b && b.wallMs > 0 ? ` (${(a.wallMs / b.wallMs).toFixed(0)}× faster than Ansible)` : '');
+  const ratio = (a?: Row, b?: Row) =>
+    a && b && b.wallMs > 0 ? ` (${(a.wallMs / b.wallMs).toFixed(0)}× faster than Ansible)` : '';
   const lines = [['group', 'benchmark', 'wall (median)', 'max RSS', 'target', 'detail']];
   for (const r of rows) {
     let detail = r.detail;
-    if (r.group === 'default lab' && r.name === 'deploy, cold') detail += ratio(find('Ansible (default lab)', 'playbook, cold'), r);
-    if (r.group === 'default lab' && r.name === 'deploy, no-op') detail += ratio(find('Ansible (default lab)', 'playbook, no-op'), r);
-    lines.push([r.group, r.name + (r.ok ? '' : ' (FAILED)'), `${s(r.wallMs)}${r.runs.length > 1 ? ` of ${r.runs.length}` : ''}`, r.maxRssKb ? `${(r.maxRssKb / 1024).toFixed(0)} MiB` : '', r.target ?? '', detail]);
+    if (r.group === 'default lab' && r.name === 'deploy, cold')
+      detail += ratio(find('Ansible (default lab)', 'playbook, cold'), r);
+    if (r.group === 'default lab' && r.name === 'deploy, no-op')
+      detail += ratio(find('Ansible (default lab)', 'playbook, no-op'), r);
+    lines.push([
+      r.group,
+      r.name + (r.ok ? '' : ' (FAILED)'),
+      `${s(r.wallMs)}${r.runs.length > 1 ? ` of ${r.runs.length}` : ''}`,
+      r.maxRssKb ? `${(r.maxRssKb / 1024).toFixed(0)} MiB` : '',
+      r.target ?? '',
+      detail,
+    ]);
   }
   const w = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  return lines.map((l, j) => l.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd() + (j === 0 ? `\n${w.map((n) => '-'.repeat(n)).join('  ')}` : '')).join('\n');
+  return lines
+    .map(
+      (l, j) =>
+        l
+          .map((c, i) => c.padEnd(w[i]))
+          .join('  ')
+          .trimEnd() + (j === 0 ? `\n${w.map((n) => '-'.repeat(n)).join('  ')}` : ''),
+    )
+    .join('\n');
 }
 
 async function main(): Promise<void> {
@@ -235,12 +308,17 @@ async function main(): Promise<void> {
   await defaultLab();
   if (!quick && !has('--skip-scale')) await scaleLab();
   if (!has('--skip-ansible')) await ansible();
-  console.log(`\nhactl benchmark, ${started.toISOString()}\nmachine: ${m.cpu}; ${m.memory}; ${m.os}; kernel ${m.kernel}; node ${m.node}; load at start ${m.load}\n`);
+  console.log(
+    `\nhactl benchmark, ${started.toISOString()}\nmachine: ${m.cpu}; ${m.memory}; ${m.os}; kernel ${m.kernel}; node ${m.node}; load at start ${m.load}\n`,
+  );
   console.log(table());
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ version: 1, startedAt: started.toISOString(), machine: m, repeat, rows }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify({ version: 1, startedAt: started.toISOString(), machine: m, repeat, rows }, null, 2),
+  );
   console.log(`\nresults: ${file}`);
   if (rows.some((r) => !r.ok)) process.exitCode = 1;
 }

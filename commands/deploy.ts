@@ -9,7 +9,8 @@ import { withInterrupt } from '../src/ui/interrupt.js';
 import { allLbs } from '../src/inventory/model.js';
 
 export default class Deploy extends BaseCommand {
-  static override summary = 'Push the HA configuration over SSH: install, render, validate, swap, reload, rolling; then verify.';
+  static override summary =
+    'Push the HA configuration over SSH: install, render, validate, swap, reload, rolling; then verify.';
   static override description = `Reads every host's state first (one round trip each, under a per-host deploy lock) and changes nothing anywhere unless every host passes preflight. Then, per cluster, one load balancer at a time (backups first, masters last): install missing packages, set net.ipv4.ip_nonlocal_bind, swap the files atomically, validate with keepalived -t and nginx -t (restoring the previous files byte for byte on failure), reload only what changed, and wait until the host is healthy. Finally each VIP must have exactly one holder and each site must answer through its VIPs.
 
 Exit codes: 0 deployed (or nothing to do), 1 preflight/apply/verify failed, 2 inventory or usage error (or refused: no terminal and no --yes), 130 interrupted.`;
@@ -21,9 +22,16 @@ Exit codes: 0 deployed (or nothing to do), 1 preflight/apply/verify failed, 2 in
   static override enableJsonFlag = true;
   static override flags = {
     inventory: inventoryFlag,
-    'dry-run': Flags.boolean({ description: 'Show per host what would change, with diffs (secrets masked); change nothing.', default: false }),
+    'dry-run': Flags.boolean({
+      description: 'Show per host what would change, with diffs (secrets masked); change nothing.',
+      default: false,
+    }),
     yes: Flags.boolean({ char: 'y', description: 'Apply without asking for confirmation.', default: false }),
-    diff: Flags.boolean({ description: 'Show diffs in the plan (default on for --dry-run and the confirmation).', allowNo: true, default: true }),
+    diff: Flags.boolean({
+      description: 'Show diffs in the plan (default on for --dry-run and the confirmation).',
+      allowNo: true,
+      default: true,
+    }),
     concurrency: Flags.integer({ description: 'Hosts connected and inspected in parallel.', default: 32, min: 1 }),
     verbose: Flags.boolean({ char: 'v', description: 'Print every step.', default: false }),
   };
@@ -34,26 +42,42 @@ Exit codes: 0 deployed (or nothing to do), 1 preflight/apply/verify failed, 2 in
     const json = this.jsonEnabled();
     const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
     const hosts = allLbs(inventory).map(({ cluster, lb }) => ({ host: lb.name, cluster: cluster.name }));
-    const progress = !json && tty && !flags['dry-run'] ? await liveProgress(hosts) : plainProgress((l) => (json ? undefined : this.logToStderr(l)), flags.verbose);
-    const result = await withInterrupt((signal) => deploy(inventory, {
-      connect: sshConnector(),
-      dryRun: flags['dry-run'],
-      concurrency: flags.concurrency,
-      signal,
-      holder: `${userInfo().username}@${hostname()} (hactl pid ${process.pid}) since ${new Date().toISOString()}`,
-      onEvent: (e) => progress.onEvent(e),
-      confirm: flags.yes ? undefined : async (plans) => {
-        await progress.finish();
-        if (!tty || json) throw new UserError('changes are needed but there is no terminal to confirm them: re-run with --yes (or --dry-run to see them)', EXIT.usage);
-        this.log(formatPlans(plans, flags.diff));
-        const { default: inquirer } = await import('inquirer');
-        const { go } = await inquirer.prompt([{ type: 'confirm', name: 'go', message: 'Apply these changes?', default: false }]);
-        return go as boolean;
-      },
-    }), (l) => this.logToStderr(l));
+    const progress =
+      !json && tty && !flags['dry-run']
+        ? await liveProgress(hosts)
+        : plainProgress((l) => (json ? undefined : this.logToStderr(l)), flags.verbose);
+    const result = await withInterrupt(
+      (signal) =>
+        deploy(inventory, {
+          connect: sshConnector(),
+          dryRun: flags['dry-run'],
+          concurrency: flags.concurrency,
+          signal,
+          holder: `${userInfo().username}@${hostname()} (hactl pid ${process.pid}) since ${new Date().toISOString()}`,
+          onEvent: (e) => progress.onEvent(e),
+          confirm: flags.yes
+            ? undefined
+            : async (plans) => {
+                await progress.finish();
+                if (!tty || json)
+                  throw new UserError(
+                    'changes are needed but there is no terminal to confirm them: re-run with --yes (or --dry-run to see them)',
+                    EXIT.usage,
+                  );
+                this.log(formatPlans(plans, flags.diff));
+                const { default: inquirer } = await import('inquirer');
+                const { go } = await inquirer.prompt([
+                  { type: 'confirm', name: 'go', message: 'Apply these changes?', default: false },
+                ]);
+                return go as boolean;
+              },
+        }),
+      (l) => this.logToStderr(l),
+    );
     await progress.finish();
     if (!json) {
-      if (flags['dry-run'] || result.phase === 'preflight') this.log(formatPlans(result.plans, flags.diff && flags['dry-run']));
+      if (flags['dry-run'] || result.phase === 'preflight')
+        this.log(formatPlans(result.plans, flags.diff && flags['dry-run']));
       this.log(formatResult(result));
     }
     const out = deployJson(result);

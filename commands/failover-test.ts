@@ -7,7 +7,8 @@ import { FAULT_KINDS } from '../src/failover/faults.js';
 import { failoverJson, formatFailover, formatPreview } from '../src/ui/failover-view.js';
 
 export default class FailoverTest extends BaseCommand {
-  static override summary = 'Break the master of a VIP on purpose, measure what clients saw, restore, and compare with what the configuration promises.';
+  static override summary =
+    'Break the master of a VIP on purpose, measure what clients saw, restore, and compare with what the configuration promises.';
   static override description = `Verifies the cluster first and refuses when it is unhealthy. Then, for each fault: probes the site through the VIP from this machine (each request on a new connection), injects the fault on the VIP's current holder over SSH, timestamps the VIP leaving it and appearing on the backup (polling every node every 50 ms), undoes the fault once the VIP is stable, measures the failback, and verifies again. The fault is undone on success, error, timeout and Ctrl-C.
 
 Faults: stop-nginx (the health check must release the VIP), stop-keepalived (graceful), kill-keepalived (crash: SIGKILL), partition (iptables drops VRRP between the holder and its peers: split brain on purpose), all.
@@ -23,7 +24,9 @@ Exit codes: 0 every fault passed (or cancelled at the prompt), 1 a verdict faile
   static override enableJsonFlag = true;
   static override flags = {
     inventory: inventoryFlag,
-    vip: Flags.string({ description: 'VIP to test, NAME or CLUSTER/NAME. Default: the first VIP of the first cluster.' }),
+    vip: Flags.string({
+      description: 'VIP to test, NAME or CLUSTER/NAME. Default: the first VIP of the first cluster.',
+    }),
     fault: Flags.string({ description: 'Fault to inject.', options: [...FAULT_KINDS, 'all'], default: 'stop-nginx' }),
     rate: Flags.integer({ description: 'Probe requests per second through the VIP.', default: 20, min: 1, max: 200 }),
     yes: Flags.boolean({ char: 'y', description: 'Run without asking for confirmation.', default: false }),
@@ -34,22 +37,39 @@ Exit codes: 0 every fault passed (or cancelled at the prompt), 1 a verdict faile
     const inventory = this.loadInventory(flags.inventory);
     const json = this.jsonEnabled();
     const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
-    if (!flags.yes && (!tty || json)) throw new UserError('failover-test breaks a live cluster on purpose and there is no terminal to confirm it: re-run with --yes', EXIT.usage);
-    const result = await withInterrupt((signal) => failoverTest(inventory, {
-      connect: sshConnector(),
-      vip: flags.vip,
-      faults: parseFaults(flags.fault),
-      rate: flags.rate,
-      signal,
-      say: (l) => (json ? undefined : this.logToStderr(l)),
-      confirm: flags.yes ? undefined : async (preview) => {
-        this.log(formatPreview(preview));
-        const { default: inquirer } = await import('inquirer');
-        const { go } = await inquirer.prompt([{ type: 'confirm', name: 'go', message: 'Break it now?', default: false }]);
-        return go as boolean;
-      },
-    }), (l) => this.logToStderr(l)).catch((e: Error) => {
-      throw e instanceof UserError ? e : new UserError(e.message, /no VIP named|unknown fault|no site is served|no backup node/.test(e.message) ? EXIT.usage : EXIT.failed);
+    if (!flags.yes && (!tty || json))
+      throw new UserError(
+        'failover-test breaks a live cluster on purpose and there is no terminal to confirm it: re-run with --yes',
+        EXIT.usage,
+      );
+    const result = await withInterrupt(
+      (signal) =>
+        failoverTest(inventory, {
+          connect: sshConnector(),
+          vip: flags.vip,
+          faults: parseFaults(flags.fault),
+          rate: flags.rate,
+          signal,
+          say: (l) => (json ? undefined : this.logToStderr(l)),
+          confirm: flags.yes
+            ? undefined
+            : async (preview) => {
+                this.log(formatPreview(preview));
+                const { default: inquirer } = await import('inquirer');
+                const { go } = await inquirer.prompt([
+                  { type: 'confirm', name: 'go', message: 'Break it now?', default: false },
+                ]);
+                return go as boolean;
+              },
+        }),
+      (l) => this.logToStderr(l),
+    ).catch((e: Error) => {
+      throw e instanceof UserError
+        ? e
+        : new UserError(
+            e.message,
+            /no VIP named|unknown fault|no site is served|no backup node/.test(e.message) ? EXIT.usage : EXIT.failed,
+          );
     });
     const out = failoverJson(result);
     if (!json) this.log(formatFailover(result));

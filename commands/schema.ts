@@ -6,7 +6,8 @@ import { inventoryReference, spliceReference } from '../src/docs/inventory-refer
 
 export default class Schema extends BaseCommand {
   static override summary = 'Print the inventory JSON Schema (for yaml-language-server and other editors).';
-  static override description = 'With --markdown, prints the inventory reference table the README embeds (generated from the same schema).';
+  static override description =
+    'With --markdown, prints the inventory reference table the README embeds (generated from the same schema).';
   static override examples = [
     '<%= config.bin %> schema > schema/inventory.schema.json',
     '<%= config.bin %> schema --markdown',

@@ -7,13 +7,15 @@ import { formatStatus, redraw, statusJson } from '../src/ui/status-view.js';
 const seconds = Flags.custom<number>({
   parse: async (input) => {
     const n = Number(input);
-    if (!Number.isFinite(n) || n < 0.2 || n > 3600) throw new Error(`--interval wants seconds between 0.2 and 3600, got "${input}"`);
+    if (!Number.isFinite(n) || n < 0.2 || n > 3600)
+      throw new Error(`--interval wants seconds between 0.2 and 3600, got "${input}"`);
     return n;
   },
 });
 
 export default class Status extends BaseCommand {
-  static override summary = 'Who is master of what: per VIP its holder(s) and configured master; per load balancer its VRRP state, keepalived and nginx.';
+  static override summary =
+    'Who is master of what: per VIP its holder(s) and configured master; per load balancer its VRRP state, keepalived and nginx.';
   static override description = `VRRP states come from keepalived itself (its data dump), else from the state hactl's notify script recorded, else (marked *) from whether the node has the VIP. One SSH connection per load balancer, kept open across --watch refreshes.
 
 Exit codes: 0 every VIP has exactly one holder, 1 a VIP has no holder or more than one (split brain), 2 inventory or usage error. --watch runs until Ctrl-C and then exits 0.`;
@@ -26,13 +28,18 @@ Exit codes: 0 every VIP has exactly one holder, 1 a VIP has no holder or more th
     inventory: inventoryFlag,
     watch: Flags.boolean({ char: 'w', description: 'Refresh in place until Ctrl-C.', default: false }),
     interval: seconds({ description: 'Seconds between --watch refreshes.', default: 1 }),
-    json: Flags.boolean({ description: 'Print a JSON document (with --watch: one per line, per refresh).', default: false }),
+    json: Flags.boolean({
+      description: 'Print a JSON document (with --watch: one per line, per refresh).',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status).catch((e: Error & { oclif?: { exit?: number } }) => {
       // A bad --interval value is a usage error (2), like an unknown flag, not a failed check (1).
-      throw e.oclif?.exit === 2 ? e : new UserError(e.message.replace(/\s*See more help with --help\s*$/, ''), EXIT.usage);
+      throw e.oclif?.exit === 2
+        ? e
+        : new UserError(e.message.replace(/\s*See more help with --help\s*$/, ''), EXIT.usage);
     });
     const inventory = this.loadInventory(flags.inventory);
     const session = new StatusSession(inventory, { connect: sshConnector() });
@@ -84,4 +91,5 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-const aborted = (signal: AbortSignal) => new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+const aborted = (signal: AbortSignal) =>
+  new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));

@@ -29,7 +29,9 @@ Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`;
       if (ok) {
         const lbs = inventory!.clusters.reduce((n, c) => n + c.lbs.length, 0);
         const vips = inventory!.clusters.reduce((n, c) => n + c.vips.length, 0);
-        this.log(`${flags.inventory}: valid (${inventory!.clusters.length} cluster(s), ${lbs} load balancers, ${vips} VIPs)`);
+        this.log(
+          `${flags.inventory}: valid (${inventory!.clusters.length} cluster(s), ${lbs} load balancers, ${vips} VIPs)`,
+        );
       } else this.log(`\n${flags.inventory}: ${errors.length} problem(s)`);
     }
     if (!ok) {

@@ -5,7 +5,8 @@ import { sshConnector } from '../src/run/connector.js';
 import { formatVerify, quietVerify, verifyJson } from '../src/ui/verify-view.js';
 
 export default class Verify extends BaseCommand {
-  static override summary = 'Prove the front end works now: services, config, backends, VIP holders, sites; diagnose split brain.';
+  static override summary =
+    'Prove the front end works now: services, config, backends, VIP holders, sites; diagnose split brain.';
   static override description = `All checks run in parallel over one SSH connection per load balancer plus HTTP from this machine. A VIP with more than one holder (split brain) is diagnosed: adverts not arriving, a firewall dropping VRRP, or nodes whose keepalived.conf disagree, each with the node, the evidence and the fix.
 
 Exit codes: 0 all checks pass, 1 a check failed, 2 inventory or usage error.`;
@@ -17,8 +18,15 @@ Exit codes: 0 all checks pass, 1 a check failed, 2 inventory or usage error.`;
   static override enableJsonFlag = true;
   static override flags = {
     inventory: inventoryFlag,
-    quiet: Flags.boolean({ char: 'q', description: 'Print nothing when healthy, one line per problem otherwise (for cron).', default: false }),
-    'no-diagnose': Flags.boolean({ description: 'Skip the bounded VRRP advert observation on split brain.', default: false }),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'Print nothing when healthy, one line per problem otherwise (for cron).',
+      default: false,
+    }),
+    'no-diagnose': Flags.boolean({
+      description: 'Skip the bounded VRRP advert observation on split brain.',
+      default: false,
+    }),
   };
 
   async run() {
@@ -30,7 +38,13 @@ Exit codes: 0 all checks pass, 1 a check failed, 2 inventory or usage error.`;
     const json = verifyJson(report);
     if (this.jsonEnabled()) return json;
     if (flags.quiet) for (const line of quietVerify(report)) this.log(line);
-    else this.log(formatVerify(report, inventory.clusters.map((c) => c.name)));
+    else
+      this.log(
+        formatVerify(
+          report,
+          inventory.clusters.map((c) => c.name),
+        ),
+      );
     return json;
   }
 }

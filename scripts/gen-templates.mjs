@@ -8,10 +8,14 @@ import { COMPILE_OPTIONS, sourceHash } from '../dist/src/render/engine.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const entries = [];
-for (const name of readdirSync(`${root}/templates`).filter((n) => n.endsWith('.hbs')).sort()) {
+for (const name of readdirSync(`${root}/templates`)
+  .filter((n) => n.endsWith('.hbs'))
+  .sort()) {
   const source = readFileSync(`${root}/templates/${name}`, 'utf8');
   const hash = sourceHash(source);
-  entries.push(`${JSON.stringify(name)}: { hash: ${JSON.stringify(hash)}, spec: ${Handlebars.precompile(source, COMPILE_OPTIONS)} }`);
+  entries.push(
+    `${JSON.stringify(name)}: { hash: ${JSON.stringify(hash)}, spec: ${Handlebars.precompile(source, COMPILE_OPTIONS)} }`,
+  );
 }
 mkdirSync(`${root}/dist`, { recursive: true });
 writeFileSync(`${root}/dist/templates.precompiled.cjs`, `module.exports = {\n${entries.join(',\n')}\n};\n`);

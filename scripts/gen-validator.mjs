@@ -12,5 +12,8 @@ const validate = ajv.compile(JSON.parse(text));
 const code = standaloneCode.default ? standaloneCode.default(ajv, validate) : standaloneCode(ajv, validate);
 const hash = createHash('sha256').update(text).digest('hex');
 mkdirSync(`${root}/dist`, { recursive: true });
-writeFileSync(`${root}/dist/inventory-validator.cjs`, `${code}\nmodule.exports.validate = module.exports;\nmodule.exports.schemaHash = ${JSON.stringify(hash)};\n`);
+writeFileSync(
+  `${root}/dist/inventory-validator.cjs`,
+  `${code}\nmodule.exports.validate = module.exports;\nmodule.exports.schemaHash = ${JSON.stringify(hash)};\n`,
+);
 console.log(`dist/inventory-validator.cjs: ${(code.length / 1024).toFixed(0)} KiB`);

@@ -16,7 +16,11 @@ bridge, removes the lab's state and the files lab up wrote, then checks that not
   static override enableJsonFlag = true;
 
   static override flags = {
-    dir: Flags.string({ description: 'The --dir the lab was started with.', default: DEFAULT_OPTIONS.outDir, exclusive: ['all'] }),
+    dir: Flags.string({
+      description: 'The --dir the lab was started with.',
+      default: DEFAULT_OPTIONS.outDir,
+      exclusive: ['all'],
+    }),
     all: Flags.boolean({ description: 'Every lab on this machine, also those of killed runs.', default: false }),
   };
 

@@ -12,7 +12,9 @@ export default class LabStatusCommand extends Command {
     if (labs.length === 0) this.log('no labs');
     for (const l of labs) {
       const where = l.outDir ? ` files in ${l.outDir}` : ' (no state: hactl lab down --all removes it)';
-      this.log(`${l.id.padEnd(9)} ${l.health.padEnd(9)} ${String(l.running)}/${l.hosts} hosts ${l.subnet ?? ''}${where}`);
+      this.log(
+        `${l.id.padEnd(9)} ${l.health.padEnd(9)} ${String(l.running)}/${l.hosts} hosts ${l.subnet ?? ''}${where}`,
+      );
     }
     return labs;
   }

@@ -94,7 +94,7 @@ export function factsScript(req: FactsRequest): string {
   const files = req.files.map((f) => sh([f])).join(' ');
   const pkgs = MANAGED_PACKAGES.join(' ');
   const lines = [
-    "echo @@os; if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo \"id=${ID:-}\"; echo \"like=${ID_LIKE:-}\"; echo \"version=${VERSION_ID:-}\"",
+    'echo @@os; if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo "id=${ID:-}"; echo "like=${ID_LIKE:-}"; echo "version=${VERSION_ID:-}"',
     'echo @@pm; for p in apt-get dnf yum; do if command -v $p >/dev/null 2>&1; then echo $p; break; fi; done',
     'echo @@sm; if [ -d /run/systemd/system ]; then echo systemd; elif command -v rc-service >/dev/null 2>&1; then echo openrc; else echo sysvinit; fi',
     // A managed program counts as installed when it is on root's PATH (a package or a local
@@ -114,16 +114,26 @@ export function factsScript(req: FactsRequest): string {
     `echo @@status; if [ $n = 1 ] && command -v curl >/dev/null 2>&1; then curl -fsS -m 1 http://127.0.0.1:${req.statusPort}/hactl-health 2>/dev/null; fi; echo`,
   ];
   if (req.firewall)
-    lines.push("echo @@firewall; { iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true");
-  if (req.nginxTest) lines.push('echo @@nginxt; if command -v nginx >/dev/null 2>&1; then nginx -t 2>&1; echo "exit=$?"; else echo "nginx: not installed"; echo exit=127; fi');
+    lines.push(
+      "echo @@firewall; { iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true",
+    );
+  if (req.nginxTest)
+    lines.push(
+      'echo @@nginxt; if command -v nginx >/dev/null 2>&1; then nginx -t 2>&1; echo "exit=$?"; else echo "nginx: not installed"; echo exit=127; fi',
+    );
   if (req.probes?.length) {
     lines.push('echo @@probes; d=$(mktemp -d)');
     for (const p of req.probes) {
       const url = `http://${p.ip.includes(':') ? `[${p.ip}]` : p.ip}:${p.port}${p.path}`;
-      lines.push(`( curl -s -o /dev/null -D "$d/${p.id}.h" -m 2 -w '%{http_code} %{time_total}' -H ${sh([`Host: ${p.host}`])} ${sh([url])} > "$d/${p.id}" 2>/dev/null ) &`);
+      lines.push(
+        `( curl -s -o /dev/null -D "$d/${p.id}.h" -m 2 -w '%{http_code} %{time_total}' -H ${sh([`Host: ${p.host}`])} ${sh([url])} > "$d/${p.id}" 2>/dev/null ) &`,
+      );
     }
     lines.push('wait');
-    for (const p of req.probes) lines.push(`echo "${p.id} $(cat "$d/${p.id}") $(grep -i '^x-hactl-upstream:' "$d/${p.id}.h" 2>/dev/null | tr -d '\r' | cut -d' ' -f2)"`);
+    for (const p of req.probes)
+      lines.push(
+        `echo "${p.id} $(cat "$d/${p.id}") $(grep -i '^x-hactl-upstream:' "$d/${p.id}.h" 2>/dev/null | tr -d '\r' | cut -d' ' -f2)"`,
+      );
     lines.push('rm -rf "$d"');
   }
   lines.push('echo @@end');
@@ -144,7 +154,7 @@ export function untar(data: Buffer): Map<string, TarEntry> {
   const str = (b: Buffer) => b.toString('utf8').replace(/\0.*$/s, '');
   const octal = (b: Buffer) => parseInt(str(b).trim() || '0', 8);
   let longName: string | undefined;
-  for (let off = 0; off + 512 <= data.length; ) {
+  for (let off = 0; off + 512 <= data.length;) {
     const h = data.subarray(off, off + 512);
     if (h.every((b) => b === 0)) break;
     const size = octal(h.subarray(124, 136));
@@ -156,7 +166,11 @@ export function untar(data: Buffer): Map<string, TarEntry> {
       continue;
     }
     const prefix = str(h.subarray(345, 500));
-    const name = longName ?? (prefix && str(h.subarray(257, 263)).startsWith('ustar') && h[263] === 48 ? `${prefix}/${str(h.subarray(0, 100))}` : str(h.subarray(0, 100)));
+    const name =
+      longName ??
+      (prefix && str(h.subarray(257, 263)).startsWith('ustar') && h[263] === 48
+        ? `${prefix}/${str(h.subarray(0, 100))}`
+        : str(h.subarray(0, 100)));
     longName = undefined;
     if (type !== '0' && type !== '\0') continue;
     out.set(name.startsWith('/') ? name : `/${name}`, {
@@ -186,22 +200,35 @@ function sections(output: string): Map<string, string[]> {
 export function parseFacts(output: string): HostFacts {
   const s = sections(output);
   if (!s.has('end')) throw new Error('facts output is incomplete (the script did not finish)');
-  const kv = Object.fromEntries((s.get('os') ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]));
+  const kv = Object.fromEntries(
+    (s.get('os') ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]),
+  );
   const os = { id: kv.id ?? '', like: kv.like ?? '', version: kv.version ?? '' };
   const ids = `${os.id} ${os.like}`;
-  const family = /debian|ubuntu/.test(ids) ? 'debian' : /rhel|fedora|centos|rocky|almalinux/.test(ids) ? 'rhel' : 'other';
+  const family = /debian|ubuntu/.test(ids)
+    ? 'debian'
+    : /rhel|fedora|centos|rocky|almalinux/.test(ids)
+      ? 'rhel'
+      : 'other';
   const pm = s.get('pm')?.[0];
   const files: Record<string, RemoteFile> = {};
   const fileData = (path: string, bytes: Buffer) => {
     const f = files[path];
-    if (f?.exists) Object.assign(f, { sha256: createHash('sha256').update(bytes).digest('hex'), content: bytes.toString('utf8') });
+    if (f?.exists)
+      Object.assign(f, { sha256: createHash('sha256').update(bytes).digest('hex'), content: bytes.toString('utf8') });
   };
   // "path 0" (absent), "path 1" (exists; mode and owner from the tar headers), or stat's
   // "path 1 mode owner group" where there is no tar.
   for (const line of s.get('files') ?? []) {
     const [path, exists, mode, owner, group, sha256, b64] = line.split(' ');
-    files[path] = exists !== '1' ? { exists: false } : mode ? { exists: true, mode: mode.padStart(4, '0'), owner, group } : { exists: true };
-    if (exists === '1' && sha256) Object.assign(files[path], { sha256, content: Buffer.from(b64 ?? '', 'base64').toString('utf8') });
+    files[path] =
+      exists !== '1'
+        ? { exists: false }
+        : mode
+          ? { exists: true, mode: mode.padStart(4, '0'), owner, group }
+          : { exists: true };
+    if (exists === '1' && sha256)
+      Object.assign(files[path], { sha256, content: Buffer.from(b64 ?? '', 'base64').toString('utf8') });
   }
   const tar = (s.get('tar') ?? []).join('');
   if (tar)
@@ -230,7 +257,8 @@ export function parseFacts(output: string): HostFacts {
     const [name, state, priority, since] = line.split(' ');
     vrrp[name] = { state, priority: Number(priority), since: Number(since) };
   }
-  const flag = (section: string) => Object.fromEntries((s.get(section) ?? []).map((l) => l.split(' ')).map(([k, v]) => [k, v === '1']));
+  const flag = (section: string) =>
+    Object.fromEntries((s.get(section) ?? []).map((l) => l.split(' ')).map(([k, v]) => [k, v === '1']));
   const procs = flag('procs');
   const status = (s.get('status') ?? []).join('\n').trim();
   return {
@@ -248,7 +276,15 @@ export function parseFacts(output: string): HostFacts {
     vrrp,
     nginxStatus: status || undefined,
     firewall: s.get('firewall') ?? [],
-    nginxTest: s.has('nginxt') ? { ok: /^exit=0$/m.test(s.get('nginxt')!.join('\n')), output: s.get('nginxt')!.filter((l) => !l.startsWith('exit=')).join('\n') } : undefined,
+    nginxTest: s.has('nginxt')
+      ? {
+          ok: /^exit=0$/m.test(s.get('nginxt')!.join('\n')),
+          output: s
+            .get('nginxt')!
+            .filter((l) => !l.startsWith('exit='))
+            .join('\n'),
+        }
+      : undefined,
     managed: s.get('managed') ?? [],
     probes: (s.get('probes') ?? []).map((l) => {
       const [id, status, secs, upstream] = l.split(' ');

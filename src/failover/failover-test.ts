@@ -63,7 +63,13 @@ export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Prom
   const say = o.say ?? (() => undefined);
   const target = findVip(inv, o.vip);
   const http = siteOf(target.cluster, target.vip.name);
-  const base = { target: { cluster: target.cluster.name, vip: target.vip.name, ip: target.vip.ip }, runs: [] as FaultRun[], skipped: [] as FailoverTestResult['skipped'], aborted: false, restoreFailed: false };
+  const base = {
+    target: { cluster: target.cluster.name, vip: target.vip.name, ip: target.vip.ip },
+    runs: [] as FaultRun[],
+    skipped: [] as FailoverTestResult['skipped'],
+    aborted: false,
+    restoreFailed: false,
+  };
   say('verifying the cluster before breaking anything…');
   const before = await verify(inv, { connect: o.connect, diagnose: false });
   if (!before.ok) return { ...base, ok: false, phase: 'verify-before', before };
@@ -73,7 +79,14 @@ export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Prom
   const sm = before.facts.get(holder)?.serviceManager ?? 'sysvinit';
   const peers = target.cluster.lbs.filter((lb) => lb.name !== holder).map((lb) => lb.vrrpAddress ?? lb.address);
   const faults = o.faults.map((k) => buildFault(k, { serviceManager: sm, peers, family: target.vip.family }));
-  if (o.confirm && !(await o.confirm({ plans, faults, http: { url: `http://${http.host}${http.path} via ${target.vip.ip}:${http.port}`, rate: o.rate } })))
+  if (
+    o.confirm &&
+    !(await o.confirm({
+      plans,
+      faults,
+      http: { url: `http://${http.host}${http.path} via ${target.vip.ip}:${http.port}`, rate: o.rate },
+    }))
+  )
     return { ...base, ok: false, phase: 'cancelled', before };
 
   const transports = new Map<string, Transport>();
@@ -82,13 +95,32 @@ export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Prom
   const skipped: FailoverTestResult['skipped'] = [];
   try {
     await Promise.all(target.cluster.lbs.map(async (lb) => transports.set(lb.name, await o.connect(lb))));
-    const watch = watchVips(transports, target.cluster.vips.map((v) => v.ip));
+    const watch = watchVips(
+      transports,
+      target.cluster.vips.map((v) => v.ip),
+    );
     try {
-      await Promise.race([watch.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('the VIP watchers did not report within 10 s')), 10_000).unref())]);
+      await Promise.race([
+        watch.ready,
+        new Promise((_, rej) =>
+          setTimeout(() => rej(new Error('the VIP watchers did not report within 10 s')), 10_000).unref(),
+        ),
+      ]);
       for (const kind of o.faults) {
         if (o.signal.aborted) break;
         try {
-          const run = await runFault({ kind, target, transports, facts, watch, rate: o.rate, http, signal: o.signal, timing: o.timing, say });
+          const run = await runFault({
+            kind,
+            target,
+            transports,
+            facts,
+            watch,
+            rate: o.rate,
+            http,
+            signal: o.signal,
+            timing: o.timing,
+            say,
+          });
           runs.push(run);
           if (!run.report.restore.ok) break; // never stack a second fault on a host left broken
         } catch (e) {
@@ -105,6 +137,12 @@ export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Prom
   const after = await verify(inv, { connect: o.connect, diagnose: false });
   const restoreFailed = runs.some((r) => !r.report.restore.ok);
   const aborted = o.signal.aborted;
-  const ok = !aborted && !restoreFailed && skipped.length === 0 && runs.length === o.faults.length && runs.every((r) => r.report.pass) && after.ok;
+  const ok =
+    !aborted &&
+    !restoreFailed &&
+    skipped.length === 0 &&
+    runs.length === o.faults.length &&
+    runs.every((r) => r.report.pass) &&
+    after.ok;
   return { ...base, ok, phase: 'done', before, runs, skipped, after, aborted, restoreFailed };
 }

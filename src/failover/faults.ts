@@ -64,7 +64,8 @@ export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
       return {
         kind,
         describe: `crash keepalived on the master (${sh(['pkill', '-KILL', '-x', 'keepalived'])})`,
-        expect: 'no more adverts: a backup takes the VIP after 3 × advert_int + skew; the VIP stays on the crashed master\'s interface (SIGKILL leaves no time to remove it) until keepalived restarts there',
+        expect:
+          "no more adverts: a backup takes the VIP after 3 × advert_int + skew; the VIP stays on the crashed master's interface (SIGKILL leaves no time to remove it) until keepalived restarts there",
         inject: `${sh(['pkill', '-KILL', '-x', 'keepalived'])} || true`,
         // keepalived removes the stale VIP when it starts and settles (checked in the lab).
         undo: `pidof keepalived >/dev/null 2>&1 || ${svc('start', 'keepalived')}`,
@@ -75,10 +76,16 @@ export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
       return {
         kind,
         describe: `drop VRRP (IP protocol 112) to and from the master's peers (${ipt} rules marked ${RULE_COMMENT})`,
-        expect: 'the backup stops hearing the master and takes the VIP while the master keeps it: split brain on purpose, healed when the rules are removed',
+        expect:
+          'the backup stops hearing the master and takes the VIP while the master keeps it: split brain on purpose, healed when the rules are removed',
         precheck: `command -v ${ipt} >/dev/null 2>&1 || { echo ${sh([`${ipt} is not installed on this host: the partition fault needs it`])} >&2; exit 3; }`,
         inject: rules.map((r) => sh([ipt, '-w', '-I', ...r])).join(' && '),
-        undo: rules.map((r) => `while ${sh([ipt, '-w', '-C', ...r])} 2>/dev/null; do ${sh([ipt, '-w', '-D', ...r])} || exit 1; done`).join('; '),
+        undo: rules
+          .map(
+            (r) =>
+              `while ${sh([ipt, '-w', '-C', ...r])} 2>/dev/null; do ${sh([ipt, '-w', '-D', ...r])} || exit 1; done`,
+          )
+          .join('; '),
       };
     }
   }

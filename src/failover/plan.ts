@@ -50,8 +50,16 @@ export function planFault(kind: FaultKind, { cluster, vip }: VipTarget, holder: 
   if (!next) throw new Error(`${cluster.name}/${vip.name} has no backup node: a failover cannot be tested`);
   const bound = promisedFailoverSeconds(kind, cluster.healthCheck, vip.advertInt, next.priority);
   return {
-    kind, cluster: cluster.name, vip: vip.name, ip: vip.ip, oldMaster: holder, expectedNewMaster: next.lb,
-    preempt: vip.preempt, advertInt: vip.advertInt, vrrpVersion: vip.vrrpVersion,
-    boundMs: Math.round(bound.seconds * 1000), boundFormula: bound.formula,
+    kind,
+    cluster: cluster.name,
+    vip: vip.name,
+    ip: vip.ip,
+    oldMaster: holder,
+    expectedNewMaster: next.lb,
+    preempt: vip.preempt,
+    advertInt: vip.advertInt,
+    vrrpVersion: vip.vrrpVersion,
+    boundMs: Math.round(bound.seconds * 1000),
+    boundFormula: bound.formula,
   };
 }

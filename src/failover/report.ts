@@ -115,7 +115,12 @@ export function outages(probes: readonly ProbeSample[], from: number, to: number
     while (j < sorted.length && !sorted[j].ok) j++;
     const end = j < sorted.length ? sorted[j].t : undefined;
     const last = sorted[j - 1];
-    out.push({ fromMs: start - origin, ...(end !== undefined ? { toMs: end - origin } : {}), durationMs: (end ?? last.t + last.latencyMs) - start, failed: j - i });
+    out.push({
+      fromMs: start - origin,
+      ...(end !== undefined ? { toMs: end - origin } : {}),
+      durationMs: (end ?? last.t + last.latencyMs) - start,
+      failed: j - i,
+    });
     i = j - 1;
   }
   return out;
@@ -124,17 +129,27 @@ export function outages(probes: readonly ProbeSample[], from: number, to: number
 function figures(probes: readonly ProbeSample[], from: number, to: number, origin: number): PhaseFigures {
   const inside = probes.filter((p) => p.t >= from && p.t < to);
   const o = outages(probes, from, to, origin);
-  return { requests: inside.length, failed: inside.filter((p) => !p.ok).length, downtimeMs: o.reduce((s, x) => s + x.durationMs, 0), outages: o };
+  return {
+    requests: inside.length,
+    failed: inside.filter((p) => !p.ok).length,
+    downtimeMs: o.reduce((s, x) => s + x.durationMs, 0),
+    outages: o,
+  };
 }
 
 /** Holder sets after each event, starting from the initial holders. */
-export function holderHistory(initial: readonly string[], events: readonly HolderEvent[]): { t: number; holders: string[] }[] {
+export function holderHistory(
+  initial: readonly string[],
+  events: readonly HolderEvent[],
+): { t: number; holders: string[] }[] {
   const now = new Set(initial);
-  return [...events].sort((a, b) => a.t - b.t).map((e) => {
-    if (e.held) now.add(e.lb);
-    else now.delete(e.lb);
-    return { t: e.t, holders: [...now].sort() };
-  });
+  return [...events]
+    .sort((a, b) => a.t - b.t)
+    .map((e) => {
+      if (e.held) now.add(e.lb);
+      else now.delete(e.lb);
+      return { t: e.t, holders: [...now].sort() };
+    });
 }
 
 export function computeReport(i: ReportInput): FaultReport {
@@ -143,9 +158,12 @@ export function computeReport(i: ReportInput): FaultReport {
   const undoAt = times.undoAt ?? times.end;
   const history = holderHistory(i.initialHolders, i.events);
   const after = history.filter((h) => h.t >= origin);
-  const left = i.events.filter((e) => e.t >= origin && e.t < undoAt && e.lb === plan.oldMaster && !e.held).sort((a, b) => a.t - b.t)[0];
+  const left = i.events
+    .filter((e) => e.t >= origin && e.t < undoAt && e.lb === plan.oldMaster && !e.held)
+    .sort((a, b) => a.t - b.t)[0];
   const moved = i.events.filter((e) => e.t >= origin && e.lb !== plan.oldMaster && e.held).sort((a, b) => a.t - b.t)[0];
-  const holdersAt = (t: number) => [...history].reverse().find((h) => h.t <= t)?.holders ?? [...i.initialHolders].sort();
+  const holdersAt = (t: number) =>
+    [...history].reverse().find((h) => h.t <= t)?.holders ?? [...i.initialHolders].sort();
   const stale = moved !== undefined && holdersAt(moved.t).includes(plan.oldMaster);
 
   const splitBrain: SplitBrain[] = [];
@@ -175,7 +193,9 @@ export function computeReport(i: ReportInput): FaultReport {
   if (times.undoAt !== undefined) {
     failback.figures = figures(i.probes, times.undoAt, times.end + 1, origin);
     if (plan.preempt) {
-      const back = history.find((h) => h.t >= times.undoAt! && h.holders.length === 1 && h.holders[0] === plan.oldMaster);
+      const back = history.find(
+        (h) => h.t >= times.undoAt! && h.holders.length === 1 && h.holders[0] === plan.oldMaster,
+      );
       if (back) failback.backMs = back.t - times.undoAt;
     }
   }
@@ -186,25 +206,56 @@ export function computeReport(i: ReportInput): FaultReport {
   if (i.error) reasons.push(i.error);
   if (!i.restore.ok) reasons.push(`restore failed: ${i.restore.detail}`);
   if (!moved) reasons.push(`the VIP never appeared on another node`);
-  else if (moved.lb !== plan.expectedNewMaster) reasons.push(`the VIP moved to ${moved.lb}, expected ${plan.expectedNewMaster} (highest backup priority)`);
-  if (failover.outages.some((o) => o.toMs === undefined)) reasons.push('clients never got an answer again during the fault');
-  else if (failover.downtimeMs > plan.boundMs + margin) reasons.push(`downtime ${failover.downtimeMs} ms exceeds the bound ${plan.boundMs} ms + margin ${margin} ms`);
-  if (finalHolders.length !== 1) reasons.push(`after restoring, the VIP is held by ${finalHolders.length ? finalHolders.join(' and ') : 'nobody'}, not exactly one node`);
-  else if (plan.preempt && times.undoAt !== undefined && failback.backMs === undefined && !i.aborted) reasons.push(`preemption is on but ${plan.oldMaster} did not take the VIP back`);
+  else if (moved.lb !== plan.expectedNewMaster)
+    reasons.push(`the VIP moved to ${moved.lb}, expected ${plan.expectedNewMaster} (highest backup priority)`);
+  if (failover.outages.some((o) => o.toMs === undefined))
+    reasons.push('clients never got an answer again during the fault');
+  else if (failover.downtimeMs > plan.boundMs + margin)
+    reasons.push(`downtime ${failover.downtimeMs} ms exceeds the bound ${plan.boundMs} ms + margin ${margin} ms`);
+  if (finalHolders.length !== 1)
+    reasons.push(
+      `after restoring, the VIP is held by ${finalHolders.length ? finalHolders.join(' and ') : 'nobody'}, not exactly one node`,
+    );
+  else if (plan.preempt && times.undoAt !== undefined && failback.backMs === undefined && !i.aborted)
+    reasons.push(`preemption is on but ${plan.oldMaster} did not take the VIP back`);
 
-  if (stale) notes.push(`${plan.oldMaster} kept the VIP on its interface after the fault (${plan.kind === 'kill-keepalived' ? 'SIGKILL gives keepalived no time to remove it' : 'it still believes it is master'}): both held it until the fault was undone${plan.kind === 'kill-keepalived' ? ' and keepalived restarted there, which removed the stale address' : ''}`);
-  if (moved && moved.t - times.injectDoneAt > plan.boundMs + margin) notes.push(`the VIP appeared on ${moved.lb} ${moved.t - times.injectDoneAt} ms after the fault command finished, more than the bound + margin`);
+  if (stale)
+    notes.push(
+      `${plan.oldMaster} kept the VIP on its interface after the fault (${plan.kind === 'kill-keepalived' ? 'SIGKILL gives keepalived no time to remove it' : 'it still believes it is master'}): both held it until the fault was undone${plan.kind === 'kill-keepalived' ? ' and keepalived restarted there, which removed the stale address' : ''}`,
+    );
+  if (moved && moved.t - times.injectDoneAt > plan.boundMs + margin)
+    notes.push(
+      `the VIP appeared on ${moved.lb} ${moved.t - times.injectDoneAt} ms after the fault command finished, more than the bound + margin`,
+    );
   if (!plan.preempt) notes.push('preemption off: the VIP stays on the new master; no failback expected');
-  if (splitBrain.length) notes.push(`split brain: ${splitBrain.map((s) => `${s.holders.join('+')} from ${s.fromMs} ms${s.toMs !== undefined ? ` to ${s.toMs} ms` : ' (still)'}`).join('; ')}${finalHolders.length === 1 ? `; healed to exactly one holder (${finalHolders[0]})` : ''}`);
+  if (splitBrain.length)
+    notes.push(
+      `split brain: ${splitBrain.map((s) => `${s.holders.join('+')} from ${s.fromMs} ms${s.toMs !== undefined ? ` to ${s.toMs} ms` : ' (still)'}`).join('; ')}${finalHolders.length === 1 ? `; healed to exactly one holder (${finalHolders[0]})` : ''}`,
+    );
   const total = { requests: i.probes.length, failed: i.probes.filter((p) => !p.ok).length };
   return {
-    fault: plan.kind, cluster: plan.cluster, vip: plan.vip, oldMaster: plan.oldMaster, expectedNewMaster: plan.expectedNewMaster,
+    fault: plan.kind,
+    cluster: plan.cluster,
+    vip: plan.vip,
+    oldMaster: plan.oldMaster,
+    expectedNewMaster: plan.expectedNewMaster,
     ...(moved ? { newMaster: moved.lb, vipMovedMs: moved.t - origin } : {}),
     ...(left ? { vipLeftMs: left.t - origin } : {}),
     staleVipOnOldMaster: stale,
-    failover, failback, splitBrain, finalHolders, healed: finalHolders.length === 1, total,
-    boundMs: plan.boundMs, boundFormula: plan.boundFormula, marginMs: margin,
-    pass: reasons.length === 0, reasons, notes, restore: i.restore,
-    ...(i.error ? { error: i.error } : {}), aborted: i.aborted ?? false,
+    failover,
+    failback,
+    splitBrain,
+    finalHolders,
+    healed: finalHolders.length === 1,
+    total,
+    boundMs: plan.boundMs,
+    boundFormula: plan.boundFormula,
+    marginMs: margin,
+    pass: reasons.length === 0,
+    reasons,
+    notes,
+    restore: i.restore,
+    ...(i.error ? { error: i.error } : {}),
+    aborted: i.aborted ?? false,
   };
 }

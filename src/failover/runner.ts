@@ -53,7 +53,10 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
   const ip = vip.ip;
   const start = Date.now();
   const holders0 = o.watch.holders(ip);
-  if (holders0.length !== 1) throw new Error(`${cluster.name}/${vip.name} is held by ${holders0.length ? holders0.join(' and ') : 'nobody'}: a failover needs exactly one holder to start from`);
+  if (holders0.length !== 1)
+    throw new Error(
+      `${cluster.name}/${vip.name} is held by ${holders0.length ? holders0.join(' and ') : 'nobody'}: a failover needs exactly one holder to start from`,
+    );
   const plan = planFault(o.kind, o.target, holders0[0]);
   const master = plan.oldMaster;
   const t = o.transports.get(master)!;
@@ -65,30 +68,37 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
   const fault = buildFault(o.kind, ft);
   if (fault.precheck) {
     const r = await t.exec(fault.precheck, { timeoutMs: 15_000 });
-    if (r.code !== 0) throw new Error(`${master}: cannot inject ${o.kind}: ${r.stderr.trim() || `precheck exit ${r.code}`}`);
+    if (r.code !== 0)
+      throw new Error(`${master}: cannot inject ${o.kind}: ${r.stderr.trim() || `precheck exit ${r.code}`}`);
   }
 
   const stableHolders = (what: string, timeoutMs: number, want: (h: string[]) => boolean, signal?: AbortSignal) => {
     let last = '';
     let since = Date.now();
-    return waitFor(() => {
-      const failure = o.watch.failure();
-      if (failure) throw failure;
-      const h = o.watch.holders(ip);
-      if (h.join() !== last) {
-        last = h.join();
-        since = Date.now();
-      }
-      return Date.now() - since >= timing.stableMs && want(h) ? h : undefined;
-    }, { timeoutMs, intervalMs: 50, what, signal });
+    return waitFor(
+      () => {
+        const failure = o.watch.failure();
+        if (failure) throw failure;
+        const h = o.watch.holders(ip);
+        if (h.join() !== last) {
+          last = h.join();
+          since = Date.now();
+        }
+        return Date.now() - since >= timing.stableMs && want(h) ? h : undefined;
+      },
+      { timeoutMs, intervalMs: 50, what, signal },
+    );
   };
   const waitHolders = (what: string, timeoutMs: number, want: (h: string[]) => boolean, signal?: AbortSignal) =>
-    waitFor(() => {
-      const failure = o.watch.failure();
-      if (failure) throw failure;
-      const h = o.watch.holders(ip);
-      return want(h) ? h : undefined;
-    }, { timeoutMs, intervalMs: 50, what, signal });
+    waitFor(
+      () => {
+        const failure = o.watch.failure();
+        if (failure) throw failure;
+        const h = o.watch.holders(ip);
+        return want(h) ? h : undefined;
+      },
+      { timeoutMs, intervalMs: 50, what, signal },
+    );
 
   const eventsBefore = o.watch.events(ip).length;
   let probe: RunningProbe | undefined;
@@ -105,7 +115,10 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
         if (r.code === 0) {
           armed = false;
           times.undoDoneAt = Date.now();
-          return { ok: true, detail: `${fault.undo.length > 80 ? 'rules removed' : fault.undo}${attempt > 1 ? ` (attempt ${attempt})` : ''}` };
+          return {
+            ok: true,
+            detail: `${fault.undo.length > 80 ? 'rules removed' : fault.undo}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+          };
         }
         detail = `exit ${r.code}: ${(r.stderr || r.stdout).trim()}`;
       } catch (e) {
@@ -117,9 +130,24 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
   };
 
   try {
-    probe = startProbe({ ip, port: o.http.port, path: o.http.path, hostHeader: o.http.host, ratePerSec: o.rate, durationMs: 300_000, timeoutMs: 1000 });
-    say(`${plan.kind}: probing http://${o.http.host}${o.http.path} via ${ip}:${o.http.port} at ${o.rate}/s; ${master} holds ${vip.name}`);
-    await stableHolders(`${vip.name} settled before the fault`, timing.baselineMs + 10_000, (h) => h.length === 1 && h[0] === master, o.signal).catch((e) => {
+    probe = startProbe({
+      ip,
+      port: o.http.port,
+      path: o.http.path,
+      hostHeader: o.http.host,
+      ratePerSec: o.rate,
+      durationMs: 300_000,
+      timeoutMs: 1000,
+    });
+    say(
+      `${plan.kind}: probing http://${o.http.host}${o.http.path} via ${ip}:${o.http.port} at ${o.rate}/s; ${master} holds ${vip.name}`,
+    );
+    await stableHolders(
+      `${vip.name} settled before the fault`,
+      timing.baselineMs + 10_000,
+      (h) => h.length === 1 && h[0] === master,
+      o.signal,
+    ).catch((e) => {
       if (o.signal.aborted) throw e;
       throw new Error(`${vip.name} did not stay on ${master} before the fault: ${(e as Error).message}`);
     });
@@ -129,14 +157,24 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
     const r = await t.exec(fault.inject, { timeoutMs: 30_000 });
     times.injectDoneAt = Date.now();
     if (r.code !== 0) throw new Error(`${master}: injecting ${o.kind} failed (exit ${r.code}): ${r.stderr.trim()}`);
-    const moved = await waitHolders(`${vip.name} on a node other than ${master}`, plan.boundMs + 10_000, (h) => h.some((x) => x !== master), o.signal);
+    const moved = await waitHolders(
+      `${vip.name} on a node other than ${master}`,
+      plan.boundMs + 10_000,
+      (h) => h.some((x) => x !== master),
+      o.signal,
+    );
     say(`${plan.kind}: ${vip.name} now on ${moved.join(' and ')}`);
     await stableHolders(`${vip.name} stable after the failover`, 20_000, () => true, o.signal);
     restore = await undo();
     say(`${plan.kind}: undone on ${master}: ${restore.ok ? 'ok' : restore.detail}`);
     if (restore.ok) {
       const want = (h: string[]) => (plan.preempt ? h.length === 1 && h[0] === master : h.length === 1);
-      await stableHolders(plan.preempt ? `${vip.name} back on ${master} (preemption)` : `${vip.name} on exactly one node`, timing.failbackTimeoutMs, want, o.signal);
+      await stableHolders(
+        plan.preempt ? `${vip.name} back on ${master} (preemption)` : `${vip.name} on exactly one node`,
+        timing.failbackTimeoutMs,
+        want,
+        o.signal,
+      );
     }
   } catch (e) {
     error = (e as Error).message;
@@ -146,14 +184,25 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
       say(`${plan.kind}: restoring ${master}…`);
       restore = await undo();
       // Report the state the restore led to, bounded, and without the (possibly aborted) signal.
-      await waitHolders(`${vip.name} on exactly one node after restoring`, timing.failbackTimeoutMs, (h) => h.length === 1).catch(() => undefined);
+      await waitHolders(
+        `${vip.name} on exactly one node after restoring`,
+        timing.failbackTimeoutMs,
+        (h) => h.length === 1,
+      ).catch(() => undefined);
     }
     times.end = Date.now();
     const probes = probe ? await probe.stop() : [];
     if (!times.injectAt) times.injectAt = times.injectDoneAt = times.end;
     const report = computeReport({
-      plan, probes, events: o.watch.events(ip).slice(eventsBefore), initialHolders: holders0, times, rate: o.rate, restore,
-      ...(error && !o.signal.aborted ? { error } : {}), aborted: o.signal.aborted,
+      plan,
+      probes,
+      events: o.watch.events(ip).slice(eventsBefore),
+      initialHolders: holders0,
+      times,
+      rate: o.rate,
+      restore,
+      ...(error && !o.signal.aborted ? { error } : {}),
+      aborted: o.signal.aborted,
     });
     return { plan, report, probes, times };
   }

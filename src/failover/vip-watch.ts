@@ -42,7 +42,11 @@ export interface VipWatch {
   stop(): Promise<void>;
 }
 
-export function watchVips(transports: ReadonlyMap<string, Transport>, vips: readonly string[], now: () => number = Date.now): VipWatch {
+export function watchVips(
+  transports: ReadonlyMap<string, Transport>,
+  vips: readonly string[],
+  now: () => number = Date.now,
+): VipWatch {
   const state = new Map<string, Set<string>>();
   const ticks = new Map<string, number>();
   const log: (HolderEvent & { ip: string })[] = [];
@@ -64,28 +68,39 @@ export function watchVips(transports: ReadonlyMap<string, Transport>, vips: read
       const t0 = now();
       ticks.set(lb, t0);
       const before = state.get(lb);
-      if (before) for (const ip of vips) if (before.has(ip) !== held.has(ip)) log.push({ t: t0, lb, ip, held: held.has(ip) });
+      if (before)
+        for (const ip of vips) if (before.has(ip) !== held.has(ip)) log.push({ t: t0, lb, ip, held: held.has(ip) });
       state.set(lb, held);
       if (state.size === transports.size) readyResolve();
     };
-    return t.exec(watchScript(), {
-      signal: ac.signal,
-      onStdout: (chunk) => {
-        buf += chunk;
-        let n: number;
-        while ((n = buf.indexOf('\n')) >= 0) {
-          onLine(buf.slice(0, n));
-          buf = buf.slice(n + 1);
-        }
-      },
-    }).then(
-      (r) => { if (!ac.signal.aborted) fail(new Error(`${lb}: the VIP watcher ended (exit ${r.code}): ${r.stderr.trim()}`)); },
-      (e: Error) => { if (!ac.signal.aborted) fail(e); },
-    );
+    return t
+      .exec(watchScript(), {
+        signal: ac.signal,
+        onStdout: (chunk) => {
+          buf += chunk;
+          let n: number;
+          while ((n = buf.indexOf('\n')) >= 0) {
+            onLine(buf.slice(0, n));
+            buf = buf.slice(n + 1);
+          }
+        },
+      })
+      .then(
+        (r) => {
+          if (!ac.signal.aborted) fail(new Error(`${lb}: the VIP watcher ended (exit ${r.code}): ${r.stderr.trim()}`));
+        },
+        (e: Error) => {
+          if (!ac.signal.aborted) fail(e);
+        },
+      );
   });
   return {
     ready,
-    holders: (ip) => [...state].filter(([, s]) => s.has(ip)).map(([lb]) => lb).sort(),
+    holders: (ip) =>
+      [...state]
+        .filter(([, s]) => s.has(ip))
+        .map(([lb]) => lb)
+        .sort(),
     events: (ip) => log.filter((e) => e.ip === ip).map(({ t, lb, held }) => ({ t, lb, held })),
     lastTick: () => new Map(ticks),
     failure: () => failed,

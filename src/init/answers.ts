@@ -68,7 +68,10 @@ export const isHost = (s: string) => isIP(s) !== 0 || hostRe.test(s);
 
 /** Items separated by commas and/or whitespace. */
 export function splitList(text: string): string[] {
-  return text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A default host name: the first label of a DNS name, else prefix + position. */
@@ -146,11 +149,14 @@ export function parsePriorities(text: string, lbs: string[]): Parsed<Record<stri
 }
 
 export function formatPriorities(p: Record<string, number>): string {
-  return Object.entries(p).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 export function parseServerNames(items: string[]): Parsed<string[]> {
-  const re = /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*(\.\*)?$/;
+  const re =
+    /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*(\.\*)?$/;
   const badName = items.find((s) => !re.test(s));
   if (badName) return bad(`"${badName}" is not a server name such as www.example.com`);
   return items.length > 0 ? ok(items) : bad('give at least one server name, e.g. www.example.com');

@@ -23,7 +23,11 @@ export type Discoverer = (lbs: LbRef[], ssh: SshDoc) => Promise<Discovered[]>;
 export function sshHostConnector(connectTimeoutS = 5): HostConnector {
   const config = loadSshConfig();
   const jumps = new JumpPool();
-  return (lb, ssh) => connect(resolveTarget({ name: lb.name, address: lb.address, ssh: { connect_timeout: connectTimeoutS, ...ssh } }, config), { jumps });
+  return (lb, ssh) =>
+    connect(
+      resolveTarget({ name: lb.name, address: lb.address, ssh: { connect_timeout: connectTimeoutS, ...ssh } }, config),
+      { jumps },
+    );
 }
 
 export async function discoverHost(t: Transport, listenSeconds: number): Promise<HostFacts> {
@@ -44,16 +48,18 @@ export async function discoverHost(t: Transport, listenSeconds: number): Promise
 export function discoverer(opts: { connect?: HostConnector; listenSeconds?: number } = {}): Discoverer {
   return async (lbs, ssh) => {
     const connectHost = opts.connect ?? sshHostConnector();
-    return Promise.all(lbs.map(async (lb): Promise<Discovered> => {
-      let t: Transport | undefined;
-      try {
-        t = await connectHost(lb, ssh);
-        return { lb: lb.name, facts: await discoverHost(t, opts.listenSeconds ?? 3) };
-      } catch (e) {
-        return { lb: lb.name, error: (e as Error).message };
-      } finally {
-        await t?.close().catch(() => undefined);
-      }
-    }));
+    return Promise.all(
+      lbs.map(async (lb): Promise<Discovered> => {
+        let t: Transport | undefined;
+        try {
+          t = await connectHost(lb, ssh);
+          return { lb: lb.name, facts: await discoverHost(t, opts.listenSeconds ?? 3) };
+        } catch (e) {
+          return { lb: lb.name, error: (e as Error).message };
+        } finally {
+          await t?.close().catch(() => undefined);
+        }
+      }),
+    );
   };
 }

@@ -120,14 +120,23 @@ interface IpJsonLink {
 export function parseIpAddrJson(text: string): Iface[] {
   const links = JSON.parse(text) as IpJsonLink[];
   if (!Array.isArray(links)) throw new Error('ip -j addr: expected a JSON array');
-  return links.filter((l) => typeof l.ifname === 'string').map((l) => ({
-    name: l.ifname!,
-    up: (l.flags ?? []).includes('UP'),
-    loopback: (l.flags ?? []).includes('LOOPBACK'),
-    addrs: (l.addr_info ?? [])
-      .filter((a) => (a.family ?? 'inet') === 'inet' && typeof a.local === 'string' && typeof a.prefixlen === 'number')
-      .map((a) => ({ ip: a.local!, prefix: a.prefixlen!, secondary: a.secondary === true, scope: a.scope ?? 'global' })),
-  }));
+  return links
+    .filter((l) => typeof l.ifname === 'string')
+    .map((l) => ({
+      name: l.ifname!,
+      up: (l.flags ?? []).includes('UP'),
+      loopback: (l.flags ?? []).includes('LOOPBACK'),
+      addrs: (l.addr_info ?? [])
+        .filter(
+          (a) => (a.family ?? 'inet') === 'inet' && typeof a.local === 'string' && typeof a.prefixlen === 'number',
+        )
+        .map((a) => ({
+          ip: a.local!,
+          prefix: a.prefixlen!,
+          secondary: a.secondary === true,
+          scope: a.scope ?? 'global',
+        })),
+    }));
 }
 
 /** `ip -o -4 addr show` (iproute2 without JSON) → interfaces. Link state is not in this output: assumed up. */
@@ -138,7 +147,12 @@ export function parseIpAddrOneline(text: string): Iface[] {
     if (!m) continue;
     const [, name, ip, prefix, rest] = m;
     const iface = byName.get(name) ?? { name, up: true, loopback: name === 'lo', addrs: [] };
-    iface.addrs.push({ ip, prefix: Number(prefix), secondary: /\bsecondary\b/.test(rest), scope: /\bscope (\S+)/.exec(rest)?.[1] ?? 'global' });
+    iface.addrs.push({
+      ip,
+      prefix: Number(prefix),
+      secondary: /\bsecondary\b/.test(rest),
+      scope: /\bscope (\S+)/.exec(rest)?.[1] ?? 'global',
+    });
     byName.set(name, iface);
   }
   return [...byName.values()];
@@ -170,14 +184,31 @@ export function parseAdverts(lines: string[]): SeenVrid[] {
     if (py) {
       const vrid = Number(py[3]);
       if (vrid < 1 || vrid > 255) continue;
-      out.push({ vrid, source: 'advert', iface: py[1], from: py[2], priority: Number(py[4]), ...(py[5] !== '-' ? { vips: py[5].split(',') } : {}) });
+      out.push({
+        vrid,
+        source: 'advert',
+        iface: py[1],
+        from: py[2],
+        priority: Number(py[4]),
+        ...(py[5] !== '-' ? { vips: py[5].split(',') } : {}),
+      });
       continue;
     }
-    const td = /(?:^|\s)(?:(\S+)\s+(?:In|Out|B|M|P)\s+)?IP ([\d.]+) > [\d.]+: VRRPv\d, Advertisement, vrid (\d+), prio (\d+)(?:.*?addrs(?:\(\d+\))?: ([\d.,]+))?/.exec(l);
+    const td =
+      /(?:^|\s)(?:(\S+)\s+(?:In|Out|B|M|P)\s+)?IP ([\d.]+) > [\d.]+: VRRPv\d, Advertisement, vrid (\d+), prio (\d+)(?:.*?addrs(?:\(\d+\))?: ([\d.,]+))?/.exec(
+        l,
+      );
     if (td) {
       const vrid = Number(td[3]);
       if (vrid < 1 || vrid > 255) continue;
-      out.push({ vrid, source: 'advert', ...(td[1] ? { iface: td[1] } : {}), from: td[2], priority: Number(td[4]), ...(td[5] ? { vips: td[5].split(',') } : {}) });
+      out.push({
+        vrid,
+        source: 'advert',
+        ...(td[1] ? { iface: td[1] } : {}),
+        from: td[2],
+        priority: Number(td[4]),
+        ...(td[5] ? { vips: td[5].split(',') } : {}),
+      });
     }
   }
   return out;

@@ -18,28 +18,38 @@ export function inventoryDoc(a: InitAnswers): InventoryDoc {
   return {
     version: 1,
     ssh,
-    clusters: [{
-      name: a.cluster,
-      interface: a.interface,
-      load_balancers: a.lbs.map((lb) => ({
-        name: lb.name,
-        address: lb.address,
-        ...(lb.vrrpAddress ? { vrrp_address: lb.vrrpAddress } : {}),
-        ...(lb.interface && lb.interface !== a.interface ? { interface: lb.interface } : {}),
-      })),
-      vrrp: { advert_int: 1, ...(a.vrrpPassEnv ? { auth: { type: 'PASS' as const, pass_env: a.vrrpPassEnv } } : {}) },
-      vips: a.vips.map((v) => ({ name: v.name, address: v.address, vrid: v.vrid, master: v.master, priorities: { ...v.priorities } })),
-      health_check: { mode: 'script' as const, interval: 1, fall: 1, rise: 2, weight: 0 },
-      backends: a.backends.map((b) => ({ name: b.name, address: b.address, port: b.port })),
-      sites: [{
-        name: siteName(a.serverNames),
-        server_names: [...a.serverNames],
-        vips: a.vips.map((v) => v.name),
-        port: 80,
-        backends: a.backends.map((b) => b.name),
-        health_path: a.healthPath,
-      }],
-    }],
+    clusters: [
+      {
+        name: a.cluster,
+        interface: a.interface,
+        load_balancers: a.lbs.map((lb) => ({
+          name: lb.name,
+          address: lb.address,
+          ...(lb.vrrpAddress ? { vrrp_address: lb.vrrpAddress } : {}),
+          ...(lb.interface && lb.interface !== a.interface ? { interface: lb.interface } : {}),
+        })),
+        vrrp: { advert_int: 1, ...(a.vrrpPassEnv ? { auth: { type: 'PASS' as const, pass_env: a.vrrpPassEnv } } : {}) },
+        vips: a.vips.map((v) => ({
+          name: v.name,
+          address: v.address,
+          vrid: v.vrid,
+          master: v.master,
+          priorities: { ...v.priorities },
+        })),
+        health_check: { mode: 'script' as const, interval: 1, fall: 1, rise: 2, weight: 0 },
+        backends: a.backends.map((b) => ({ name: b.name, address: b.address, port: b.port })),
+        sites: [
+          {
+            name: siteName(a.serverNames),
+            server_names: [...a.serverNames],
+            vips: a.vips.map((v) => v.name),
+            port: 80,
+            backends: a.backends.map((b) => b.name),
+            health_path: a.healthPath,
+          },
+        ],
+      },
+    ],
   };
 }
 
@@ -67,46 +77,80 @@ export function inventoryYaml(a: InitAnswers, generatedBy = 'hactl init'): strin
     'and `hactl schema` prints the JSON Schema editors use for completion.',
   );
   const root = doc.contents as YAMLMap;
-  before(root, 'ssh', lines(
-    'How hactl reaches the load balancers over SSH (defaults for every host; a load balancer may',
-    'override them under its own ssh: key). ~/.ssh/config is honoured too.',
-  ));
+  before(
+    root,
+    'ssh',
+    lines(
+      'How hactl reaches the load balancers over SSH (defaults for every host; a load balancer may',
+      'override them under its own ssh: key). ~/.ssh/config is honoured too.',
+    ),
+  );
   const ssh = root.get('ssh') as YAMLMap;
-  after(ssh, 'user', a.ssh.user === 'root' ? 'a non-root user gets `sudo -n` automatically' : 'not root: commands run through `sudo -n` (passwordless sudo needed)');
+  after(
+    ssh,
+    'user',
+    a.ssh.user === 'root'
+      ? 'a non-root user gets `sudo -n` automatically'
+      : 'not root: commands run through `sudo -n` (passwordless sudo needed)',
+  );
   after(ssh, 'host_key_policy', 'strict | accept-new (records unknown keys); a changed key is always refused');
   if (a.ssh.identityFile) after(ssh, 'identity_file', 'the ssh-agent ($SSH_AUTH_SOCK) is tried too');
 
   const clusters = root.get('clusters');
-  before(root, 'clusters', lines('One cluster: load balancers sharing VIPs through keepalived (VRRP), nginx in front of the backends.'));
+  before(
+    root,
+    'clusters',
+    lines('One cluster: load balancers sharing VIPs through keepalived (VRRP), nginx in front of the backends.'),
+  );
   if (!isSeq(clusters) || !isMap(clusters.items[0])) return doc.toString({ lineWidth: 0 });
   const c = clusters.items[0] as YAMLMap;
   after(c, 'interface', 'the VRRP interface on every load balancer (unless one sets its own)');
-  before(c, 'load_balancers', lines(
-    'Two or more hosts running keepalived and nginx. address is where hactl connects; vrrp_address',
-    '(when present) is the node\'s own address on the VRRP interface.',
-  ));
-  before(c, 'vrrp', lines(
-    'VRRP defaults for every VIP below.',
-    ...(a.vrrpPassEnv
-      ? [`The password stays out of this file: export ${a.vrrpPassEnv}=<at most 8 characters> before deploying.`]
-      : ['No VRRP authentication. To add it: auth: { type: PASS, pass_env: HACTL_VRRP_PASS }']),
-  ));
-  before(c, 'vips', lines(
-    a.mode === 'dual-master'
-      ? 'Dual-master: two VIPs, each normally held by a different load balancer; each takes over the other\'s when it fails.'
-      : 'Active-passive: one VIP, held by its master; a backup takes it over when the master or its nginx fails.',
-    'vrid (virtual_router_id) must be the same on every node of a VIP and unique on the network segment.',
-    'The highest priority holds the VIP; add `preempt: false` to keep it where it is after a failover.',
-  ));
-  before(c, 'health_check', lines(
-    'The nginx check that moves a VIP: with weight 0 a node whose nginx is down goes to FAULT and',
-    'releases its VIPs at once. `hactl validate` refuses settings that could not move a VIP.',
-  ));
+  before(
+    c,
+    'load_balancers',
+    lines(
+      'Two or more hosts running keepalived and nginx. address is where hactl connects; vrrp_address',
+      "(when present) is the node's own address on the VRRP interface.",
+    ),
+  );
+  before(
+    c,
+    'vrrp',
+    lines(
+      'VRRP defaults for every VIP below.',
+      ...(a.vrrpPassEnv
+        ? [`The password stays out of this file: export ${a.vrrpPassEnv}=<at most 8 characters> before deploying.`]
+        : ['No VRRP authentication. To add it: auth: { type: PASS, pass_env: HACTL_VRRP_PASS }']),
+    ),
+  );
+  before(
+    c,
+    'vips',
+    lines(
+      a.mode === 'dual-master'
+        ? "Dual-master: two VIPs, each normally held by a different load balancer; each takes over the other's when it fails."
+        : 'Active-passive: one VIP, held by its master; a backup takes it over when the master or its nginx fails.',
+      'vrid (virtual_router_id) must be the same on every node of a VIP and unique on the network segment.',
+      'The highest priority holds the VIP; add `preempt: false` to keep it where it is after a failover.',
+    ),
+  );
+  before(
+    c,
+    'health_check',
+    lines(
+      'The nginx check that moves a VIP: with weight 0 a node whose nginx is down goes to FAULT and',
+      'releases its VIPs at once. `hactl validate` refuses settings that could not move a VIP.',
+    ),
+  );
   before(c, 'backends', lines('The web servers nginx proxies to.'));
-  before(c, 'sites', lines(
-    'Virtual hosts nginx serves on the VIPs. health_path is checked on every backend and through',
-    'each VIP after a deploy (with the first server name as Host header).',
-  ));
+  before(
+    c,
+    'sites',
+    lines(
+      'Virtual hosts nginx serves on the VIPs. health_path is checked on every backend and through',
+      'each VIP after a deploy (with the first server name as Host header).',
+    ),
+  );
   for (const key of ['load_balancers', 'backends']) {
     const seq = c.get(key);
     if (isSeq(seq)) for (const item of seq.items) if (isMap(item)) item.flow = true;

@@ -34,10 +34,21 @@ export function inquirerPrompter(): Prompter {
     return answers.answer as T;
   };
   return {
-    input: (q) => ask<string>({ type: 'input', message: q.message, default: q.default, validate: q.validate ? (v: string) => q.validate!(v.trim()) : undefined })
-      .then((v) => String(v ?? '').trim()),
+    input: (q) =>
+      ask<string>({
+        type: 'input',
+        message: q.message,
+        default: q.default,
+        validate: q.validate ? (v: string) => q.validate!(v.trim()) : undefined,
+      }).then((v) => String(v ?? '').trim()),
     confirm: (q) => ask<boolean>({ type: 'confirm', message: q.message, default: q.default }),
-    select: (q) => ask({ type: 'list', message: q.message, choices: q.choices.map((c) => ({ value: c.value, name: c.name ?? c.value, description: c.description })), default: q.default }),
+    select: (q) =>
+      ask({
+        type: 'list',
+        message: q.message,
+        choices: q.choices.map((c) => ({ value: c.value, name: c.name ?? c.value, description: c.description })),
+        default: q.default,
+      }),
   };
 }
 
@@ -59,7 +70,8 @@ export interface AskedQuestion {
 export function scriptedPrompter(answers: Record<string, ScriptedAnswer>): Prompter & { asked: AskedQuestion[] } {
   const asked: AskedQuestion[] = [];
   const take = <T>(q: Question<T>): T => {
-    if (!(q.id in answers)) throw new Error(`unexpected question ${q.id}: "${q.message}" (default ${JSON.stringify(q.default)})`);
+    if (!(q.id in answers))
+      throw new Error(`unexpected question ${q.id}: "${q.message}" (default ${JSON.stringify(q.default)})`);
     const a = answers[q.id];
     if (a === ACCEPT && q.default === undefined) throw new Error(`question ${q.id} has no default to accept`);
     const value = (a === ACCEPT ? q.default : a) as T;
@@ -77,7 +89,10 @@ export function scriptedPrompter(answers: Record<string, ScriptedAnswer>): Promp
     confirm: async (q) => Boolean(take(q)),
     select: async (q) => {
       const v = take(q);
-      if (!q.choices.some((c) => c.value === v)) throw new Error(`answer ${JSON.stringify(v)} to ${q.id} is not one of ${q.choices.map((c) => c.value).join(', ')}`);
+      if (!q.choices.some((c) => c.value === v))
+        throw new Error(
+          `answer ${JSON.stringify(v)} to ${q.id} is not one of ${q.choices.map((c) => c.value).join(', ')}`,
+        );
       return v;
     },
   };

@@ -58,7 +58,12 @@ export function proposeInterface(lb: LbRef, facts: HostFacts): LbProposal {
   const candidates = facts.interfaces.filter(usable);
   if (candidates.length === 1) {
     const own = candidates[0].addrs.find((a) => a.scope === 'global' && !a.secondary)!;
-    return { lb: lb.name, iface: candidates[0].name, own, why: `${candidates[0].name} is the only interface with a global IPv4 address (${own.ip}/${own.prefix})` };
+    return {
+      lb: lb.name,
+      iface: candidates[0].name,
+      own,
+      why: `${candidates[0].name} is the only interface with a global IPv4 address (${own.ip}/${own.prefix})`,
+    };
   }
   const names = candidates.map((c) => c.name).join(', ') || 'none';
   return { lb: lb.name, why: `${lb.address} is not on any interface and several could carry VRRP (${names})` };
@@ -147,22 +152,34 @@ export function propose(lbs: LbRef[], facts: Map<string, HostFacts>, mode: Mode,
   const seenVrids = new Map<number, string[]>();
   for (const [lb, f] of facts)
     for (const v of f.vrids) {
-      const where = v.source === 'advert' ? `advert from ${v.from ?? '?'}${v.iface ? ` on ${v.iface}` : ''} (heard by ${lb})` : `${lb}'s keepalived.conf`;
+      const where =
+        v.source === 'advert'
+          ? `advert from ${v.from ?? '?'}${v.iface ? ` on ${v.iface}` : ''} (heard by ${lb})`
+          : `${lb}'s keepalived.conf`;
       seenVrids.set(v.vrid, [...(seenVrids.get(v.vrid) ?? []), where]);
     }
 
   let vips: string[] = [];
   if (anchor) {
     for (const p of found)
-      if (!sameSubnet(anchor, p.own!.ip)) notes.push(`${p.lb}'s ${p.own!.ip}/${p.own!.prefix} is not in the subnet of ${anchor.ip}/${anchor.prefix}: VRRP needs every load balancer on one segment`);
-    vips = proposeVips(anchor, usedAddresses([...facts.values()], [...taken, ...lbs.map((l) => l.address)]), vipCount(mode));
+      if (!sameSubnet(anchor, p.own!.ip))
+        notes.push(
+          `${p.lb}'s ${p.own!.ip}/${p.own!.prefix} is not in the subnet of ${anchor.ip}/${anchor.prefix}: VRRP needs every load balancer on one segment`,
+        );
+    vips = proposeVips(
+      anchor,
+      usedAddresses([...facts.values()], [...taken, ...lbs.map((l) => l.address)]),
+      vipCount(mode),
+    );
     if (vips.length < vipCount(mode)) notes.push(`no free address left in ${anchor.ip}/${anchor.prefix} for a VIP`);
   }
   for (const [, f] of facts)
     if (!f.listen.ok) {
-      notes.push(f.listen.method === 'none'
-        ? 'neither python3 nor tcpdump is installed on a load balancer: VRIDs were taken from keepalived configs only'
-        : `listening for VRRP adverts with ${f.listen.method} failed on a load balancer (root needed): VRIDs were taken from keepalived configs only`);
+      notes.push(
+        f.listen.method === 'none'
+          ? 'neither python3 nor tcpdump is installed on a load balancer: VRIDs were taken from keepalived configs only'
+          : `listening for VRRP adverts with ${f.listen.method} failed on a load balancer (root needed): VRIDs were taken from keepalived configs only`,
+      );
       break;
     }
   return { interface: iface, lbs: per, vips, vrids: proposeVrids(seenVrids.keys(), vipCount(mode)), seenVrids, notes };

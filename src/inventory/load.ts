@@ -29,17 +29,35 @@ function readInventoryText(file: string): { text?: string; problem?: Problem } {
   let size: number;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) return { problem: fileProblem(file, 'is a directory, not an inventory file', 'pass the YAML file itself, e.g. -i inventory.yaml') };
+    if (st.isDirectory())
+      return {
+        problem: fileProblem(
+          file,
+          'is a directory, not an inventory file',
+          'pass the YAML file itself, e.g. -i inventory.yaml',
+        ),
+      };
     size = st.size;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { problem: fileProblem(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, code === 'ENOENT' ? 'check the path, or start from inventory.example.yaml (hactl init writes one)' : 'check the file permissions') };
+    return {
+      problem: fileProblem(
+        file,
+        code === 'ENOENT' ? 'file not found' : `cannot read (${code})`,
+        code === 'ENOENT'
+          ? 'check the path, or start from inventory.example.yaml (hactl init writes one)'
+          : 'check the file permissions',
+      ),
+    };
   }
-  if (size > MAX_INVENTORY_BYTES) return { problem: fileProblem(file, `is ${size} bytes; an inventory is at most 1 MiB`, 'is this the right file?') };
+  if (size > MAX_INVENTORY_BYTES)
+    return { problem: fileProblem(file, `is ${size} bytes; an inventory is at most 1 MiB`, 'is this the right file?') };
   try {
     return { text: readFileSync(file, 'utf8') };
   } catch (e) {
-    return { problem: fileProblem(file, `cannot read (${(e as NodeJS.ErrnoException).code})`, 'check the file permissions') };
+    return {
+      problem: fileProblem(file, `cannot read (${(e as NodeJS.ErrnoException).code})`, 'check the file permissions'),
+    };
   }
 }
 
@@ -54,14 +72,32 @@ export function loadInventoryText(file: string, text: string, opts: LoadOptions 
       problems: doc.errors.map((e) => {
         const pos = lines.linePos(e.pos[0]);
         const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        return { severity: 'error' as const, rule: 'yaml', file, line: pos.line, col: pos.col, path: '(yaml)', message, fix: 'fix the YAML syntax (indentation, quotes, colons)' };
+        return {
+          severity: 'error' as const,
+          rule: 'yaml',
+          file,
+          line: pos.line,
+          col: pos.col,
+          path: '(yaml)',
+          message,
+          fix: 'fix the YAML syntax (indentation, quotes, colons)',
+        };
       }),
     };
   }
   const loc = new Locator(file, doc, lines);
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (data === null || typeof data !== 'object' || Array.isArray(data))
-    return { problems: [loc.problem([], 'schema', 'the inventory must be a mapping with a clusters: key', 'start from inventory.example.yaml')] };
+    return {
+      problems: [
+        loc.problem(
+          [],
+          'schema',
+          'the inventory must be a mapping with a clusters: key',
+          'start from inventory.example.yaml',
+        ),
+      ],
+    };
   const problems = schemaProblems(data, loc);
   if (problems.length > 0) return { problems };
   const inv = data as InventoryDoc;

@@ -7,7 +7,10 @@ import { ipFamily, parseCidr } from '../util/ip.js';
 type VrrpSettings = Pick<VipDoc, 'advert_int' | 'vrrp_version' | 'auth' | 'unicast' | 'preempt' | 'preempt_delay'>;
 
 /** VIP settings with the cluster's vrrp: defaults filled in. */
-export function vipSettings(cluster: ClusterDoc, vip: VipDoc): Required<Pick<VrrpSettings, 'advert_int' | 'vrrp_version' | 'unicast' | 'preempt'>> & VrrpSettings {
+export function vipSettings(
+  cluster: ClusterDoc,
+  vip: VipDoc,
+): Required<Pick<VrrpSettings, 'advert_int' | 'vrrp_version' | 'unicast' | 'preempt'>> & VrrpSettings {
   const d = cluster.vrrp ?? {};
   return {
     advert_int: vip.advert_int ?? d.advert_int ?? DEFAULTS.advertInt,
@@ -62,7 +65,7 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
   const s = vipSettings(cluster, vip);
   const cidr = parseCidr(vip.address)!;
   const priorities = derivePriorities(cluster, vip);
-  const masterState = s.preempt ? vip.initial_state ?? 'MASTER' : 'BACKUP';
+  const masterState = s.preempt ? (vip.initial_state ?? 'MASTER') : 'BACKUP';
   const nodes: VipNode[] = cluster.load_balancers.map((lb) => ({
     lb: lb.name,
     priority: priorities.get(lb.name)!,

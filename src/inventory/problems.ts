@@ -47,7 +47,9 @@ export class Locator {
       if (key && n === path.length && n > 0) {
         const parent = sub.length > 1 ? this.doc.getIn(sub.slice(0, -1), true) : this.doc.contents;
         if (isMap(parent)) {
-          const pair = parent.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === sub[sub.length - 1]);
+          const pair = parent.items.find(
+            (it) => isPair(it) && isScalar(it.key) && it.key.value === sub[sub.length - 1],
+          );
           if (pair && isScalar(pair.key) && pair.key.range) offset = pair.key.range[0];
         }
       }
@@ -72,14 +74,28 @@ export class Locator {
     opts: { severity?: Problem['severity']; key?: boolean } = {},
   ): Problem {
     const { line, col } = this.position(path, opts.key);
-    return { severity: opts.severity ?? 'error', rule, file: this.file, line, col, path: formatPath(path), message, fix };
+    return {
+      severity: opts.severity ?? 'error',
+      rule,
+      file: this.file,
+      line,
+      col,
+      path: formatPath(path),
+      message,
+      fix,
+    };
   }
 }
 
 /** Thrown when the inventory cannot be used; carries every problem found. */
 export class InventoryError extends Error {
   constructor(readonly problems: Problem[]) {
-    super(problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n'));
+    super(
+      problems
+        .filter((p) => p.severity === 'error')
+        .map(formatProblem)
+        .join('\n'),
+    );
     this.name = 'InventoryError';
   }
 }

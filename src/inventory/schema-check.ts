@@ -75,27 +75,50 @@ function oneProblem(e: ErrorObject, data: unknown, loc: Locator): Problem | unde
     case 'additionalProperties': {
       const extra = String(e.params.additionalProperty);
       const allowed = Object.keys((schemaAt(path)?.properties as object) ?? {});
-      const near = allowed.filter((k) => distance(k, extra) <= 2).sort((a, b) => distance(a, extra) - distance(b, extra))[0];
-      return loc.problem([...path, extra], 'schema', `unknown key "${extra}"`,
-        near ? `did you mean "${near}"?` : `allowed keys here: ${allowed.join(', ')}`, { key: true });
+      const near = allowed
+        .filter((k) => distance(k, extra) <= 2)
+        .sort((a, b) => distance(a, extra) - distance(b, extra))[0];
+      return loc.problem(
+        [...path, extra],
+        'schema',
+        `unknown key "${extra}"`,
+        near ? `did you mean "${near}"?` : `allowed keys here: ${allowed.join(', ')}`,
+        { key: true },
+      );
     }
     case 'required':
-      return loc.problem(path, 'schema', `missing required key "${e.params.missingProperty}"`,
-        `add ${e.params.missingProperty}: (see inventory.example.yaml)`);
+      return loc.problem(
+        path,
+        'schema',
+        `missing required key "${e.params.missingProperty}"`,
+        `add ${e.params.missingProperty}: (see inventory.example.yaml)`,
+      );
     case 'type':
       return loc.problem(path, 'schema', `expected ${e.params.type}, got ${shown}`);
-    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
       return loc.problem(path, 'schema', `${shown} is out of range: must be ${e.params.comparison} ${e.params.limit}`);
     case 'minItems':
-      return loc.problem(path, 'schema', `needs at least ${e.params.limit} item(s), got ${Array.isArray(value) ? value.length : 0}`);
+      return loc.problem(
+        path,
+        'schema',
+        `needs at least ${e.params.limit} item(s), got ${Array.isArray(value) ? value.length : 0}`,
+      );
     case 'minLength':
       return loc.problem(path, 'schema', 'must not be empty');
     case 'maxLength':
       return loc.problem(path, 'schema', `is longer than ${e.params.limit} characters`);
     case 'pattern':
-      return loc.problem(path, 'schema', `${shown} ${describePattern(value)}`,
-        'use letters, digits and - _ . only (values reach config files and shell commands)');
-    case 'const': case 'anyOf':
+      return loc.problem(
+        path,
+        'schema',
+        `${shown} ${describePattern(value)}`,
+        'use letters, digits and - _ . only (values reach config files and shell commands)',
+      );
+    case 'const':
+    case 'anyOf':
       return undefined; // collapsed in schemaProblems
     default:
       return loc.problem(path, 'schema', `${shown} ${e.message ?? 'is invalid'}`);
@@ -109,12 +132,19 @@ export function schemaProblems(data: unknown, loc: Locator): Problem[] {
   // Unions of literals (e.g. host_key_policy) report one const error per choice: collapse them.
   const choices = new Map<string, unknown[]>();
   for (const e of errors) {
-    if (e.keyword === 'const') choices.set(e.instancePath, [...(choices.get(e.instancePath) ?? []), e.params.allowedValue]);
+    if (e.keyword === 'const')
+      choices.set(e.instancePath, [...(choices.get(e.instancePath) ?? []), e.params.allowedValue]);
   }
   for (const [pointer, allowed] of choices) {
     const path = pointerToPath(pointer);
     const value = path.reduce<any>((v, seg) => (v == null ? v : v[seg]), data);
-    out.push(loc.problem(path, 'schema', `${JSON.stringify(value)} is not one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`));
+    out.push(
+      loc.problem(
+        path,
+        'schema',
+        `${JSON.stringify(value)} is not one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+      ),
+    );
   }
   const seen = new Set<string>();
   for (const e of errors) {
@@ -122,7 +152,10 @@ export function schemaProblems(data: unknown, loc: Locator): Problem[] {
     const p = oneProblem(e, data, loc);
     if (!p) continue;
     const key = `${p.path}|${p.message}`;
-    if (!seen.has(key)) { seen.add(key); out.push(p); }
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(p);
+    }
   }
   return out;
 }

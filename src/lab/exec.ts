@@ -27,17 +27,40 @@ export function findHost(lab: Pick<LabState, 'id' | 'hosts'>, name: string): Hos
 }
 
 /** Runs `script` with /bin/sh as root inside the host (its mount, uts, ipc, net and pid namespaces, chrooted). */
-export async function hostExec(host: Pick<HostState, 'name' | 'pid'>, script: string, opts: HostExecOptions = {}): Promise<ExecResult> {
+export async function hostExec(
+  host: Pick<HostState, 'name' | 'pid'>,
+  script: string,
+  opts: HostExecOptions = {},
+): Promise<ExecResult> {
   const r = await execa(
     'nsenter',
-    ['-t', String(host.pid), '-m', '-u', '-i', '-n', '-p', '-r', '-w',
-      'env', '-i', `PATH=${STD_PATH}`, 'HOME=/root', 'LANG=C.UTF-8', '/bin/sh', '-c', script],
+    [
+      '-t',
+      String(host.pid),
+      '-m',
+      '-u',
+      '-i',
+      '-n',
+      '-p',
+      '-r',
+      '-w',
+      'env',
+      '-i',
+      `PATH=${STD_PATH}`,
+      'HOME=/root',
+      'LANG=C.UTF-8',
+      '/bin/sh',
+      '-c',
+      script,
+    ],
     { reject: false, timeout: opts.timeoutMs ?? 15_000, input: opts.input ?? '', stripFinalNewline: false },
   );
   const result = { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   if ((opts.check ?? true) && result.exitCode !== 0) {
     const why = r.timedOut ? `timed out after ${opts.timeoutMs ?? 15_000} ms` : `exit ${result.exitCode}`;
-    throw new Error(`in ${host.name}: \`${script}\` failed (${why}): ${(result.stderr || result.stdout).trim().slice(0, 2000)}`);
+    throw new Error(
+      `in ${host.name}: \`${script}\` failed (${why}): ${(result.stderr || result.stdout).trim().slice(0, 2000)}`,
+    );
   }
   return result;
 }

@@ -49,7 +49,9 @@ function freeId(used: Set<number>, from: number): number {
 /** Files every host of the lab shares: account databases with the sudo user, keys, dotfiles. */
 export async function commonFiles(plan: LabPlan, authorizedKey: string): Promise<{ files: HostFiles; user: LabUser }> {
   const [passwd, group, shadow, gshadow, bashrc, profile] = await Promise.all(
-    ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/skel/.bashrc', '/etc/skel/.profile'].map(machineFile),
+    ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/skel/.bashrc', '/etc/skel/.profile'].map(
+      machineFile,
+    ),
   );
   const name = plan.nonRootUser;
   const existing = passwd.content.split('\n').find((l) => l.startsWith(`${name}:`));
@@ -60,7 +62,13 @@ export async function commonFiles(plan: LabPlan, authorizedKey: string): Promise
   if (existing) {
     [uid, gid] = existing.split(':').slice(2, 4).map(Number);
   } else {
-    const ids = (text: string, col: number) => new Set(text.split('\n').filter(Boolean).map((l) => Number(l.split(':')[col])));
+    const ids = (text: string, col: number) =>
+      new Set(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => Number(l.split(':')[col])),
+      );
     uid = freeId(ids(passwd.content, 2), 2000);
     gid = freeId(ids(group.content, 2), uid);
     const days = Math.floor(Date.now() / 86_400_000);
@@ -143,15 +151,20 @@ async function ensureParents(upper: string, rel: string, explicit: Map<string, D
   let path = '';
   for (const part of parts) {
     path += `/${part}`;
-    const spec = explicit.get(path) ?? (await stat(path).then(
-      (st) => ({ path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid }),
-      () => ({ path, mode: 0o755, uid: 0, gid: 0 }),
-    ));
+    const spec =
+      explicit.get(path) ??
+      (await stat(path).then(
+        (st) => ({ path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid }),
+        () => ({ path, mode: 0o755, uid: 0, gid: 0 }),
+      ));
     const target = join(upper, path);
-    const made = await mkdir(target, { mode: spec.mode }).then(() => true, (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EEXIST') return false;
-      throw e;
-    });
+    const made = await mkdir(target, { mode: spec.mode }).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EEXIST') return false;
+        throw e;
+      },
+    );
     if (made) {
       await chmod(target, spec.mode);
       await chown(target, spec.uid, spec.gid);

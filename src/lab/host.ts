@@ -37,7 +37,9 @@ export type HostKeySet = 'all' | 'no-rsa';
 
 function hostKeyCommands(keys: HostKeySet): string[] {
   if (keys === 'all') return ['ssh-keygen -A'];
-  return ['ed25519', 'ecdsa'].map((t) => sh(['ssh-keygen', '-q', '-t', t, '-N', '', '-f', `/etc/ssh/ssh_host_${t}_key`]));
+  return ['ed25519', 'ecdsa'].map((t) =>
+    sh(['ssh-keygen', '-q', '-t', t, '-N', '', '-f', `/etc/ssh/ssh_host_${t}_key`]),
+  );
 }
 
 function sshdOptions(keys: HostKeySet): string[] {
@@ -66,14 +68,20 @@ export interface HostDirs {
 export function hostDirs(stateDir: string, name: string): HostDirs {
   const dir = join(stateDir, 'hosts', name);
   return {
-    dir, upper: join(dir, 'upper'), work: join(dir, 'work'), root: join(dir, 'root'),
-    bootScript: join(dir, 'boot.sh'), bootLog: join(dir, 'boot.log'), initPid: join(dir, 'init.pid'),
+    dir,
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    root: join(dir, 'root'),
+    bootScript: join(dir, 'boot.sh'),
+    bootLog: join(dir, 'boot.log'),
+    initPid: join(dir, 'init.pid'),
   };
 }
 
 /** The script run as the host's pid 1: mounts, names and addresses the host, then becomes sshd. */
 export function bootScript(host: HostPlan, dirs: HostDirs, opts: BootOptions): string {
-  if (!/^[A-Za-z0-9_./-]+$/.test(dirs.dir)) throw new Error(`lab state path ${dirs.dir} must be plain (letters, digits, _ . / -) for mount options`);
+  if (!/^[A-Za-z0-9_./-]+$/.test(dirs.dir))
+    throw new Error(`lab state path ${dirs.dir} must be plain (letters, digits, _ . / -) for mount options`);
   const inside = [
     'set -eu',
     'mkdir -p /run/sshd /run/lock && chmod 0755 /run/sshd',
@@ -127,7 +135,10 @@ export function sshBanner(ip: string, timeoutMs = 1000): Promise<boolean> {
 }
 
 async function logTail(file: string): Promise<string> {
-  return readFile(file, 'utf8').then((t) => t.trim().split('\n').slice(-12).join('\n'), () => '(no boot log)');
+  return readFile(file, 'utf8').then(
+    (t) => t.trim().split('\n').slice(-12).join('\n'),
+    () => '(no boot log)',
+  );
 }
 
 export async function bootHost(host: HostPlan, dirs: HostDirs, opts: BootOptions): Promise<HostState> {
@@ -135,7 +146,19 @@ export async function bootHost(host: HostPlan, dirs: HostDirs, opts: BootOptions
   const log = openSync(dirs.bootLog, 'a');
   const child = spawn(
     'nsenter',
-    [`--net=/run/netns/${host.netns}`, 'unshare', '--mount', '--uts', '--ipc', '--pid', '--kill-child', '--propagation', 'private', '/bin/sh', dirs.bootScript],
+    [
+      `--net=/run/netns/${host.netns}`,
+      'unshare',
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--pid',
+      '--kill-child',
+      '--propagation',
+      'private',
+      '/bin/sh',
+      dirs.bootScript,
+    ],
     { detached: true, stdio: ['ignore', log, log], env: { PATH: STD_PATH, LANG: 'C.UTF-8', HOME: '/root' } },
   );
   closeSync(log);
@@ -143,20 +166,33 @@ export async function bootHost(host: HostPlan, dirs: HostDirs, opts: BootOptions
   child.on('error', () => undefined);
   const launcherPid = child.pid;
   if (launcherPid === undefined) throw new Error(`${host.name}: could not start nsenter`);
-  const failed = async (what: string) => new GiveUp(`${host.name} (${host.ip}) ${what}; boot log ${dirs.bootLog}:\n${await logTail(dirs.bootLog)}`);
-  const pid = await waitFor(async () => {
-    if (!isAlive(launcherPid)) throw await failed('exited during start-up');
-    const text = await readFile(dirs.initPid, 'utf8').catch(() => '');
-    return /^\d+\n$/.test(text) ? Number(text) : undefined;
-  }, { timeoutMs: 10_000, intervalMs: 20, what: `the init process of ${host.name}` });
-  await waitFor(async () => {
-    if (!isAlive(pid)) throw await failed('died during start-up');
-    return sshBanner(host.ip);
-  }, { timeoutMs: opts.timeoutMs, intervalMs: 50, what: `sshd of ${host.name} on ${host.ip}:22` });
+  const failed = async (what: string) =>
+    new GiveUp(`${host.name} (${host.ip}) ${what}; boot log ${dirs.bootLog}:\n${await logTail(dirs.bootLog)}`);
+  const pid = await waitFor(
+    async () => {
+      if (!isAlive(launcherPid)) throw await failed('exited during start-up');
+      const text = await readFile(dirs.initPid, 'utf8').catch(() => '');
+      return /^\d+\n$/.test(text) ? Number(text) : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 20, what: `the init process of ${host.name}` },
+  );
+  await waitFor(
+    async () => {
+      if (!isAlive(pid)) throw await failed('died during start-up');
+      return sshBanner(host.ip);
+    },
+    { timeoutMs: opts.timeoutMs, intervalMs: 50, what: `sshd of ${host.name} on ${host.ip}:22` },
+  );
   const keys = await Promise.all(
-    HOST_KEY_TYPES.map((t) => readFile(join(dirs.upper, `etc/ssh/ssh_host_${t}_key.pub`), 'utf8').then((k) => k.trim().split(/\s+/).slice(0, 2).join(' '), () => '')),
+    HOST_KEY_TYPES.map((t) =>
+      readFile(join(dirs.upper, `etc/ssh/ssh_host_${t}_key.pub`), 'utf8').then(
+        (k) => k.trim().split(/\s+/).slice(0, 2).join(' '),
+        () => '',
+      ),
+    ),
   );
   const hostKeys = keys.filter(Boolean);
-  if (hostKeys.length === 0) throw new Error(`${host.name}: sshd runs but no host key was found under ${dirs.upper}/etc/ssh`);
+  if (hostKeys.length === 0)
+    throw new Error(`${host.name}: sshd runs but no host key was found under ${dirs.upper}/etc/ssh`);
   return { ...host, pid, launcherPid, hostKeys };
 }

@@ -27,7 +27,14 @@ export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass }: I
   const backends = plan.backends.map((name) => ({ name, address: ipOf(name), port: 80 }));
   return {
     version: 1,
-    ssh: { user: 'root', port: 22, identity_file: identityFile, known_hosts: knownHostsFile, host_key_policy: 'strict', connect_timeout: 10 },
+    ssh: {
+      user: 'root',
+      port: 22,
+      identity_file: identityFile,
+      known_hosts: knownHostsFile,
+      host_key_policy: 'strict',
+      connect_timeout: 10,
+    },
     clusters: plan.clusters.map((c) => ({
       name: c.name,
       interface: 'eth0',
@@ -35,14 +42,16 @@ export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass }: I
       vrrp: { advert_int: 1, auth: { type: 'PASS' as const, pass: vrrpPass } },
       vips: c.vips.map((v) => ({ name: v.name, address: v.cidr, vrid: v.vrid, master: v.master })),
       backends,
-      sites: [{
-        name: 'www',
-        server_names: [plan.serverName],
-        vips: c.vips.map((v) => v.name),
-        port: 80,
-        backends: plan.backends,
-        health_path: plan.healthPath,
-      }],
+      sites: [
+        {
+          name: 'www',
+          server_names: [plan.serverName],
+          vips: c.vips.map((v) => v.name),
+          port: 80,
+          backends: plan.backends,
+          health_path: plan.healthPath,
+        },
+      ],
     })),
   };
 }

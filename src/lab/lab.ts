@@ -13,7 +13,16 @@ import { createSegment } from './network.js';
 import { commonFiles, hostFiles, writeHostFiles } from './host-files.js';
 import { bootHost, hostDirs, prepareHostDirs } from './host.js';
 import { inventoryYaml, knownHosts, labInventory, randomVrrpPass } from './inventory-writer.js';
-import { allocateLab, isAlive, labIdsOnDisk, processStartTime, readLabById, readLabState, stateDirOf, writeJsonAtomic } from './state.js';
+import {
+  allocateLab,
+  isAlive,
+  labIdsOnDisk,
+  processStartTime,
+  readLabById,
+  readLabState,
+  stateDirOf,
+  writeJsonAtomic,
+} from './state.js';
 import { labIdsInKernel, teardownLab } from './teardown.js';
 import type { LabOptions, LabState } from './types.js';
 
@@ -40,20 +49,42 @@ export async function up(opts: LabOptions): Promise<LabState> {
   await ensurePrereqs(opts);
   const outDir = resolve(opts.outDir);
   const files = {
-    inventory: join(outDir, 'inventory.yaml'), identity: join(outDir, 'id_ed25519'),
-    knownHosts: join(outDir, 'known_hosts'), labJson: join(outDir, 'lab.json'),
+    inventory: join(outDir, 'inventory.yaml'),
+    identity: join(outDir, 'id_ed25519'),
+    knownHosts: join(outDir, 'known_hosts'),
+    labJson: join(outDir, 'lab.json'),
   };
   if (existsSync(files.labJson)) {
-    throw new LabError(`${outDir} already holds a lab (${files.labJson}): run hactl lab down --dir ${outDir} first, or choose another --dir`);
+    throw new LabError(
+      `${outDir} already holds a lab (${files.labJson}): run hactl lab down --dir ${outDir} first, or choose another --dir`,
+    );
   }
   const outDirCreated = !existsSync(outDir);
   const { index, id, stateDir } = await allocateLab();
   const plan = planLab(index, opts);
-  const owner = { pid: process.pid, startTime: processStartTime(process.pid) ?? '', ephemeral: opts.ephemeral ?? false };
+  const owner = {
+    pid: process.pid,
+    startTime: processStartTime(process.pid) ?? '',
+    ephemeral: opts.ephemeral ?? false,
+  };
   const state: LabState = {
-    version: 1, ...plan, hosts: [], stateDir, outDir, outDirCreated, createdAt: new Date().toISOString(), owner,
-    options: { clusters: opts.clusters, lbs: opts.lbs, backends: opts.backends, dualMaster: opts.dualMaster, hostKeys: opts.hostKeys ?? 'all' },
-    files, timings: {},
+    version: 1,
+    ...plan,
+    hosts: [],
+    stateDir,
+    outDir,
+    outDirCreated,
+    createdAt: new Date().toISOString(),
+    owner,
+    options: {
+      clusters: opts.clusters,
+      lbs: opts.lbs,
+      backends: opts.backends,
+      dualMaster: opts.dualMaster,
+      hostKeys: opts.hostKeys ?? 'all',
+    },
+    files,
+    timings: {},
   };
   try {
     await writeJsonAtomic(join(stateDir, 'lab.json'), state);
@@ -71,25 +102,42 @@ export async function up(opts: LabOptions): Promise<LabState> {
     const common = await commonFiles(plan, pubKey);
     const dirsOf = new Map(plan.hosts.map((h) => [h.name, hostDirs(stateDir, h.name)]));
     const writeLimit = pLimit(16);
-    await Promise.all(plan.hosts.map((h) => writeLimit(async () => {
-      const dirs = dirsOf.get(h.name)!;
-      await prepareHostDirs(dirs);
-      await writeHostFiles(dirs.upper, hostFiles(plan, h, common.files));
-    })));
+    await Promise.all(
+      plan.hosts.map((h) =>
+        writeLimit(async () => {
+          const dirs = dirsOf.get(h.name)!;
+          await prepareHostDirs(dirs);
+          await writeHostFiles(dirs.upper, hostFiles(plan, h, common.files));
+        }),
+      ),
+    );
     state.timings.filesMs = ms(t);
 
     t = performance.now();
     const bootLimit = pLimit(opts.concurrency ?? 8);
     let booted = 0;
-    state.hosts = await Promise.all(plan.hosts.map((h) => bootLimit(async () => {
-      const host = await bootHost(h, dirsOf.get(h.name)!, { prefix: plan.prefix, hostKeys: opts.hostKeys ?? 'all', timeoutMs: 60_000 });
-      booted++;
-      if (booted % 10 === 0 || booted === plan.hosts.length) progress(`${booted}/${plan.hosts.length} hosts up`);
-      return host;
-    })));
+    state.hosts = await Promise.all(
+      plan.hosts.map((h) =>
+        bootLimit(async () => {
+          const host = await bootHost(h, dirsOf.get(h.name)!, {
+            prefix: plan.prefix,
+            hostKeys: opts.hostKeys ?? 'all',
+            timeoutMs: 60_000,
+          });
+          booted++;
+          if (booted % 10 === 0 || booted === plan.hosts.length) progress(`${booted}/${plan.hosts.length} hosts up`);
+          return host;
+        }),
+      ),
+    );
     state.timings.bootMs = ms(t);
 
-    const inv = labInventory({ plan, identityFile: files.identity, knownHostsFile: files.knownHosts, vrrpPass: randomVrrpPass() });
+    const inv = labInventory({
+      plan,
+      identityFile: files.identity,
+      knownHostsFile: files.knownHosts,
+      vrrpPass: randomVrrpPass(),
+    });
     await writeFile(files.knownHosts, knownHosts(state.hosts), { mode: 0o644 });
     await writeFile(files.inventory, inventoryYaml(inv, plan, outDir), { mode: 0o600 });
     state.timings.totalMs = ms(t0);
@@ -98,7 +146,9 @@ export async function up(opts: LabOptions): Promise<LabState> {
     return state;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    await teardownLab(id, state).catch((e: Error) => progress(`cleaning up after the failure also failed: ${e.message}`));
+    await teardownLab(id, state).catch((e: Error) =>
+      progress(`cleaning up after the failure also failed: ${e.message}`),
+    );
     throw new LabError(`lab up failed: ${why}`);
   }
 }
@@ -106,7 +156,10 @@ export async function up(opts: LabOptions): Promise<LabState> {
 /** The lab whose files are in `dir` (default ./.lab). */
 export async function readLab(dir: string = DEFAULT_OPTIONS.outDir): Promise<LabState> {
   const file = join(resolve(dir), 'lab.json');
-  if (!existsSync(file)) throw new LabError(`no lab in ${resolve(dir)} (no lab.json); hactl lab status lists labs, hactl lab down --all removes them all`);
+  if (!existsSync(file))
+    throw new LabError(
+      `no lab in ${resolve(dir)} (no lab.json); hactl lab status lists labs, hactl lab down --all removes them all`,
+    );
   return readLabState(file);
 }
 
@@ -156,13 +209,20 @@ export interface LabStatus {
 
 export async function status(): Promise<LabStatus[]> {
   const ids = [...new Set([...(await labIdsOnDisk()), ...(await labIdsInKernel())])];
-  return Promise.all(ids.map(async (id) => {
-    const state = await readLabById(id);
-    if (!state) return { id, hosts: 0, running: 0, health: 'orphan' as const };
-    const running = state.hosts.filter((h) => isAlive(h.pid) && existsSync(`/run/netns/${h.netns}`)).length;
-    return {
-      id, subnet: state.subnet, outDir: state.outDir, createdAt: state.createdAt, hosts: state.hosts.length, running,
-      health: running === state.hosts.length && running > 0 ? 'running' as const : 'degraded' as const,
-    };
-  }));
+  return Promise.all(
+    ids.map(async (id) => {
+      const state = await readLabById(id);
+      if (!state) return { id, hosts: 0, running: 0, health: 'orphan' as const };
+      const running = state.hosts.filter((h) => isAlive(h.pid) && existsSync(`/run/netns/${h.netns}`)).length;
+      return {
+        id,
+        subnet: state.subnet,
+        outDir: state.outDir,
+        createdAt: state.createdAt,
+        hosts: state.hosts.length,
+        running,
+        health: running === state.hosts.length && running > 0 ? ('running' as const) : ('degraded' as const),
+      };
+    }),
+  );
 }

@@ -67,13 +67,21 @@ export async function deleteSegment(id: string): Promise<void> {
   const veths = links.filter((l) => !l.endsWith('-br'));
   const netns = (await listNetns()).filter(mine);
   await ipBatch(
-    [...veths.map((l) => `link del ${l}`), ...netns.map((n) => `netns del ${n}`), ...bridges.map((b) => `link del ${b}`)],
+    [
+      ...veths.map((l) => `link del ${l}`),
+      ...netns.map((n) => `netns del ${n}`),
+      ...bridges.map((b) => `link del ${b}`),
+    ],
     true,
   );
 }
 
 /** A host's link as a cable would be: `inside` is the host's eth0, `bridge` its port on the bridge. */
-export async function setLink(host: Pick<HostPlan, 'netns' | 'veth'>, up: boolean, side: 'inside' | 'bridge' = 'inside'): Promise<void> {
+export async function setLink(
+  host: Pick<HostPlan, 'netns' | 'veth'>,
+  up: boolean,
+  side: 'inside' | 'bridge' = 'inside',
+): Promise<void> {
   const args = side === 'inside' ? ['-n', host.netns, 'link', 'set', 'eth0'] : ['link', 'set', host.veth];
   await execa('ip', [...args, up ? 'up' : 'down']);
 }

@@ -45,15 +45,18 @@ export function labSubnet(index: number): string {
 export function checkRequest(r: PlanRequest): string[] {
   const problems: string[] = [];
   const int = (v: number, name: string, min: number) => {
-    if (!Number.isInteger(v) || v < min) problems.push(`--${name} must be a whole number of at least ${min} (got ${v})`);
+    if (!Number.isInteger(v) || v < min)
+      problems.push(`--${name} must be a whole number of at least ${min} (got ${v})`);
   };
   int(r.clusters, 'clusters', 1);
   int(r.lbs, 'lbs', 2);
   int(r.backends, 'backends', 1);
   const vips = r.clusters * (r.dualMaster ? 2 : 1);
-  if (r.clusters * r.lbs > LIMITS.lbs) problems.push(`at most ${LIMITS.lbs} load balancers per lab (asked for ${r.clusters} × ${r.lbs})`);
+  if (r.clusters * r.lbs > LIMITS.lbs)
+    problems.push(`at most ${LIMITS.lbs} load balancers per lab (asked for ${r.clusters} × ${r.lbs})`);
   if (vips > LIMITS.vips) problems.push(`at most ${LIMITS.vips} VIPs per lab (asked for ${vips})`);
-  if (r.backends > LIMITS.backends) problems.push(`at most ${LIMITS.backends} backends per lab (asked for ${r.backends})`);
+  if (r.backends > LIMITS.backends)
+    problems.push(`at most ${LIMITS.backends} backends per lab (asked for ${r.backends})`);
   return problems;
 }
 
@@ -63,7 +66,12 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
   const id = labId(index);
   const base = `${labNet()}.${index}`;
   const host = (name: string, role: HostPlan['role'], octet: number, cluster?: string): HostPlan => ({
-    name, role, ip: `${base}.${octet}`, netns: `${id}-${name}`, veth: `${id}-${name}`, ...(cluster ? { cluster } : {}),
+    name,
+    role,
+    ip: `${base}.${octet}`,
+    netns: `${id}-${name}`,
+    veth: `${id}-${name}`,
+    ...(cluster ? { cluster } : {}),
   });
   const hosts: HostPlan[] = [];
   const clusters: ClusterPlan[] = [];
@@ -91,8 +99,18 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
     backends.push(`web${b}`);
   }
   return {
-    id, index, subnet: `${base}.0/24`, prefix: 24, bridge: `${id}-br`, bridgeIp: `${base}.1`,
-    hosts, clusters, backends, serverName: 'www.lab.test', healthPath: '/webserver.html', nonRootUser: 'hactl',
+    id,
+    index,
+    subnet: `${base}.0/24`,
+    prefix: 24,
+    bridge: `${id}-br`,
+    bridgeIp: `${base}.1`,
+    hosts,
+    clusters,
+    backends,
+    serverName: 'www.lab.test',
+    healthPath: '/webserver.html',
+    nonRootUser: 'hactl',
   };
 }
 

@@ -67,7 +67,8 @@ export async function checkPrereqs(): Promise<PrereqReport> {
     blockers.push(`hactl lab needs Linux (network namespaces, overlayfs); this machine runs ${process.platform}`);
     return { ok: false, blockers, missing: [] };
   }
-  if (process.getuid?.() !== 0) blockers.push('hactl lab needs root (it creates namespaces, links and mounts): run it with sudo');
+  if (process.getuid?.() !== 0)
+    blockers.push('hactl lab needs root (it creates namespaces, links and mounts): run it with sudo');
   if (!kernelHasOverlay()) {
     await execa('modprobe', ['overlay'], { reject: false });
     if (!kernelHasOverlay()) blockers.push('the kernel has no overlayfs (tried `modprobe overlay`)');
@@ -99,7 +100,8 @@ export async function installPrereqs(report: PrereqReport, progress: (m: string)
     throw new Error(`--install-deps needs Debian or Ubuntu (apt-get); install these yourself: ${pkgs.join(' ')}`);
   }
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => execa('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { env, reject: false, all: true });
+  const install = () =>
+    execa('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { env, reject: false, all: true });
   progress(`installing ${pkgs.join(' ')} with apt-get`);
   let result = await install();
   if (result.exitCode !== 0) {
@@ -108,7 +110,10 @@ export async function installPrereqs(report: PrereqReport, progress: (m: string)
     result = await install();
   }
   if (result.exitCode !== 0) {
-    const tail = String(result.all ?? '').split('\n').slice(-15).join('\n');
+    const tail = String(result.all ?? '')
+      .split('\n')
+      .slice(-15)
+      .join('\n');
     throw new Error(`apt-get install -y ${pkgs.join(' ')} failed (exit ${result.exitCode}):\n${tail}`);
   }
 }

@@ -24,7 +24,9 @@ export async function machineRoutes(): Promise<string[]> {
   const routes = JSON.parse(stdout || '[]') as { dst?: string; type?: string }[];
   return routes
     .map((r) => r.dst ?? '')
-    .filter((dst) => dst !== '' && dst !== 'default' && /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst) && !dst.startsWith('127.'));
+    .filter(
+      (dst) => dst !== '' && dst !== 'default' && /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst) && !dst.startsWith('127.'),
+    );
 }
 
 async function namesInUse(): Promise<Set<string>> {
@@ -57,7 +59,9 @@ export async function allocateLab(): Promise<{ index: number; id: string; stateD
     }
     return { index, id, stateDir };
   }
-  throw new Error(`no free lab subnet: every ${labSubnet(0).replace('.0.0/24', '.N.0/24')} meets a route or another lab (hactl lab status; hactl lab down --all)`);
+  throw new Error(
+    `no free lab subnet: every ${labSubnet(0).replace('.0.0/24', '.N.0/24')} meets a route or another lab (hactl lab status; hactl lab down --all)`,
+  );
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

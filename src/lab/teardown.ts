@@ -25,20 +25,36 @@ export function isEmpty(l: Leftovers): boolean {
 
 export function describeLeftovers(l: Leftovers): string {
   const parts: string[] = [];
-  if (l.processes.length) parts.push(`processes ${l.processes.map((p) => `${p.pid} (${p.cmd.slice(0, 60)})`).join(', ')}`);
-  for (const key of ['netns', 'links', 'mounts', 'dirs'] as const) if (l[key].length) parts.push(`${key} ${l[key].join(', ')}`);
+  if (l.processes.length)
+    parts.push(`processes ${l.processes.map((p) => `${p.pid} (${p.cmd.slice(0, 60)})`).join(', ')}`);
+  for (const key of ['netns', 'links', 'mounts', 'dirs'] as const)
+    if (l[key].length) parts.push(`${key} ${l[key].join(', ')}`);
   return parts.join('; ');
 }
 
 /** Lab ids that have a netns or link on this machine (hactl<n>-...). */
 export async function labIdsInKernel(): Promise<string[]> {
   const names = [...(await listNetns()), ...(await listLinks())];
-  return [...new Set(names.map((n) => n.match(LAB_NAME_PATTERN)).filter((m) => m !== null).map((m) => `hactl${m[1]}`))];
+  return [
+    ...new Set(
+      names
+        .map((n) => n.match(LAB_NAME_PATTERN))
+        .filter((m) => m !== null)
+        .map((m) => `hactl${m[1]}`),
+    ),
+  ];
 }
 
 async function netnsInodes(ids: string[]): Promise<Set<number>> {
   const names = (await listNetns()).filter((n) => ids.some((id) => n.startsWith(`${id}-`)));
-  const inodes = await Promise.all(names.map((n) => stat(`/run/netns/${n}`).then((s) => s.ino, () => 0)));
+  const inodes = await Promise.all(
+    names.map((n) =>
+      stat(`/run/netns/${n}`).then(
+        (s) => s.ino,
+        () => 0,
+      ),
+    ),
+  );
   return new Set(inodes.filter((i) => i > 0));
 }
 
@@ -86,7 +102,9 @@ async function removeOutputs(state: LabState): Promise<void> {
     /* lab.json already gone: the other files are still ours */
   }
   const { inventory, identity, knownHosts, labJson } = state.files;
-  await Promise.all([inventory, identity, `${identity}.pub`, knownHosts, labJson].map((f) => unlink(f).catch(() => undefined)));
+  await Promise.all(
+    [inventory, identity, `${identity}.pub`, knownHosts, labJson].map((f) => unlink(f).catch(() => undefined)),
+  );
   if (state.outDirCreated) await rmdir(state.outDir).catch(() => undefined);
 }
 
@@ -95,29 +113,42 @@ export async function teardownLab(id: string, state?: LabState): Promise<void> {
   const ids = [id];
   // SIGKILLed processes can take long to be reaped on a loaded machine: wait generously, and
   // remove links, netns and files even if some linger, so a slow exit never leaves the rest.
-  const lingering = await waitFor(async () => {
-    const procs = await labProcesses(ids);
-    for (const p of procs) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
+  const lingering = await waitFor(
+    async () => {
+      const procs = await labProcesses(ids);
+      for (const p of procs) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
-    }
-    return procs.length === 0;
-  }, { timeoutMs: 60_000, intervalMs: 100, what: `the processes of lab ${id} to exit` }).then(() => false, () => true);
-  await waitFor(async () => {
-    await deleteSegment(id);
-    const left = [...(await listNetns()), ...(await listLinks())].filter((n) => n.startsWith(`${id}-`));
-    if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
-    return true;
-  }, { timeoutMs: 15_000, intervalMs: 200, what: `the netns and links of lab ${id} to go` });
+      return procs.length === 0;
+    },
+    { timeoutMs: 60_000, intervalMs: 100, what: `the processes of lab ${id} to exit` },
+  ).then(
+    () => false,
+    () => true,
+  );
+  await waitFor(
+    async () => {
+      await deleteSegment(id);
+      const left = [...(await listNetns()), ...(await listLinks())].filter((n) => n.startsWith(`${id}-`));
+      if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
+      return true;
+    },
+    { timeoutMs: 15_000, intervalMs: 200, what: `the netns and links of lab ${id} to go` },
+  );
   const dir = stateDirOf(id);
   if (!dir.startsWith(stateRoot())) throw new Error(`refusing to remove ${dir}`);
   await rm(dir, { recursive: true, force: true });
   if (state) await removeOutputs(state);
   if (lingering) {
-    await waitFor(async () => (await labProcesses(ids)).length === 0, { timeoutMs: 30_000, intervalMs: 200, what: `the processes of lab ${id} to exit` });
+    await waitFor(async () => (await labProcesses(ids)).length === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `the processes of lab ${id} to exit`,
+    });
   }
   const left = await scanLeftovers(ids);
   if (!isEmpty(left)) throw new Error(`lab ${id} was not removed completely: ${describeLeftovers(left)}`);

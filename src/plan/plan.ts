@@ -50,10 +50,13 @@ export function fileChange(file: RenderedFile, facts: HostFacts, secrets: string
   const reasons: string[] = [];
   if (remote.sha256 !== file.sha256) reasons.push('content');
   if (remote.mode !== file.mode) reasons.push(`mode ${remote.mode} → ${file.mode}`);
-  if (remote.owner !== file.owner || remote.group !== file.group) reasons.push(`owner ${remote.owner}:${remote.group} → ${file.owner}:${file.group}`);
+  if (remote.owner !== file.owner || remote.group !== file.group)
+    reasons.push(`owner ${remote.owner}:${remote.group} → ${file.owner}:${file.group}`);
   if (reasons.length === 0) return { file, action: 'unchanged', diff: '', reasons };
   const contentChanged = reasons.includes('content');
-  const diff = contentChanged ? createTwoFilesPatch(file.path, file.path, remote.content ?? '', file.content, '', '', { context: 3 }) : '';
+  const diff = contentChanged
+    ? createTwoFilesPatch(file.path, file.path, remote.content ?? '', file.content, '', '', { context: 3 })
+    : '';
   return { file, action: contentChanged ? 'update' : 'chmod', diff: maskSecrets(diff, secrets), reasons };
 }
 
@@ -64,9 +67,25 @@ export function planHost(render: HostRender, facts: HostFacts): HostPlan {
   const rendered = new Set(render.files.map((f) => f.path));
   for (const path of (facts.managed ?? []).filter((m) => !rendered.has(m)).sort()) {
     const remote = facts.files[path];
-    const file: RenderedFile = { path, mode: remote?.mode ?? '0644', owner: remote?.owner ?? 'root', group: remote?.group ?? 'root', content: '', service: 'nginx', sha256: '' };
-    const diff = remote?.content !== undefined ? createTwoFilesPatch(path, '/dev/null', remote.content, '', '', '', { context: 3 }) : '';
-    files.push({ file, action: 'remove', diff: maskSecrets(diff, render.secrets), reasons: ['no longer rendered by the inventory'] });
+    const file: RenderedFile = {
+      path,
+      mode: remote?.mode ?? '0644',
+      owner: remote?.owner ?? 'root',
+      group: remote?.group ?? 'root',
+      content: '',
+      service: 'nginx',
+      sha256: '',
+    };
+    const diff =
+      remote?.content !== undefined
+        ? createTwoFilesPatch(path, '/dev/null', remote.content, '', '', '', { context: 3 })
+        : '';
+    files.push({
+      file,
+      action: 'remove',
+      diff: maskSecrets(diff, render.secrets),
+      reasons: ['no longer rendered by the inventory'],
+    });
   }
   const packages = MANAGED_PACKAGES.filter((p) => !facts.packages[p]);
   const sysctl = render.files
@@ -85,7 +104,8 @@ export function planHost(render: HostRender, facts: HostFacts): HostPlan {
     else if (touched.has(svc)) reload.push(svc);
   }
   if (touched.has('sysctl')) reload.push('sysctl');
-  const changed = files.some((f) => f.action !== 'unchanged') || packages.length > 0 || sysctl.length > 0 || start.length > 0;
+  const changed =
+    files.some((f) => f.action !== 'unchanged') || packages.length > 0 || sysctl.length > 0 || start.length > 0;
   const parts = [
     ...files.filter((f) => f.action !== 'unchanged').map((f) => `${f.action} ${f.file.path}`),
     ...(packages.length ? [`install ${packages.join(' ')}`] : []),

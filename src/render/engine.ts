@@ -15,7 +15,11 @@ let precompiled: Precompiled | undefined;
 export const sourceHash = (source: string) => createHash('sha256').update(source).digest('hex');
 
 /** The precompiled form when it was built from this very source, else a fresh compile. */
-export function compileTemplate(name: string, source: string, table: Precompiled): { fn: TemplateDelegate; precompiled: boolean } {
+export function compileTemplate(
+  name: string,
+  source: string,
+  table: Precompiled,
+): { fn: TemplateDelegate; precompiled: boolean } {
   const pre = table[name];
   if (pre && pre.hash === sourceHash(source)) {
     const runtime = require('handlebars/runtime') as typeof import('handlebars');
@@ -65,7 +69,8 @@ function strictContext<T>(value: T, path: string): T {
   const missing = (k: string) => new Error(`the template reads ${path}.${k}, which its context does not set`);
   return new Proxy(value as object, {
     get(target, key, receiver) {
-      if (typeof key === 'symbol' || key in target) return strictContext(Reflect.get(target, key, receiver), `${path}.${String(key)}`);
+      if (typeof key === 'symbol' || key in target)
+        return strictContext(Reflect.get(target, key, receiver), `${path}.${String(key)}`);
       throw missing(key);
     },
     getOwnPropertyDescriptor(target, key) {

@@ -41,7 +41,15 @@ export const CHECK_SCRIPT_NAME = 'hactl_check_nginx';
 export const TRACK_PROCESS_NAME = 'hactl_nginx_process';
 
 function file(path: string, mode: string, service: Service, content: string): RenderedFile {
-  return { path, mode, owner: 'root', group: 'root', content, service, sha256: createHash('sha256').update(content).digest('hex') };
+  return {
+    path,
+    mode,
+    owner: 'root',
+    group: 'root',
+    content,
+    service,
+    sha256: createHash('sha256').update(content).digest('hex'),
+  };
 }
 
 function keepalivedContext(cluster: Cluster, lb: LoadBalancer) {
@@ -52,12 +60,24 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer) {
     cluster: cluster.name,
     router_id: lb.name,
     scripts: useScript
-      ? [{ name: CHECK_SCRIPT_NAME, path: PATHS.checkScript, interval: hc.interval, timeout: hc.timeout, fall: hc.fall, rise: hc.rise, weight: hc.weight }]
+      ? [
+          {
+            name: CHECK_SCRIPT_NAME,
+            path: PATHS.checkScript,
+            interval: hc.interval,
+            timeout: hc.timeout,
+            fall: hc.fall,
+            rise: hc.rise,
+            weight: hc.weight,
+          },
+        ]
       : [],
     processes: useProcess ? [{ name: TRACK_PROCESS_NAME, process: 'nginx', weight: hc.weight }] : [],
     instances: cluster.vips.map((vip) => {
       const node = vip.nodes.find((n) => n.lb === lb.name)!;
-      const peers = cluster.lbs.filter((other) => other.name !== lb.name).map((other) => other.vrrpAddress ?? other.address);
+      const peers = cluster.lbs
+        .filter((other) => other.name !== lb.name)
+        .map((other) => other.vrrpAddress ?? other.address);
       return {
         name: vip.name,
         state: node.state,
@@ -131,12 +151,31 @@ export function sysctlLines(cluster: Cluster): string[] {
 export function renderHost(cluster: Cluster, lb: LoadBalancer): HostRender {
   const hc = cluster.healthCheck;
   const files: RenderedFile[] = [
-    file(PATHS.keepalivedConf, '0600', 'keepalived', renderTemplate('keepalived.conf.hbs', keepalivedContext(cluster, lb))),
+    file(
+      PATHS.keepalivedConf,
+      '0600',
+      'keepalived',
+      renderTemplate('keepalived.conf.hbs', keepalivedContext(cluster, lb)),
+    ),
     file(PATHS.notifyScript, '0755', 'keepalived', renderTemplate('notify.sh.hbs', {})),
   ];
   if (hc.mode === 'script' || hc.mode === 'both')
-    files.push(file(PATHS.checkScript, '0755', 'keepalived', renderTemplate('check-nginx.sh.hbs', { timeout: hc.timeout, status_port: cluster.nginxStatusPort })));
-  files.push(file(PATHS.nginxConf(cluster.name), '0644', 'nginx', renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb))));
+    files.push(
+      file(
+        PATHS.checkScript,
+        '0755',
+        'keepalived',
+        renderTemplate('check-nginx.sh.hbs', { timeout: hc.timeout, status_port: cluster.nginxStatusPort }),
+      ),
+    );
+  files.push(
+    file(
+      PATHS.nginxConf(cluster.name),
+      '0644',
+      'nginx',
+      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb)),
+    ),
+  );
   files.push(file(PATHS.sysctl, '0644', 'sysctl', renderTemplate('sysctl.conf.hbs', { lines: sysctlLines(cluster) })));
   const secrets = cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass.reveal()] : []));
   return { cluster, lb, files, secrets };

@@ -22,7 +22,11 @@ export const APPLY_EXIT = {
 export const STATE_DIR = '/var/lib/hactl';
 const KEEP_BACKUPS = 5;
 
-export function serviceCommand(sm: ServiceManager, action: 'reload' | 'start' | 'stop' | 'enable', svc: string): string {
+export function serviceCommand(
+  sm: ServiceManager,
+  action: 'reload' | 'start' | 'stop' | 'enable',
+  svc: string,
+): string {
   switch (sm) {
     case 'systemd':
       return sh(['systemctl', action, svc]);
@@ -71,13 +75,25 @@ export function applyScript(plan: HostPlan, facts: HostFacts, token: string, sta
     'mkdir -p "$d/new" "$d/old"',
   ];
   if (plan.packages.length > 0)
-    out.push(`step packages ${plan.packages.join(' ')}`, `{ ${installCommand(facts, plan.packages)}; } >"$d/pkg.log" 2>&1 || { cat "$d/pkg.log" >&2; exit ${APPLY_EXIT.packagesFailed}; }`);
+    out.push(
+      `step packages ${plan.packages.join(' ')}`,
+      `{ ${installCommand(facts, plan.packages)}; } >"$d/pkg.log" 2>&1 || { cat "$d/pkg.log" >&2; exit ${APPLY_EXIT.packagesFailed}; }`,
+    );
   if (plan.sysctl.length > 0)
-    out.push('step sysctl', ...plan.sysctl.map((k) => `sysctl -qw ${sh([`${k}=1`])} || exit ${APPLY_EXIT.sysctlFailed}`));
+    out.push(
+      'step sysctl',
+      ...plan.sysctl.map((k) => `sysctl -qw ${sh([`${k}=1`])} || exit ${APPLY_EXIT.sysctlFailed}`),
+    );
   // Stage every new file first: nothing on the host changes until all of them are here.
   changed.forEach((c, i) => {
     if (c.action === 'remove') return;
-    out.push(`base64 -d > "$d/new/${i}" <<'HACTL_EOF'`, Buffer.from(c.file.content).toString('base64').replace(/(.{76})/g, '$1\n'), 'HACTL_EOF');
+    out.push(
+      `base64 -d > "$d/new/${i}" <<'HACTL_EOF'`,
+      Buffer.from(c.file.content)
+        .toString('base64')
+        .replace(/(.{76})/g, '$1\n'),
+      'HACTL_EOF',
+    );
   });
   if (changed.length > 0) {
     out.push('step swap');
@@ -85,7 +101,9 @@ export function applyScript(plan: HostPlan, facts: HostFacts, token: string, sta
       const t = sh([c.file.path]);
       const dir = sh([c.file.path.slice(0, c.file.path.lastIndexOf('/')) || '/']);
       if (c.action === 'remove') {
-        out.push(`if [ -e ${t} ]; then cp -p ${t} "$d/old/${i}" && rm -f ${t} || { echo "cannot remove ${c.file.path}" >&2; rollback; exit ${APPLY_EXIT.validationFailed}; }; fi`);
+        out.push(
+          `if [ -e ${t} ]; then cp -p ${t} "$d/old/${i}" && rm -f ${t} || { echo "cannot remove ${c.file.path}" >&2; rollback; exit ${APPLY_EXIT.validationFailed}; }; fi`,
+        );
         return;
       }
       out.push(
@@ -114,13 +132,17 @@ export function applyScript(plan: HostPlan, facts: HostFacts, token: string, sta
       `if [ $kt -ne 0 ] || [ $nt -ne 0 ]; then rollback; [ $kt -eq 0 ] || { echo "keepalived -t -f ${PATHS.keepalivedConf} failed (exit $kt):" >&2; cat "$d/kt.log" >&2; }; [ $nt -eq 0 ] || { echo "nginx -t failed (exit $nt):" >&2; cat "$d/nt.log" >&2; }; exit ${APPLY_EXIT.validationFailed}; fi`,
       // Keep the previous files for the operator, newest few only.
       `b=${STATE_DIR}/backups/${stamp}; mkdir -p "$b"`,
-      ...changed.map((c, i) => `[ -e "$d/old/${i}" ] && mkdir -p "$b"${sh([c.file.path.slice(0, c.file.path.lastIndexOf('/'))])} && cp -p "$d/old/${i}" "$b"${sh([c.file.path])}`),
+      ...changed.map(
+        (c, i) =>
+          `[ -e "$d/old/${i}" ] && mkdir -p "$b"${sh([c.file.path.slice(0, c.file.path.lastIndexOf('/'))])} && cp -p "$d/old/${i}" "$b"${sh([c.file.path])}`,
+      ),
       `ls -1d ${STATE_DIR}/backups/* 2>/dev/null | sort | head -n -${KEEP_BACKUPS} | xargs -r rm -rf`,
     );
   }
   const svc = (action: 'reload' | 'start' | 'enable', name: string) =>
     `( trap - HUP INT TERM; ${serviceCommand(sm, action, name)} ) >"$d/svc.log" 2>&1 || { echo "${action} ${name} failed:" >&2; cat "$d/svc.log" >&2; exit ${APPLY_EXIT.serviceFailed}; }`;
-  if (plan.reload.includes('sysctl')) out.push('step reload sysctl', `sysctl -q -p ${PATHS.sysctl} >/dev/null || exit ${APPLY_EXIT.sysctlFailed}`);
+  if (plan.reload.includes('sysctl'))
+    out.push('step reload sysctl', `sysctl -q -p ${PATHS.sysctl} >/dev/null || exit ${APPLY_EXIT.sysctlFailed}`);
   for (const name of ['nginx', 'keepalived'] as const) {
     if (plan.reload.includes(name)) out.push(`step reload ${name}`, svc('reload', name));
     if (plan.start.includes(name)) out.push(`step start ${name}`, svc('enable', name), svc('start', name));

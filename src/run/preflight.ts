@@ -7,16 +7,22 @@ import { contains, parseCidr } from '../util/ip.js';
 export function preflight(cluster: Cluster, lb: LoadBalancer, facts: HostFacts, plan: HostPlan): string[] {
   const out: string[] = [];
   if (plan.packages.length > 0 && !facts.packageManager)
-    out.push(`needs ${plan.packages.join(', ')} but has no supported package manager (apt-get, dnf, yum; OS "${facts.os.id}"): install them by hand`);
+    out.push(
+      `needs ${plan.packages.join(', ')} but has no supported package manager (apt-get, dnf, yum; OS "${facts.os.id}"): install them by hand`,
+    );
   if (!facts.links.includes(lb.interface)) {
-    out.push(`VRRP interface ${lb.interface} does not exist (interfaces: ${facts.links.filter((l) => l !== 'lo').join(', ') || 'none'}); set interface: for ${lb.name} in the inventory`);
+    out.push(
+      `VRRP interface ${lb.interface} does not exist (interfaces: ${facts.links.filter((l) => l !== 'lo').join(', ') || 'none'}); set interface: for ${lb.name} in the inventory`,
+    );
     return out;
   }
   const own = facts.addresses.filter((a) => a.iface === lb.interface);
   for (const vip of cluster.vips) {
     const sameFamily = own.filter((a) => a.family === vip.family && !a.cidr.startsWith(`${vip.ip}/`));
     if (sameFamily.length === 0) {
-      out.push(`interface ${lb.interface} has no IPv${vip.family} address, so VIP ${vip.cidr} cannot be announced there`);
+      out.push(
+        `interface ${lb.interface} has no IPv${vip.family} address, so VIP ${vip.cidr} cannot be announced there`,
+      );
       continue;
     }
     const fits = sameFamily.some((a) => {
@@ -24,7 +30,9 @@ export function preflight(cluster: Cluster, lb: LoadBalancer, facts: HostFacts, 
       return net !== undefined && contains(net, vip.ip);
     });
     if (!fits)
-      out.push(`VIP ${vip.cidr} is outside the subnets of ${lb.interface} (${sameFamily.map((a) => a.cidr).join(', ')}); pick a VIP in that subnet or the right interface`);
+      out.push(
+        `VIP ${vip.cidr} is outside the subnets of ${lb.interface} (${sameFamily.map((a) => a.cidr).join(', ')}); pick a VIP in that subnet or the right interface`,
+      );
   }
   return out;
 }

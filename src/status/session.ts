@@ -19,7 +19,10 @@ export class StatusSession {
   private readonly transports = new Map<string, Promise<Transport>>();
   private closed = false;
 
-  constructor(private readonly inv: Inventory, private readonly opts: StatusOptions) {}
+  constructor(
+    private readonly inv: Inventory,
+    private readonly opts: StatusOptions,
+  ) {}
 
   /** Connections currently open or opening (the e2e test checks they are reused). */
   get connections(): number {
@@ -54,9 +57,13 @@ export class StatusSession {
   async refresh(): Promise<StatusReport> {
     if (this.closed) throw new Error('status session is closed');
     const observed = new Map<string, HostObservation>();
-    await Promise.all(this.inv.clusters.flatMap((c) => c.lbs.map(async (lb) => {
-      observed.set(lb.name, await this.observe(lb, c.nginxStatusPort));
-    })));
+    await Promise.all(
+      this.inv.clusters.flatMap((c) =>
+        c.lbs.map(async (lb) => {
+          observed.set(lb.name, await this.observe(lb, c.nginxStatusPort));
+        }),
+      ),
+    );
     return buildStatus(this.inv, observed, Date.now());
   }
 

@@ -64,9 +64,11 @@ function instanceView(vip: { name: string; ip: string }, o: HostObservation): In
   const holdsVip = holds(f, vip.ip);
   const own = o.keepalived?.get(vip.name);
   if (!f.running.keepalived) return { vip: vip.name, state: 'down', holdsVip };
-  if (own && own.state !== 'UNKNOWN') return { vip: vip.name, state: own.state, source: 'keepalived', priority: own.priority, holdsVip };
+  if (own && own.state !== 'UNKNOWN')
+    return { vip: vip.name, state: own.state, source: 'keepalived', priority: own.priority, holdsVip };
   const notified = f.vrrp[vip.name];
-  if (notified) return { vip: vip.name, state: notified.state, source: 'notify', priority: notified.priority, holdsVip };
+  if (notified)
+    return { vip: vip.name, state: notified.state, source: 'notify', priority: notified.priority, holdsVip };
   return { vip: vip.name, state: holdsVip ? 'MASTER' : 'BACKUP', source: 'vip', holdsVip };
 }
 
@@ -77,20 +79,46 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
     for (const lb of cluster.lbs) {
       const o = observed.get(lb.name) ?? { error: 'not asked' };
       if (!o.facts) {
-        lbs.push({ cluster: cluster.name, name: lb.name, reachable: false, error: o.error, instances: cluster.vips.map((v) => ({ vip: v.name, state: '?', holdsVip: false })) });
+        lbs.push({
+          cluster: cluster.name,
+          name: lb.name,
+          reachable: false,
+          error: o.error,
+          instances: cluster.vips.map((v) => ({ vip: v.name, state: '?', holdsVip: false })),
+        });
         continue;
       }
       lbs.push({
-        cluster: cluster.name, name: lb.name, reachable: true,
-        keepalived: o.facts.running.keepalived, nginx: o.facts.running.nginx,
+        cluster: cluster.name,
+        name: lb.name,
+        reachable: true,
+        keepalived: o.facts.running.keepalived,
+        nginx: o.facts.running.nginx,
         instances: cluster.vips.map((v) => instanceView(v, o)),
       });
     }
     for (const vip of cluster.vips) {
-      const holders = cluster.lbs.filter((lb) => observed.get(lb.name)?.facts && holds(observed.get(lb.name)!.facts!, vip.ip)).map((lb) => lb.name);
+      const holders = cluster.lbs
+        .filter((lb) => observed.get(lb.name)?.facts && holds(observed.get(lb.name)!.facts!, vip.ip))
+        .map((lb) => lb.name);
       const unknown = cluster.lbs.filter((lb) => !observed.get(lb.name)?.facts).map((lb) => lb.name);
-      const health: VipHealth = holders.length === 0 ? 'down' : holders.length > 1 ? 'split-brain' : holders[0] === vip.master ? 'ok' : 'failed-over';
-      vips.push({ cluster: cluster.name, name: vip.name, address: vip.cidr, master: vip.master, holders, health, unknown });
+      const health: VipHealth =
+        holders.length === 0
+          ? 'down'
+          : holders.length > 1
+            ? 'split-brain'
+            : holders[0] === vip.master
+              ? 'ok'
+              : 'failed-over';
+      vips.push({
+        cluster: cluster.name,
+        name: vip.name,
+        address: vip.cidr,
+        master: vip.master,
+        holders,
+        health,
+        unknown,
+      });
     }
   }
   return { ok: vips.every((v) => v.health === 'ok' || v.health === 'failed-over'), at, vips, lbs };

@@ -4,7 +4,14 @@
  * have been run on a host, without SSH.
  */
 import type { SshTarget } from '../inventory/model.js';
-import { TransportError, type Connector, type ExecOptions, type ExecResult, type Transport, type TransportErrorKind } from './transport.js';
+import {
+  TransportError,
+  type Connector,
+  type ExecOptions,
+  type ExecResult,
+  type Transport,
+  type TransportErrorKind,
+} from './transport.js';
 
 export type FakeAnswer = ExecResult | TransportError;
 
@@ -57,7 +64,8 @@ export class FakeTransport implements Transport {
 
   /** Make every later exec (or only the next one, with once) reject with a TransportError. */
   failWith(error: TransportError | TransportErrorKind, opts: { message?: string; once?: boolean } = {}): this {
-    const err = typeof error === 'string' ? new TransportError(this.name, error, opts.message ?? `fake ${error} failure`) : error;
+    const err =
+      typeof error === 'string' ? new TransportError(this.name, error, opts.message ?? `fake ${error} failure`) : error;
     this.failure = { error: err, once: opts.once ?? false };
     return this;
   }
@@ -76,7 +84,11 @@ export class FakeTransport implements Transport {
       if (once) this.failure = undefined;
       throw error;
     }
-    const rule = this.rules.find((r) => (r.times === undefined || r.used < r.times) && (typeof r.match === 'function' ? r.match(script) : r.match.test(script)));
+    const rule = this.rules.find(
+      (r) =>
+        (r.times === undefined || r.used < r.times) &&
+        (typeof r.match === 'function' ? r.match(script) : r.match.test(script)),
+    );
     if (!rule && !this.opts.fallback) throw new Error(`FakeTransport ${this.name}: no rule matches script:\n${script}`);
     let answer: FakeAnswer = this.opts.fallback as ExecResult;
     if (rule) {

@@ -95,7 +95,10 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
 
 /** OpenSSH's match_pattern: `*` any run, `?` one character; hostnames compare case-insensitively. */
 export function matchPattern(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'is').test(name);
 }
 
@@ -122,7 +125,12 @@ export function entryMatchesHost(entry: KnownHostsEntry, name: string): boolean 
 export function decideHostKey(file: string, text: string, host: string, port: number, keyBlob: Buffer): HostKeyCheck {
   const name = hostKeyName(host, port);
   const forHost = parseKnownHosts(text).filter((e) => e.marker !== 'cert-authority' && entryMatchesHost(e, name));
-  const toKnown = (e: KnownHostsEntry): KnownKey => ({ file, line: e.line, keyType: e.keyType, fingerprint: fingerprint(e.keyBlob) });
+  const toKnown = (e: KnownHostsEntry): KnownKey => ({
+    file,
+    line: e.line,
+    keyType: e.keyType,
+    fingerprint: fingerprint(e.keyBlob),
+  });
   const keys = forHost.filter((e) => e.marker === undefined);
   const known = keys.map(toKnown);
   const knownFingerprints = known.map((k) => k.fingerprint);
@@ -176,7 +184,13 @@ export function hostKeyAlgorithms(knownTypes: readonly string[]): HostKeyAlgorit
 }
 
 /** One known_hosts line: hashed (`|1|salt|hash`, like HashKnownHosts yes) or plain. */
-export function formatKnownHostsLine(host: string, port: number, keyBlob: Buffer, hash: boolean, salt = randomBytes(20)): string {
+export function formatKnownHostsLine(
+  host: string,
+  port: number,
+  keyBlob: Buffer,
+  hash: boolean,
+  salt = randomBytes(20),
+): string {
   const name = hostKeyName(host, port);
   const field = hash ? `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}` : name;
   return `${field} ${keyTypeOf(keyBlob)} ${keyBlob.toString('base64')}\n`;
@@ -189,7 +203,13 @@ const appendLocks = new Map<string, Promise<unknown>>();
  * file is re-checked first, so hosts connected in parallel do not write duplicate or conflicting
  * lines. Creates the directory (0700) and the file (0600) when missing.
  */
-export async function appendHostKey(file: string, host: string, port: number, keyBlob: Buffer, hash = true): Promise<HostKeyCheck> {
+export async function appendHostKey(
+  file: string,
+  host: string,
+  port: number,
+  keyBlob: Buffer,
+  hash = true,
+): Promise<HostKeyCheck> {
   const run = async (): Promise<HostKeyCheck> => {
     const text = await readKnownHosts(file);
     const check = decideHostKey(file, text, host, port, keyBlob);
@@ -245,7 +265,9 @@ export function createHostVerifier(o: HostKeyPolicyOptions): {
     if (check.status === 'match') return true;
     if (check.status === 'revoked') {
       const r = check.known[0];
-      return refuse(`the host key of ${where} (${offered}) is marked @revoked in ${r.file}:${r.line}; refusing to connect.`);
+      return refuse(
+        `the host key of ${where} (${offered}) is marked @revoked in ${r.file}:${r.line}; refusing to connect.`,
+      );
     }
     if (check.status === 'changed') return refuse(changedMessage(o, where, offered, check));
     if (o.policy === 'strict') {
@@ -260,7 +282,9 @@ export function createHostVerifier(o: HostKeyPolicyOptions): {
       if (after.status === 'match') return true;
       return refuse(changedMessage(o, where, offered, after));
     } catch (err) {
-      return refuse(`could not record the new host key of ${where} in ${o.knownHosts} (${errText(err)}); refusing to connect.`);
+      return refuse(
+        `could not record the new host key of ${where} in ${o.knownHosts} (${errText(err)}); refusing to connect.`,
+      );
     }
   };
   return {

@@ -66,7 +66,13 @@ export interface ParseOptions {
 }
 
 /** Parse config text. `Include` lines read further files from disk. */
-export function parseSshConfig(text: string, file = '<config>', opts: ParseOptions = {}, outer: string[][] = [], depth = 0): SshConfig {
+export function parseSshConfig(
+  text: string,
+  file = '<config>',
+  opts: ParseOptions = {},
+  outer: string[][] = [],
+  depth = 0,
+): SshConfig {
   const home = opts.home ?? homedir();
   const sshDir = opts.sshDir ?? join(home, '.ssh');
   const options: SshConfigOption[] = [];
@@ -76,7 +82,8 @@ export function parseSshConfig(text: string, file = '<config>', opts: ParseOptio
     if (!parsed) return;
     const { key, args } = parsed;
     if (key === 'host') when = [...outer, args];
-    else if (key === 'match') when = undefined; // not evaluated: the block's options never apply
+    else if (key === 'match')
+      when = undefined; // not evaluated: the block's options never apply
     else if (when === undefined) return;
     else if (key === 'include') {
       if (depth >= 16) throw new Error(`${file}:${i + 1}: Include nested too deeply`);
@@ -86,7 +93,13 @@ export function parseSshConfig(text: string, file = '<config>', opts: ParseOptio
         }
       }
     } else if (KEYS.has(key) && args.length > 0) {
-      options.push({ key, value: key === 'identityfile' || key === 'proxyjump' ? args.join(' ') : args[0], when, file, line: i + 1 });
+      options.push({
+        key,
+        value: key === 'identityfile' || key === 'proxyjump' ? args.join(' ') : args[0],
+        when,
+        file,
+        line: i + 1,
+      });
     }
   });
   return { options };
@@ -122,7 +135,8 @@ export function lookupSshConfig(config: SshConfig, host: string): SshConfigHost 
     else if (o.key === 'proxyjump') out.proxyJump ??= o.value;
     else if (o.key === 'port' && out.port === undefined) {
       const port = Number(o.value);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${o.file}:${o.line}: bad Port ${o.value}`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new Error(`${o.file}:${o.line}: bad Port ${o.value}`);
       out.port = port;
     }
   }
@@ -155,7 +169,8 @@ export function parseJumpHost(spec: string): JumpSpec {
   if (user) out.user = user;
   if (portText !== undefined) {
     const port = Number(portText);
-    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new Error(`jump host "${spec}": bad port ${portText}`);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+      throw new Error(`jump host "${spec}": bad port ${portText}`);
     out.port = port;
   }
   return out;
@@ -194,7 +209,9 @@ export function resolveTarget(input: ResolveInput, config: SshConfig, env: Resol
   const localUser = env.localUser ?? userInfo().username;
   const inv = input.ssh ?? {};
   const cfg = lookupSshConfig(config, input.address);
-  const host = cfg.hostName ? expandTokens(cfg.hostName, { h: input.address, n: input.address }, 'HostName') : input.address;
+  const host = cfg.hostName
+    ? expandTokens(cfg.hostName, { h: input.address, n: input.address }, 'HostName')
+    : input.address;
   const port = inv.port ?? cfg.port ?? DEFAULTS.sshPort;
   const user = inv.user ?? cfg.user ?? DEFAULTS.sshUser;
   const tokens = { d: home, h: host, n: input.address, p: String(port), r: user, u: localUser };
@@ -209,7 +226,8 @@ export function resolveTarget(input: ResolveInput, config: SshConfig, env: Resol
   };
   const target: SshTarget = { name: input.name, host, port, user, ...base, sudo: inv.sudo ?? user !== 'root' };
   if (identityFile) target.identityFile = identityFile;
-  const jumpSpec = inv.jump_host ?? (cfg.proxyJump && cfg.proxyJump.toLowerCase() !== 'none' ? cfg.proxyJump : undefined);
+  const jumpSpec =
+    inv.jump_host ?? (cfg.proxyJump && cfg.proxyJump.toLowerCase() !== 'none' ? cfg.proxyJump : undefined);
   if (jumpSpec) {
     const j = parseJumpHost(jumpSpec);
     // The bastion is itself looked up in ~/.ssh/config, as ssh -J does.
@@ -218,8 +236,17 @@ export function resolveTarget(input: ResolveInput, config: SshConfig, env: Resol
     const jPort = j.port ?? jc.port ?? DEFAULTS.sshPort;
     const jUser = j.user ?? jc.user ?? user;
     const jTokens = { d: home, h: jHost, n: j.host, p: String(jPort), r: jUser, u: localUser };
-    const jIdentity = jc.identityFiles[0] ? expandHome(expandTokens(jc.identityFiles[0], jTokens, 'IdentityFile'), home) : identityFile;
-    target.jump = { name: `${j.host} (jump host for ${input.name})`, host: jHost, port: jPort, user: jUser, ...base, sudo: false };
+    const jIdentity = jc.identityFiles[0]
+      ? expandHome(expandTokens(jc.identityFiles[0], jTokens, 'IdentityFile'), home)
+      : identityFile;
+    target.jump = {
+      name: `${j.host} (jump host for ${input.name})`,
+      host: jHost,
+      port: jPort,
+      user: jUser,
+      ...base,
+      sudo: false,
+    };
     if (jIdentity) target.jump.identityFile = jIdentity;
   }
   return target;
@@ -229,7 +256,12 @@ function expandTokens(value: string, tokens: Record<string, string>, key: string
   return value.replace(/%(.)/g, (all, t: string) => {
     if (t === '%') return '%';
     const v = tokens[t];
-    if (v === undefined) throw new Error(`~/.ssh/config: ${key} token %${t} is not supported by hactl (supported: ${Object.keys(tokens).map((k) => `%${k}`).join(' ')} %%)`);
+    if (v === undefined)
+      throw new Error(
+        `~/.ssh/config: ${key} token %${t} is not supported by hactl (supported: ${Object.keys(tokens)
+          .map((k) => `%${k}`)
+          .join(' ')} %%)`,
+      );
     return v;
   });
 }

@@ -9,7 +9,13 @@ import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
-import ssh2, { type AgentAuthMethod, type Client as ClientT, type ClientChannel, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
+import ssh2, {
+  type AgentAuthMethod,
+  type Client as ClientT,
+  type ClientChannel,
+  type ParsedKey,
+  type PublicKeyAuthMethod,
+} from 'ssh2';
 import type { SshTarget } from '../inventory/model.js';
 import { asRoot } from '../shell/quote.js';
 import { createHostVerifier, hostKeyAlgorithms, knownKeyTypes } from './known-hosts.js';
@@ -93,7 +99,13 @@ export class SshTransport implements Transport {
     client.on('error', (err) => (this.lastError = err));
     client.on('close', () => {
       const reason = this.lastError ? ` (${this.lastError.message})` : '';
-      this.shut(new TransportError(target.name, 'closed', `the connection to ${where(target)} was lost${reason}; a command in flight may or may not have completed on the host.`));
+      this.shut(
+        new TransportError(
+          target.name,
+          'closed',
+          `the connection to ${where(target)} was lost${reason}; a command in flight may or may not have completed on the host.`,
+        ),
+      );
       this.onClosed();
     });
   }
@@ -115,7 +127,13 @@ export class SshTransport implements Transport {
   }
 
   /** One channel. Settles the caller's promise; the returned promise ends when the channel is gone, freeing the slot. */
-  private run(command: string, sudo: boolean, opts: ExecOptions, resolve: (r: ExecResult) => void, reject: (e: unknown) => void): Promise<void> {
+  private run(
+    command: string,
+    sudo: boolean,
+    opts: ExecOptions,
+    resolve: (r: ExecResult) => void,
+    reject: (e: unknown) => void,
+  ): Promise<void> {
     if (opts.signal?.aborted) return Promise.resolve(reject(opts.signal.reason));
     if (this.closedError) return Promise.resolve(reject(this.closedError));
     this.roundTrips++;
@@ -141,56 +159,79 @@ export class SshTransport implements Transport {
       const onAbort = () => settle(opts.signal?.reason);
       this.pending.add(onDrop);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      this.openChannel(command, () => settled, (err, ch) => {
-        if (err || !ch) {
-          settle(err);
-          return slotFree();
-        }
-        // Listeners go on synchronously: a fast command's output, exit status and close can
-        // arrive in the same packet batch as the exec reply.
-        channel = ch;
-        ch.on('error', () => {
-          // surfaced through 'close' without an exit status
-        });
-        if (settled) {
-          ch.once('close', () => slotFree());
-          return stopChannel(ch);
-        }
-        // The clock starts when the channel opens: waiting for a free channel does not count.
-        if (opts.timeoutMs !== undefined) {
-          const firstLine = command.split('\n')[0].slice(0, 120);
-          timer = setTimeout(
-            () => settle(new TransportError(name, 'timeout', `a command did not finish within ${opts.timeoutMs} ms and was stopped: ${firstLine}`)),
-            opts.timeoutMs,
-          );
-        }
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
-        const collect = (chunks: Buffer[], listener?: (chunk: string) => void) => {
-          const decoder = new StringDecoder('utf8');
-          return (b: Buffer) => {
-            chunks.push(b);
-            const text = listener && !settled ? decoder.write(b) : '';
-            try {
-              if (text) listener?.(text);
-            } catch (listenerError) {
-              settle(listenerError);
-            }
+      this.openChannel(
+        command,
+        () => settled,
+        (err, ch) => {
+          if (err || !ch) {
+            settle(err);
+            return slotFree();
+          }
+          // Listeners go on synchronously: a fast command's output, exit status and close can
+          // arrive in the same packet batch as the exec reply.
+          channel = ch;
+          ch.on('error', () => {
+            // surfaced through 'close' without an exit status
+          });
+          if (settled) {
+            ch.once('close', () => slotFree());
+            return stopChannel(ch);
+          }
+          // The clock starts when the channel opens: waiting for a free channel does not count.
+          if (opts.timeoutMs !== undefined) {
+            const firstLine = command.split('\n')[0].slice(0, 120);
+            timer = setTimeout(
+              () =>
+                settle(
+                  new TransportError(
+                    name,
+                    'timeout',
+                    `a command did not finish within ${opts.timeoutMs} ms and was stopped: ${firstLine}`,
+                  ),
+                ),
+              opts.timeoutMs,
+            );
+          }
+          const out: Buffer[] = [];
+          const errOut: Buffer[] = [];
+          const collect = (chunks: Buffer[], listener?: (chunk: string) => void) => {
+            const decoder = new StringDecoder('utf8');
+            return (b: Buffer) => {
+              chunks.push(b);
+              const text = listener && !settled ? decoder.write(b) : '';
+              try {
+                if (text) listener?.(text);
+              } catch (listenerError) {
+                settle(listenerError);
+              }
+            };
           };
-        };
-        ch.on('data', collect(out, opts.onStdout));
-        ch.stderr.on('data', collect(errOut, opts.onStderr));
-        // ssh2 passes the exit status to 'close': (code) or (null, signal); nothing if none was sent.
-        ch.on('close', (code?: number | null, signal?: string) => {
-          slotFree();
-          if (code === undefined) return settle(this.closedError ?? new TransportError(name, 'closed', `${where(this.target)} closed the channel without an exit status.`));
-          const exit = code !== null ? { code } : { code: 128 + signalNumber(signal), signal };
-          const result: ExecResult = { ...exit, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') };
-          const sudoError = sudo ? sudoFailure(result, this.target.user) : undefined;
-          settle(sudoError ? new TransportError(name, 'sudo', sudoError) : undefined, result);
-        });
-        if (!opts.holdStdin) ch.end(opts.stdin);
-      });
+          ch.on('data', collect(out, opts.onStdout));
+          ch.stderr.on('data', collect(errOut, opts.onStderr));
+          // ssh2 passes the exit status to 'close': (code) or (null, signal); nothing if none was sent.
+          ch.on('close', (code?: number | null, signal?: string) => {
+            slotFree();
+            if (code === undefined)
+              return settle(
+                this.closedError ??
+                  new TransportError(
+                    name,
+                    'closed',
+                    `${where(this.target)} closed the channel without an exit status.`,
+                  ),
+              );
+            const exit = code !== null ? { code } : { code: 128 + signalNumber(signal), signal };
+            const result: ExecResult = {
+              ...exit,
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(errOut).toString('utf8'),
+            };
+            const sudoError = sudo ? sudoFailure(result, this.target.user) : undefined;
+            settle(sudoError ? new TransportError(name, 'sudo', sudoError) : undefined, result);
+          });
+          if (!opts.holdStdin) ch.end(opts.stdin);
+        },
+      );
     });
   }
 
@@ -199,13 +240,24 @@ export class SshTransport implements Transport {
    * new channel sent right behind it can be refused although we never have more than
    * maxChannels open: retry that with backoff.
    */
-  private openChannel(command: string, abandoned: () => boolean, done: (err: unknown, ch?: ClientChannel) => void, attempt = 0): void {
+  private openChannel(
+    command: string,
+    abandoned: () => boolean,
+    done: (err: unknown, ch?: ClientChannel) => void,
+    attempt = 0,
+  ): void {
     const failed = (err: Error & { reason?: unknown }) => {
       if (this.closedError) return done(this.closedError);
       // OpenSSH answers a session over MaxSessions with "open failed", reason 2 (connect failed).
       const refused = err.reason === 1 || err.reason === 2;
       if (!refused || attempt >= CHANNEL_RETRIES || abandoned()) {
-        return done(new TransportError(this.target.name, 'closed', `${where(this.target)} refused a new session channel (${err.message}); is the server's MaxSessions below ${this.maxChannels}?`));
+        return done(
+          new TransportError(
+            this.target.name,
+            'closed',
+            `${where(this.target)} refused a new session channel (${err.message}); is the server's MaxSessions below ${this.maxChannels}?`,
+          ),
+        );
       }
       this.channelRetries++;
       setTimeout(() => this.openChannel(command, abandoned, done, attempt + 1), 10 * 2 ** attempt);
@@ -299,7 +351,10 @@ export class JumpPool {
       released = true;
       if (--entry.refs === 0) {
         if (this.open.get(key) === entry) this.open.delete(key);
-        entry.client.then((c) => c.end(), () => {});
+        entry.client.then(
+          (c) => c.end(),
+          () => {},
+        );
       }
     };
     try {
@@ -315,7 +370,14 @@ function forward(jump: ClientT, target: SshTarget): Promise<Duplex> {
   const via = target.jump as Endpoint;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new TransportError(target.name, 'connect', `jump host ${where(via)} did not open a tunnel to ${target.host}:${target.port} within ${target.connectTimeoutMs} ms.`)),
+      () =>
+        reject(
+          new TransportError(
+            target.name,
+            'connect',
+            `jump host ${where(via)} did not open a tunnel to ${target.host}:${target.port} within ${target.connectTimeoutMs} ms.`,
+          ),
+        ),
       target.connectTimeoutMs,
     );
     const done = (err: Error | undefined, stream?: Duplex) => {
@@ -342,7 +404,14 @@ async function openClient(t: Endpoint, opts: ConnectOptions, sock?: Duplex): Pro
   const knownHosts = expandHome(t.knownHosts);
   const knownTypes = await knownKeyTypes(knownHosts, t.host, t.port).catch(() => []);
   const { methods, tried } = await authMethods(t, opts);
-  const verifier = createHostVerifier({ name: t.name, host: t.host, port: t.port, knownHosts, policy: t.hostKeyPolicy, hash: opts.hashKnownHosts });
+  const verifier = createHostVerifier({
+    name: t.name,
+    host: t.host,
+    port: t.port,
+    knownHosts,
+    policy: t.hostKeyPolicy,
+    hash: opts.hashKnownHosts,
+  });
   const client = new Client();
   return new Promise<ClientT>((resolve, reject) => {
     let settled = false;
@@ -357,7 +426,12 @@ async function openClient(t: Endpoint, opts: ConnectOptions, sock?: Duplex): Pro
       if (err.level === 'agent') agentError = err;
       else fail(verifier.failure() ?? connectError(t, err, tried, agentError));
     });
-    client.once('close', () => fail(verifier.failure() ?? new TransportError(t.name, 'connect', `${where(t)} closed the connection during the SSH handshake.`)));
+    client.once('close', () =>
+      fail(
+        verifier.failure() ??
+          new TransportError(t.name, 'connect', `${where(t)} closed the connection during the SSH handshake.`),
+      ),
+    );
     client.once('ready', () => {
       settled = true;
       resolve(client);
@@ -394,7 +468,11 @@ async function authMethods(t: Endpoint, opts: ConnectOptions): Promise<{ methods
       data = await readFile(file);
     } catch (err) {
       if (!t.identityFile) continue; // default keys are optional, as with ssh
-      throw new TransportError(t.name, 'auth', `cannot read identity file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix identity_file (or IdentityFile in ~/.ssh/config).`);
+      throw new TransportError(
+        t.name,
+        'auth',
+        `cannot read identity file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix identity_file (or IdentityFile in ~/.ssh/config).`,
+      );
     }
     const key = utils.parseKey(data);
     if (key instanceof Error) {
@@ -420,21 +498,43 @@ async function authMethods(t: Endpoint, opts: ConnectOptions): Promise<{ methods
     tried.push(`ssh-agent at ${agent}`);
   }
   if (methods.length === 0) {
-    throw new TransportError(t.name, 'auth', `no key to offer ${where(t)}: set identity_file, or start ssh-agent with your key loaded (SSH_AUTH_SOCK).${tried.length ? ` (${tried.join('; ')})` : ''}`);
+    throw new TransportError(
+      t.name,
+      'auth',
+      `no key to offer ${where(t)}: set identity_file, or start ssh-agent with your key loaded (SSH_AUTH_SOCK).${tried.length ? ` (${tried.join('; ')})` : ''}`,
+    );
   }
   return { methods, tried };
 }
 
-function connectError(t: Endpoint, err: Error & { level?: string; code?: string }, tried: string[], agentError?: Error): TransportError {
+function connectError(
+  t: Endpoint,
+  err: Error & { level?: string; code?: string },
+  tried: string[],
+  agentError?: Error,
+): TransportError {
   const at = where(t);
   if (err.level === 'client-authentication') {
     const agentNote = agentError ? `; the agent failed: ${agentError.message}` : '';
-    return new TransportError(t.name, 'auth', `${at} accepted none of the keys offered (tried: ${tried.join('; ')}${agentNote}). Add your public key to ~${t.user}/.ssh/authorized_keys on the host, or set identity_file to the right key.`);
+    return new TransportError(
+      t.name,
+      'auth',
+      `${at} accepted none of the keys offered (tried: ${tried.join('; ')}${agentNote}). Add your public key to ~${t.user}/.ssh/authorized_keys on the host, or set identity_file to the right key.`,
+    );
   }
   if (err.level === 'client-timeout') {
-    return new TransportError(t.name, 'connect', `${at}: no SSH handshake within ${t.connectTimeoutMs} ms. Check the address, the port and firewalls, or raise connect_timeout.`);
+    return new TransportError(
+      t.name,
+      'connect',
+      `${at}: no SSH handshake within ${t.connectTimeoutMs} ms. Check the address, the port and firewalls, or raise connect_timeout.`,
+    );
   }
-  if (err.level === 'client-dns') return new TransportError(t.name, 'connect', `cannot resolve ${t.host} (${err.message}). Check the address (or HostName in ~/.ssh/config).`);
+  if (err.level === 'client-dns')
+    return new TransportError(
+      t.name,
+      'connect',
+      `cannot resolve ${t.host} (${err.message}). Check the address (or HostName in ~/.ssh/config).`,
+    );
   const hints: Record<string, string> = {
     ECONNREFUSED: `${t.host}:${t.port} refused the connection: is sshd running and listening on port ${t.port}?`,
     EHOSTUNREACH: `no route to ${t.host}: is the host up and on a reachable network?`,

@@ -19,7 +19,10 @@ export const inventoryFlag = Flags.string({
 
 /** An error whose message is already complete and helpful: printed without a stack trace. */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.failed) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failed,
+  ) {
     super(message);
     this.name = 'UserError';
   }

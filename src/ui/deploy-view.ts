@@ -10,7 +10,15 @@ export function formatPlans(plans: HostPlan[], withDiffs: boolean): string {
     if (!withDiffs) continue;
     for (const f of p.files.filter((x) => x.action !== 'unchanged')) {
       out.push(`  ${f.action} ${f.file.path} (${f.reasons.join(', ')})`);
-      if (f.diff) out.push(f.diff.split('\n').slice(2).map((l) => `    ${l.startsWith('+') ? green(l) : l.startsWith('-') ? red(l) : l}`).join('\n').trimEnd());
+      if (f.diff)
+        out.push(
+          f.diff
+            .split('\n')
+            .slice(2)
+            .map((l) => `    ${l.startsWith('+') ? green(l) : l.startsWith('-') ? red(l) : l}`)
+            .join('\n')
+            .trimEnd(),
+        );
     }
   }
   return out.join('\n');
@@ -25,9 +33,16 @@ export function formatResult(r: DeployResult): string {
   ]);
   const out = [table(rows, ['host', 'result', 'detail', 'round trips'])];
   for (const h of r.hosts.filter((x) => x.error && x.error.includes('\n'))) out.push('', red(`${h.host}:`), h.error!);
-  for (const h of r.hosts.filter((x) => x.staleLock)) out.push(yellow(`${h.host}: a stale deploy lock from a holder that is gone was taken over (${h.staleLock})`));
+  for (const h of r.hosts.filter((x) => x.staleLock))
+    out.push(yellow(`${h.host}: a stale deploy lock from a holder that is gone was taken over (${h.staleLock})`));
   if (r.checks.length) {
-    out.push('', table(r.checks.map((c) => [c.kind, c.target, c.ok ? green('ok') : red('FAIL'), c.detail]), ['check', 'target', 'result', 'detail']));
+    out.push(
+      '',
+      table(
+        r.checks.map((c) => [c.kind, c.target, c.ok ? green('ok') : red('FAIL'), c.detail]),
+        ['check', 'target', 'result', 'detail'],
+      ),
+    );
   }
   out.push('', (r.ok ? green : red)(`${r.message} (${(r.durationMs / 1000).toFixed(2)} s)`));
   return out.join('\n');
@@ -43,12 +58,30 @@ export function deployJson(r: DeployResult) {
     aborted: r.aborted,
     durationMs: r.durationMs,
     hosts: r.hosts.map((h) => ({
-      host: h.host, cluster: h.cluster, status: h.status, summary: h.summary,
-      filesChanged: h.filesChanged, packagesInstalled: h.packagesInstalled,
-      servicesReloaded: h.servicesReloaded, servicesStarted: h.servicesStarted,
-      timings: h.timings, roundTrips: h.roundTrips, error: h.error ?? null, staleLock: h.staleLock ?? null,
+      host: h.host,
+      cluster: h.cluster,
+      status: h.status,
+      summary: h.summary,
+      filesChanged: h.filesChanged,
+      packagesInstalled: h.packagesInstalled,
+      servicesReloaded: h.servicesReloaded,
+      servicesStarted: h.servicesStarted,
+      timings: h.timings,
+      roundTrips: h.roundTrips,
+      error: h.error ?? null,
+      staleLock: h.staleLock ?? null,
     })),
-    plans: r.plans.map((p) => ({ host: p.host, changed: p.changed, summary: p.summary, files: p.files.filter((f) => f.action !== 'unchanged').map((f) => ({ path: f.file.path, action: f.action, reasons: f.reasons, diff: f.diff })), packages: p.packages, reload: p.reload, start: p.start })),
+    plans: r.plans.map((p) => ({
+      host: p.host,
+      changed: p.changed,
+      summary: p.summary,
+      files: p.files
+        .filter((f) => f.action !== 'unchanged')
+        .map((f) => ({ path: f.file.path, action: f.action, reasons: f.reasons, diff: f.diff })),
+      packages: p.packages,
+      reload: p.reload,
+      start: p.start,
+    })),
     checks: r.checks,
   };
 }

@@ -10,11 +10,17 @@ const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000)
 export function formatPreview(p: Preview): string {
   const out = [bold('failover-test will, for each fault, on the current holder of the VIP:')];
   p.plans.forEach((plan, i) => {
-    out.push(`  ${bold(plan.kind)} on ${plan.oldMaster} (${plan.cluster}/${plan.vip} ${plan.ip}): ${p.faults[i].describe}`);
-    out.push(`    expected: ${p.faults[i].expect}; ${plan.expectedNewMaster} takes over within ${s(plan.boundMs)} (${plan.boundFormula})`);
+    out.push(
+      `  ${bold(plan.kind)} on ${plan.oldMaster} (${plan.cluster}/${plan.vip} ${plan.ip}): ${p.faults[i].describe}`,
+    );
+    out.push(
+      `    expected: ${p.faults[i].expect}; ${plan.expectedNewMaster} takes over within ${s(plan.boundMs)} (${plan.boundFormula})`,
+    );
     out.push(`    then undone: ${p.faults[i].undo.length > 100 ? 'the rules are removed' : p.faults[i].undo}`);
   });
-  out.push(`Clients: ${p.http.rate} requests/s to ${p.http.url} during each fault: some will fail while the VIP moves.`);
+  out.push(
+    `Clients: ${p.http.rate} requests/s to ${p.http.url} during each fault: some will fail while the VIP moves.`,
+  );
   out.push('Every fault is undone on success, error, timeout or Ctrl-C; the cluster is verified before and after.');
   return out.join('\n');
 }
@@ -25,7 +31,14 @@ const rel = (ms: number) => `${ms < 0 ? '−' : '+'}${(Math.abs(ms) / 1000).toFi
  * One character per time slot: '=' all answered, 'X' all failed, 'x' some failed, ' ' no
  * request sent in that slot. The axis is seconds relative to the fault.
  */
-export function timeline(probes: readonly ProbeSample[], marks: { t: number; label: string }[], from: number, to: number, origin: number, width = 64): string[] {
+export function timeline(
+  probes: readonly ProbeSample[],
+  marks: { t: number; label: string }[],
+  from: number,
+  to: number,
+  origin: number,
+  width = 64,
+): string[] {
   const span = Math.max(1, to - from);
   const slot = (t: number) => Math.min(width - 1, Math.max(0, Math.floor(((t - from) / span) * width)));
   const ok = new Array<number>(width).fill(0);
@@ -46,7 +59,11 @@ export function timeline(probes: readonly ProbeSample[], marks: { t: number; lab
 
 function row(r: FaultRun): string[] {
   const x = r.report;
-  const fb = !x.failback.preempt ? 'preemption off' : x.failback.backMs === undefined ? '—' : `${s(x.failback.backMs)}, down ${s(x.failback.figures?.downtimeMs)}`;
+  const fb = !x.failback.preempt
+    ? 'preemption off'
+    : x.failback.backMs === undefined
+      ? '—'
+      : `${s(x.failback.backMs)}, down ${s(x.failback.figures?.downtimeMs)}`;
   return [
     x.fault,
     `${x.oldMaster} → ${x.newMaster ?? '?'}${x.newMaster && x.newMaster !== x.expectedNewMaster ? ` (expected ${x.expectedNewMaster})` : ''}`,
@@ -62,23 +79,59 @@ function row(r: FaultRun): string[] {
 function verifyLine(label: string, v: VerifyReport | undefined): string {
   if (!v) return `${label}: not run`;
   const failed = v.checks.filter((c) => !c.ok);
-  return failed.length ? red(`${label}: ${failed.length} check(s) failed: ${failed.map((c) => `${c.kind} ${c.target}: ${c.detail.split('\n')[0]}`).join('; ')}`) : green(`${label}: all ${v.checks.length} checks passed`);
+  return failed.length
+    ? red(
+        `${label}: ${failed.length} check(s) failed: ${failed.map((c) => `${c.kind} ${c.target}: ${c.detail.split('\n')[0]}`).join('; ')}`,
+      )
+    : green(`${label}: all ${v.checks.length} checks passed`);
 }
 
 export function formatFailover(r: FailoverTestResult): string {
   const out: string[] = [];
-  if (r.phase === 'verify-before') return [verifyLine('verify before', r.before), red('refused: the cluster is not healthy; fix it (hactl verify) before testing a failover')].join('\n');
+  if (r.phase === 'verify-before')
+    return [
+      verifyLine('verify before', r.before),
+      red('refused: the cluster is not healthy; fix it (hactl verify) before testing a failover'),
+    ].join('\n');
   if (r.phase === 'cancelled') return 'cancelled: nothing was changed';
   out.push(bold(`failover-test ${r.target.cluster}/${r.target.vip} ${r.target.ip}`));
-  if (r.runs.length) out.push(table(r.runs.map(row), ['fault', 'master', 'VIP moved', 'downtime', 'failed', 'bound + margin', 'failback', 'verdict']));
+  if (r.runs.length)
+    out.push(
+      table(r.runs.map(row), [
+        'fault',
+        'master',
+        'VIP moved',
+        'downtime',
+        'failed',
+        'bound + margin',
+        'failback',
+        'verdict',
+      ]),
+    );
   for (const run of r.runs) {
     const x = run.report;
     out.push('', bold(`${x.fault}`) + dim(` (bound ${x.boundFormula})`));
-    out.push(...timeline(run.probes, [{ t: run.times.injectAt, label: 'fault' }, ...(run.times.undoAt ? [{ t: run.times.undoAt, label: 'undo' }] : [])], run.times.start, run.times.end, run.times.injectAt));
+    out.push(
+      ...timeline(
+        run.probes,
+        [
+          { t: run.times.injectAt, label: 'fault' },
+          ...(run.times.undoAt ? [{ t: run.times.undoAt, label: 'undo' }] : []),
+        ],
+        run.times.start,
+        run.times.end,
+        run.times.injectAt,
+      ),
+    );
     if (x.vipLeftMs !== undefined) out.push(`  ${x.oldMaster} released the VIP after ${s(x.vipLeftMs)}`);
     for (const n of x.notes) out.push(`  note: ${n}`);
-    for (const o of x.failover.outages) out.push(`  outage: ${s(o.fromMs)} → ${o.toMs === undefined ? 'never recovered' : s(o.toMs)} after the fault (${o.failed} failed)`);
-    out.push(`  restore: ${x.restore.ok ? green(x.restore.detail) : red(x.restore.detail)}; VIP now on ${x.finalHolders.join(' and ') || 'nobody'}`);
+    for (const o of x.failover.outages)
+      out.push(
+        `  outage: ${s(o.fromMs)} → ${o.toMs === undefined ? 'never recovered' : s(o.toMs)} after the fault (${o.failed} failed)`,
+      );
+    out.push(
+      `  restore: ${x.restore.ok ? green(x.restore.detail) : red(x.restore.detail)}; VIP now on ${x.finalHolders.join(' and ') || 'nobody'}`,
+    );
     for (const reason of x.reasons) out.push(red(`  FAIL: ${reason}`));
   }
   for (const sk of r.skipped) out.push(red(`${sk.fault}: not run: ${sk.reason}`));
@@ -88,7 +141,12 @@ export function formatFailover(r: FailoverTestResult): string {
   return out.join('\n');
 }
 
-const verifyJson = (v: VerifyReport | undefined) => v && { ok: v.ok, failed: v.checks.filter((c) => !c.ok).map((c) => ({ kind: c.kind, target: c.target, detail: c.detail })), vips: v.vips.map((x) => ({ cluster: x.cluster, name: x.name, holders: x.holders })) };
+const verifyJson = (v: VerifyReport | undefined) =>
+  v && {
+    ok: v.ok,
+    failed: v.checks.filter((c) => !c.ok).map((c) => ({ kind: c.kind, target: c.target, detail: c.detail })),
+    vips: v.vips.map((x) => ({ cluster: x.cluster, name: x.name, holders: x.holders })),
+  };
 
 /** The stable --json document. Times are ms after the fault was injected. */
 export function failoverJson(r: FailoverTestResult) {
@@ -100,15 +158,54 @@ export function failoverJson(r: FailoverTestResult) {
     target: r.target,
     before: verifyJson(r.before),
     faults: r.runs.map(({ report: x, probes, times }) => ({
-      fault: x.fault, cluster: x.cluster, vip: x.vip, oldMaster: x.oldMaster, expectedNewMaster: x.expectedNewMaster, newMaster: x.newMaster ?? null,
-      vipLeftMs: x.vipLeftMs ?? null, vipMovedMs: x.vipMovedMs ?? null, staleVipOnOldMaster: x.staleVipOnOldMaster,
-      downtimeMs: x.failover.downtimeMs, failedRequests: x.failover.failed, totalRequests: x.failover.requests, outages: x.failover.outages,
-      boundMs: x.boundMs, boundFormula: x.boundFormula, marginMs: x.marginMs,
-      failback: { preempt: x.failback.preempt, backMs: x.failback.backMs ?? null, downtimeMs: x.failback.figures?.downtimeMs ?? null, failedRequests: x.failback.figures?.failed ?? null, totalRequests: x.failback.figures?.requests ?? null },
-      splitBrain: x.splitBrain, finalHolders: x.finalHolders, healed: x.healed, restore: x.restore,
-      pass: x.pass, reasons: x.reasons, notes: x.notes, aborted: x.aborted,
-      times: { startMs: times.start - times.injectAt, injectDoneMs: times.injectDoneAt - times.injectAt, undoMs: times.undoAt !== undefined ? times.undoAt - times.injectAt : null, undoDoneMs: times.undoDoneAt !== undefined ? times.undoDoneAt - times.injectAt : null, endMs: times.end - times.injectAt, injectAtEpochMs: times.injectAt },
-      probes: probes.map((p) => ({ t: p.t - times.injectAt, ok: p.ok, latencyMs: p.latencyMs, status: p.status ?? null, error: p.error ?? null, lb: p.lb ?? null, upstream: p.upstream ?? null })),
+      fault: x.fault,
+      cluster: x.cluster,
+      vip: x.vip,
+      oldMaster: x.oldMaster,
+      expectedNewMaster: x.expectedNewMaster,
+      newMaster: x.newMaster ?? null,
+      vipLeftMs: x.vipLeftMs ?? null,
+      vipMovedMs: x.vipMovedMs ?? null,
+      staleVipOnOldMaster: x.staleVipOnOldMaster,
+      downtimeMs: x.failover.downtimeMs,
+      failedRequests: x.failover.failed,
+      totalRequests: x.failover.requests,
+      outages: x.failover.outages,
+      boundMs: x.boundMs,
+      boundFormula: x.boundFormula,
+      marginMs: x.marginMs,
+      failback: {
+        preempt: x.failback.preempt,
+        backMs: x.failback.backMs ?? null,
+        downtimeMs: x.failback.figures?.downtimeMs ?? null,
+        failedRequests: x.failback.figures?.failed ?? null,
+        totalRequests: x.failback.figures?.requests ?? null,
+      },
+      splitBrain: x.splitBrain,
+      finalHolders: x.finalHolders,
+      healed: x.healed,
+      restore: x.restore,
+      pass: x.pass,
+      reasons: x.reasons,
+      notes: x.notes,
+      aborted: x.aborted,
+      times: {
+        startMs: times.start - times.injectAt,
+        injectDoneMs: times.injectDoneAt - times.injectAt,
+        undoMs: times.undoAt !== undefined ? times.undoAt - times.injectAt : null,
+        undoDoneMs: times.undoDoneAt !== undefined ? times.undoDoneAt - times.injectAt : null,
+        endMs: times.end - times.injectAt,
+        injectAtEpochMs: times.injectAt,
+      },
+      probes: probes.map((p) => ({
+        t: p.t - times.injectAt,
+        ok: p.ok,
+        latencyMs: p.latencyMs,
+        status: p.status ?? null,
+        error: p.error ?? null,
+        lb: p.lb ?? null,
+        upstream: p.upstream ?? null,
+      })),
     })),
     skipped: r.skipped,
     after: verifyJson(r.after) ?? null,

@@ -3,7 +3,10 @@
  * flight (a host's transaction, restoring a fault) and stops cleanly. A second Ctrl-C is
  * reported but still waits: leaving a host half-changed is worse than waiting a second.
  */
-export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>, say: (line: string) => void): Promise<T> {
+export async function withInterrupt<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  say: (line: string) => void,
+): Promise<T> {
   const ac = new AbortController();
   let count = 0;
   const handler = (sig: NodeJS.Signals) => {
@@ -21,4 +24,3 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>, 
     process.off('SIGTERM', handler);
   }
 }
-

@@ -12,8 +12,15 @@ export interface Progress {
 }
 
 const LABEL: Record<DeployEvent['step'], string> = {
-  connect: 'connecting', facts: 'reading facts', plan: 'planned', wait: 'waiting', apply: 'applying',
-  health: 'waiting until healthy', done: 'done', failed: 'failed', skipped: 'skipped',
+  connect: 'connecting',
+  facts: 'reading facts',
+  plan: 'planned',
+  wait: 'waiting',
+  apply: 'applying',
+  health: 'waiting until healthy',
+  done: 'done',
+  failed: 'failed',
+  skipped: 'skipped',
 };
 
 export function plainProgress(write: (line: string) => void, verbose = false): Progress {
@@ -38,7 +45,9 @@ export async function liveProgress(hosts: { host: string; cluster: string }[]): 
         const update = (e: DeployEvent) => {
           task.title = `${cluster}/${host}: ${LABEL[e.step]}`;
           if (e.message) task.output = e.message.split('\n')[0];
-          if (e.step === 'done' || e.step === 'plan') { task.title = `${cluster}/${host}: ${e.message ?? LABEL[e.step]}`; }
+          if (e.step === 'done' || e.step === 'plan') {
+            task.title = `${cluster}/${host}: ${e.message ?? LABEL[e.step]}`;
+          }
           if (e.step === 'failed') reject(new Error(`${host}: ${e.message?.split('\n')[0] ?? 'failed'}`));
           if (e.step === 'skipped') task.skip(`${host}: skipped (rollout stopped)`);
         };
@@ -46,7 +55,11 @@ export async function liveProgress(hosts: { host: string; cluster: string }[]): 
         for (const e of pending.get(host) ?? []) update(e);
       }),
   }));
-  const list = new Listr(tasks, { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: false, showErrorMessage: false } });
+  const list = new Listr(tasks, {
+    concurrent: true,
+    exitOnError: false,
+    rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
+  });
   const run = list.run().catch(() => undefined);
   return {
     onEvent(e) {

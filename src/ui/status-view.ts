@@ -5,10 +5,14 @@ import { bold, dim, green, red, table, yellow } from './style.js';
 function vipState(v: VipView): string {
   const unknown = v.unknown.length ? ` (${v.unknown.join(', ')} not reachable)` : '';
   switch (v.health) {
-    case 'ok': return green('ok') + unknown;
-    case 'failed-over': return yellow(`failed over: held by ${v.holders[0]}, not its master ${v.master}`) + unknown;
-    case 'down': return red('DOWN: no load balancer holds it') + unknown;
-    case 'split-brain': return red(`SPLIT BRAIN: held by ${v.holders.join(' and ')}`);
+    case 'ok':
+      return green('ok') + unknown;
+    case 'failed-over':
+      return yellow(`failed over: held by ${v.holders[0]}, not its master ${v.master}`) + unknown;
+    case 'down':
+      return red('DOWN: no load balancer holds it') + unknown;
+    case 'split-brain':
+      return red(`SPLIT BRAIN: held by ${v.holders.join(' and ')}`);
   }
 }
 
@@ -20,7 +24,12 @@ function instanceCell(lb: LbView, vip: string): string {
   if (!i) return '';
   // A state guessed from the address is marked; so is a keepalived state the interfaces contradict.
   const mark = i.source === 'vip' ? '*' : '';
-  const odd = i.source && i.source !== 'vip' && (i.state === 'MASTER') !== i.holdsVip ? (i.holdsVip ? ' (has VIP)' : ' (no VIP)') : '';
+  const odd =
+    i.source && i.source !== 'vip' && (i.state === 'MASTER') !== i.holdsVip
+      ? i.holdsVip
+        ? ' (has VIP)'
+        : ' (no VIP)'
+      : '';
   return `${stateColour(i.state)}${mark}${odd}`;
 }
 
@@ -31,17 +40,40 @@ export function formatStatus(r: StatusReport): string {
     const vips = r.vips.filter((v) => v.cluster === c);
     const lbs = r.lbs.filter((l) => l.cluster === c);
     out.push(bold(`cluster ${c}`));
-    out.push(table(vips.map((v) => [v.name, v.address, v.holders.join(', ') || '-', v.master, vipState(v)]), ['vip', 'address', 'holder', 'master', 'state']));
+    out.push(
+      table(
+        vips.map((v) => [v.name, v.address, v.holders.join(', ') || '-', v.master, vipState(v)]),
+        ['vip', 'address', 'holder', 'master', 'state'],
+      ),
+    );
     out.push('');
     const unreachable = lbs.some((l) => !l.reachable);
-    out.push(table(lbs.map((l) => [l.name, upDown(l.keepalived), upDown(l.nginx), ...vips.map((v) => instanceCell(l, v.name)), ...(unreachable ? [l.reachable ? '' : red(`unreachable: ${l.error ?? ''}`)] : [])]),
-      ['lb', 'keepalived', 'nginx', ...vips.map((v) => v.name), ...(unreachable ? ['problem'] : [])]));
-    if (r.lbs.some((l) => l.cluster === c && l.instances.some((i) => i.source === 'vip'))) out.push(dim('* state guessed from the VIP on the interface (keepalived did not say)'));
+    out.push(
+      table(
+        lbs.map((l) => [
+          l.name,
+          upDown(l.keepalived),
+          upDown(l.nginx),
+          ...vips.map((v) => instanceCell(l, v.name)),
+          ...(unreachable ? [l.reachable ? '' : red(`unreachable: ${l.error ?? ''}`)] : []),
+        ]),
+        ['lb', 'keepalived', 'nginx', ...vips.map((v) => v.name), ...(unreachable ? ['problem'] : [])],
+      ),
+    );
+    if (r.lbs.some((l) => l.cluster === c && l.instances.some((i) => i.source === 'vip')))
+      out.push(dim('* state guessed from the VIP on the interface (keepalived did not say)'));
     out.push('');
   }
   const bad = r.vips.filter((v) => v.health === 'down' || v.health === 'split-brain').length;
-  const at = new Date(r.at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  out.push(bad ? red(`${bad} VIP(s) down or split (${at})`) : green(`all ${r.vips.length} VIP(s) held by one load balancer (${at})`));
+  const at = new Date(r.at)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
+  out.push(
+    bad
+      ? red(`${bad} VIP(s) down or split (${at})`)
+      : green(`all ${r.vips.length} VIP(s) held by one load balancer (${at})`),
+  );
   return out.join('\n');
 }
 
@@ -54,16 +86,37 @@ export function statusJson(r: StatusReport) {
   return {
     ok: r.ok,
     at: new Date(r.at).toISOString(),
-    vips: r.vips.map((v) => ({ cluster: v.cluster, name: v.name, address: v.address, master: v.master, holders: v.holders, health: v.health, unknown: v.unknown })),
+    vips: r.vips.map((v) => ({
+      cluster: v.cluster,
+      name: v.name,
+      address: v.address,
+      master: v.master,
+      holders: v.holders,
+      health: v.health,
+      unknown: v.unknown,
+    })),
     lbs: r.lbs.map((l) => ({
-      cluster: l.cluster, name: l.name, reachable: l.reachable, ...(l.error ? { error: l.error } : {}),
-      keepalived: l.keepalived ?? null, nginx: l.nginx ?? null,
-      instances: l.instances.map((i) => ({ vip: i.vip, state: i.state, source: i.source ?? null, priority: i.priority ?? null, holdsVip: i.holdsVip })),
+      cluster: l.cluster,
+      name: l.name,
+      reachable: l.reachable,
+      ...(l.error ? { error: l.error } : {}),
+      keepalived: l.keepalived ?? null,
+      nginx: l.nginx ?? null,
+      instances: l.instances.map((i) => ({
+        vip: i.vip,
+        state: i.state,
+        source: i.source ?? null,
+        priority: i.priority ?? null,
+        holdsVip: i.holdsVip,
+      })),
     })),
   };
 }
 
 /** ANSI: cursor home, then the block, then clear what the previous (longer) block left below. */
 export function redraw(block: string): string {
-  return `\u001b[H${block.split('\n').map((l) => `${l}\u001b[K`).join('\n')}\n\u001b[J`;
+  return `\u001b[H${block
+    .split('\n')
+    .map((l) => `${l}\u001b[K`)
+    .join('\n')}\n\u001b[J`;
 }

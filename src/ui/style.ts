@@ -12,7 +12,11 @@ export function table(rows: string[][], header?: string[]): string {
   // eslint-disable-next-line no-control-regex
   const visible = (s: string) => s.replace(/\u001b\[\d+m/g, '').length;
   const widths = all[0]?.map((_, i) => Math.max(...all.map((r) => visible(r[i] ?? '')))) ?? [];
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - visible(c)))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - visible(c))))
+      .join('  ')
+      .trimEnd();
   const out = all.map(line);
   if (header) out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   return out.join('\n');

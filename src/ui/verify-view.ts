@@ -7,8 +7,14 @@ export function formatVerify(r: VerifyReport, clusters: string[]): string {
   for (const c of clusters) {
     const rows = r.checks.filter((x) => x.cluster === c);
     out.push(bold(`cluster ${c}`));
-    out.push(table(rows.map((x) => [x.kind, x.target, x.ok ? green('ok') : red('FAIL'), x.detail.split('\n')[0]]), ['check', 'target', 'result', 'detail']));
-    for (const x of rows.filter((y) => !y.ok && y.detail.includes('\n'))) out.push('', red(`${x.target}:`), x.detail.split('\n').slice(1).join('\n'));
+    out.push(
+      table(
+        rows.map((x) => [x.kind, x.target, x.ok ? green('ok') : red('FAIL'), x.detail.split('\n')[0]]),
+        ['check', 'target', 'result', 'detail'],
+      ),
+    );
+    for (const x of rows.filter((y) => !y.ok && y.detail.includes('\n')))
+      out.push('', red(`${x.target}:`), x.detail.split('\n').slice(1).join('\n'));
     const findings = r.findings.filter((f) => r.vips.some((v) => v.cluster === c && v.name === f.vip));
     if (findings.length) {
       out.push('', yellow('diagnosis:'));
@@ -17,14 +23,20 @@ export function formatVerify(r: VerifyReport, clusters: string[]): string {
     out.push('');
   }
   const failed = r.checks.filter((x) => !x.ok).length;
-  out.push(failed ? red(`${failed} of ${r.checks.length} checks failed (${r.durationMs} ms)`) : green(`all ${r.checks.length} checks passed (${r.durationMs} ms)`));
+  out.push(
+    failed
+      ? red(`${failed} of ${r.checks.length} checks failed (${r.durationMs} ms)`)
+      : green(`all ${r.checks.length} checks passed (${r.durationMs} ms)`),
+  );
   return out.join('\n');
 }
 
 /** One line per problem, nothing when healthy: for cron. */
 export function quietVerify(r: VerifyReport): string[] {
   return [
-    ...r.checks.filter((x) => !x.ok).map((x) => `hactl verify: ${x.cluster}: ${x.kind} ${x.target}: ${x.detail.split('\n')[0]}`),
+    ...r.checks
+      .filter((x) => !x.ok)
+      .map((x) => `hactl verify: ${x.cluster}: ${x.kind} ${x.target}: ${x.detail.split('\n')[0]}`),
     ...r.findings.map((f) => `hactl verify: diagnosis: ${f.vip} on ${f.node}: ${f.cause}: ${f.evidence}`),
   ];
 }
@@ -51,7 +63,13 @@ export function verifyJson(r: VerifyReport): VerifyJson {
     ok: r.ok,
     durationMs: r.durationMs,
     checks: r.checks.map((c) => ({ kind: c.kind, cluster: c.cluster, target: c.target, ok: c.ok, detail: c.detail })),
-    vips: r.vips.map((v) => ({ cluster: v.cluster, name: v.name, address: v.address, master: v.master, holders: v.holders })),
+    vips: r.vips.map((v) => ({
+      cluster: v.cluster,
+      name: v.name,
+      address: v.address,
+      master: v.master,
+      holders: v.holders,
+    })),
     findings: r.findings.map((f) => ({ vip: f.vip, node: f.node, cause: f.cause, evidence: f.evidence, fix: f.fix })),
   };
 }

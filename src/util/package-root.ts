@@ -10,7 +10,8 @@ export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const pj = join(dir, 'package.json');
-    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'hactl') return (cached = dir);
+    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'hactl')
+      return (cached = dir);
     dir = resolve(dir, '..');
   }
   throw new Error('hactl: package root (package.json) not found above ' + dirname(fileURLToPath(import.meta.url)));

@@ -39,7 +39,9 @@ export async function waitFor<T>(
     }
     const left = deadline - Date.now();
     if (left <= 0) {
-      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what} (${attempt} checks; last: ${last})`);
+      throw new Error(
+        `timed out after ${opts.timeoutMs} ms waiting for ${opts.what} (${attempt} checks; last: ${last})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(interval, left)));
   }

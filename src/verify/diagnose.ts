@@ -53,7 +53,11 @@ async function stats(t: Transport): Promise<Map<string, AdvertStats> | undefined
 }
 
 /** Watch advert counters on every node for a bounded time (2 × the longest advert_int, at least 1 s), for every VIP at once. */
-export async function observeAdverts(vips: Vip[], nodes: string[], transport: (n: string) => Transport): Promise<Finding[]> {
+export async function observeAdverts(
+  vips: Vip[],
+  nodes: string[],
+  transport: (n: string) => Transport,
+): Promise<Finding[]> {
   const secs = Math.max(1, 2 * Math.max(...vips.map((v) => v.advertInt)));
   const before = await Promise.all(nodes.map((n) => stats(transport(n))));
   await new Promise((r) => setTimeout(r, secs * 1000));
@@ -64,26 +68,51 @@ export async function observeAdverts(vips: Vip[], nodes: string[], transport: (n
       const a = before[i]?.get(vip.name);
       const b = after[i]?.get(vip.name);
       if (!a || !b) return;
-      const peersSent = nodes.some((_, k) => k !== i && (after[k]?.get(vip.name)?.sent ?? 0) > (before[k]?.get(vip.name)?.sent ?? 0));
+      const peersSent = nodes.some(
+        (_, k) => k !== i && (after[k]?.get(vip.name)?.sent ?? 0) > (before[k]?.get(vip.name)?.sent ?? 0),
+      );
       if (b.received === a.received && peersSent)
-        findings.push({ vip: vip.name, node, cause: 'adverts-not-arriving', evidence: `received no VRRP advertisement for ${vip.name} in ${secs} s (keepalived stats: Received ${a.received} → ${b.received}) while its peers kept sending`, fix: `check the path from the peers to ${node} on the VRRP interface: cabling/NIC/switch (multicast 224.0.0.18 or unicast peers), and firewalls on both ends` });
+        findings.push({
+          vip: vip.name,
+          node,
+          cause: 'adverts-not-arriving',
+          evidence: `received no VRRP advertisement for ${vip.name} in ${secs} s (keepalived stats: Received ${a.received} → ${b.received}) while its peers kept sending`,
+          fix: `check the path from the peers to ${node} on the VRRP interface: cabling/NIC/switch (multicast 224.0.0.18 or unicast peers), and firewalls on both ends`,
+        });
       if (b.authErrors > a.authErrors)
-        findings.push({ vip: vip.name, node, cause: 'auth-errors', evidence: `authentication errors grew ${a.authErrors} → ${b.authErrors}`, fix: 'use the same auth_pass on every node (hactl deploy renders one)' });
+        findings.push({
+          vip: vip.name,
+          node,
+          cause: 'auth-errors',
+          evidence: `authentication errors grew ${a.authErrors} → ${b.authErrors}`,
+          fix: 'use the same auth_pass on every node (hactl deploy renders one)',
+        });
       if (b.intervalErrors > a.intervalErrors)
-        findings.push({ vip: vip.name, node, cause: 'interval-errors', evidence: `advertisement interval errors grew ${a.intervalErrors} → ${b.intervalErrors}`, fix: 'use the same advert_int on every node' });
+        findings.push({
+          vip: vip.name,
+          node,
+          cause: 'interval-errors',
+          evidence: `advertisement interval errors grew ${a.intervalErrors} → ${b.intervalErrors}`,
+          fix: 'use the same advert_int on every node',
+        });
     });
   return findings;
 }
 
 /** Firewall rules that touch VRRP, read only when a VIP has split (the healthy path skips iptables-save and nft). */
-export const FIREWALL_SCRIPT = "{ iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true";
+export const FIREWALL_SCRIPT =
+  "{ iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true";
 
 /** Reads each node's VRRP firewall rules into its facts (one round trip per node, in parallel). */
 export async function readFirewalls(facts: Map<string, HostFacts>, transport: (n: string) => Transport): Promise<void> {
-  await Promise.all([...facts].map(async ([node, f]) => {
-    const r = await transport(node).exec(FIREWALL_SCRIPT, { timeoutMs: 5000 }).catch(() => undefined);
-    if (r?.code === 0) f.firewall = r.stdout.split('\n').filter((l) => l.trim());
-  }));
+  await Promise.all(
+    [...facts].map(async ([node, f]) => {
+      const r = await transport(node)
+        .exec(FIREWALL_SCRIPT, { timeoutMs: 5000 })
+        .catch(() => undefined);
+      if (r?.code === 0) f.firewall = r.stdout.split('\n').filter((l) => l.trim());
+    }),
+  );
 }
 
 export function firewallFindings(vip: Vip, facts: Map<string, HostFacts>): Finding[] {
@@ -94,9 +123,15 @@ export function firewallFindings(vip: Vip, facts: Map<string, HostFacts>): Findi
     const iptables = drops.filter((r) => r.trim().startsWith('-A'));
     const rules = iptables.length ? iptables : drops;
     for (const rule of rules)
-      out.push({ vip: vip.name, node, cause: 'firewall', evidence: `firewall rule drops VRRP: ${rule.trim()}`, fix: rule.trim().startsWith('-A')
-        ? `remove it (iptables ${rule.trim().replace(/^-A/, '-D')}) or allow VRRP first (iptables -I INPUT -p vrrp -j ACCEPT)`
-        : 'remove the rule or allow IP protocol 112 (vrrp) from the peers' });
+      out.push({
+        vip: vip.name,
+        node,
+        cause: 'firewall',
+        evidence: `firewall rule drops VRRP: ${rule.trim()}`,
+        fix: rule.trim().startsWith('-A')
+          ? `remove it (iptables ${rule.trim().replace(/^-A/, '-D')}) or allow VRRP first (iptables -I INPUT -p vrrp -j ACCEPT)`
+          : 'remove the rule or allow IP protocol 112 (vrrp) from the peers',
+      });
   }
   return out;
 }
@@ -106,14 +141,23 @@ export function configFindings(cluster: Cluster, vip: Vip, facts: Map<string, Ho
   for (const [node, f] of facts) {
     const text = f.files[PATHS.keepalivedConf]?.content;
     const parsed = text ? parseKeepalivedConf(text) : undefined;
-    const inst = parsed?.instances.find((i) => i.name === vip.name) ?? parsed?.instances.find((i) => i.addresses.some((a) => a.split('/')[0] === vip.ip));
+    const inst =
+      parsed?.instances.find((i) => i.name === vip.name) ??
+      parsed?.instances.find((i) => i.addresses.some((a) => a.split('/')[0] === vip.ip));
     if (inst && inst.version === undefined && parsed?.globalVersion) inst.version = parsed.globalVersion;
     confs.set(node, inst);
   }
   const out: Finding[] = [];
   const present = [...confs].filter((e): e is [string, InstanceConf] => e[1] !== undefined);
   for (const [node, c] of confs)
-    if (!c) out.push({ vip: vip.name, node, cause: 'config-mismatch', evidence: `${PATHS.keepalivedConf} has no vrrp_instance for ${vip.name} (${vip.ip})`, fix: 'hactl deploy' });
+    if (!c)
+      out.push({
+        vip: vip.name,
+        node,
+        cause: 'config-mismatch',
+        evidence: `${PATHS.keepalivedConf} has no vrrp_instance for ${vip.name} (${vip.ip})`,
+        fix: 'hactl deploy',
+      });
   const compare = (label: string, get: (c: InstanceConf) => string | number | undefined, secret = false) => {
     const values = new Map<string, string[]>();
     for (const [node, c] of present) {
@@ -126,7 +170,15 @@ export function configFindings(cluster: Cluster, vip: Vip, facts: Map<string, Ho
     for (const [v, nodes] of values)
       if (v !== want)
         for (const node of nodes)
-          out.push({ vip: vip.name, node, cause: 'config-mismatch', evidence: secret ? `${label} differs from ${vip.master}'s` : `${label} is ${v} here but ${want} on ${vip.master}`, fix: `make ${label} equal on every node: \`hactl deploy\` restores what the inventory says` });
+          out.push({
+            vip: vip.name,
+            node,
+            cause: 'config-mismatch',
+            evidence: secret
+              ? `${label} differs from ${vip.master}'s`
+              : `${label} is ${v} here but ${want} on ${vip.master}`,
+            fix: `make ${label} equal on every node: \`hactl deploy\` restores what the inventory says`,
+          });
   };
   compare('virtual_router_id', (c) => c.vrid);
   compare('auth_pass', (c) => c.authPass, true);
@@ -141,7 +193,13 @@ export function configFindings(cluster: Cluster, vip: Vip, facts: Map<string, Ho
       if (other === node) continue;
       const src = oc.unicastSrc ?? cluster.lbs.find((l) => l.name === other)?.vrrpAddress;
       if (src && !c.unicastPeers.includes(src))
-        out.push({ vip: vip.name, node, cause: 'config-mismatch', evidence: `unicast_peer does not list ${other} (${src}), so ${other}'s adverts are ignored`, fix: `add ${src} to ${node}'s unicast_peer (hactl deploy does it)` });
+        out.push({
+          vip: vip.name,
+          node,
+          cause: 'config-mismatch',
+          evidence: `unicast_peer does not list ${other} (${src}), so ${other}'s adverts are ignored`,
+          fix: `add ${src} to ${node}'s unicast_peer (hactl deploy does it)`,
+        });
     }
   }
   return out;

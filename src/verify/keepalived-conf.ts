@@ -49,22 +49,49 @@ function parseInstance(name: string, body: string[]): InstanceConf {
       return b;
     };
     switch (k) {
-      case 'state': c.state = next; i++; break;
-      case 'interface': c.interface = next; i++; break;
-      case 'virtual_router_id': c.vrid = Number(next); i++; break;
-      case 'priority': c.priority = Number(next); i++; break;
-      case 'advert_int': c.advertInt = Number(next); i++; break;
-      case 'version': c.version = Number(next); i++; break;
-      case 'unicast_src_ip': c.unicastSrc = next; i++; break;
-      case 'authentication': if (next === '{') {
-        const b = sub();
-        for (let j = 0; j < b.length; j++) {
-          if (b[j] === 'auth_type') c.authType = b[j + 1];
-          if (b[j] === 'auth_pass') c.authPass = b[j + 1];
+      case 'state':
+        c.state = next;
+        i++;
+        break;
+      case 'interface':
+        c.interface = next;
+        i++;
+        break;
+      case 'virtual_router_id':
+        c.vrid = Number(next);
+        i++;
+        break;
+      case 'priority':
+        c.priority = Number(next);
+        i++;
+        break;
+      case 'advert_int':
+        c.advertInt = Number(next);
+        i++;
+        break;
+      case 'version':
+        c.version = Number(next);
+        i++;
+        break;
+      case 'unicast_src_ip':
+        c.unicastSrc = next;
+        i++;
+        break;
+      case 'authentication':
+        if (next === '{') {
+          const b = sub();
+          for (let j = 0; j < b.length; j++) {
+            if (b[j] === 'auth_type') c.authType = b[j + 1];
+            if (b[j] === 'auth_pass') c.authPass = b[j + 1];
+          }
         }
-      } break;
-      case 'unicast_peer': if (next === '{') c.unicastPeers = sub().filter((x) => /^[0-9a-fA-F.:]+$/.test(x)); break;
-      case 'virtual_ipaddress': if (next === '{') c.addresses = sub().filter((x) => /^[0-9a-fA-F.:]+(\/\d+)?$/.test(x)); break;
+        break;
+      case 'unicast_peer':
+        if (next === '{') c.unicastPeers = sub().filter((x) => /^[0-9a-fA-F.:]+$/.test(x));
+        break;
+      case 'virtual_ipaddress':
+        if (next === '{') c.addresses = sub().filter((x) => /^[0-9a-fA-F.:]+(\/\d+)?$/.test(x));
+        break;
       default:
         if (next === '{') sub();
     }

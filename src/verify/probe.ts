@@ -81,7 +81,11 @@ function once(seq: number, to: Target, timeoutMs: number): Promise<ProbeResult> 
       resolve({ seq, t, latencyMs: Math.round((performance.now() - started) * 10) / 10, ...r });
     };
     const req = request({
-      host: to.host, port: to.port, path: to.path, method: 'GET', agent: false,
+      host: to.host,
+      port: to.port,
+      path: to.path,
+      method: 'GET',
+      agent: false,
       headers: { Host: to.hostHeader, Connection: 'close', 'User-Agent': 'hactl-probe' },
     });
     const timer = setTimeout(() => req.destroy(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
@@ -92,12 +96,20 @@ function once(seq: number, to: Target, timeoutMs: number): Promise<ProbeResult> 
       res.on('data', (chunk: string) => {
         if (body.length < BODY_SNIPPET) body += chunk.slice(0, BODY_SNIPPET - body.length);
       });
-      res.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, status: res.statusCode, error: err.code ?? err.message, body }));
+      res.on('error', (err: NodeJS.ErrnoException) =>
+        finish({ ok: false, status: res.statusCode, error: err.code ?? err.message, body }),
+      );
       res.on('end', () => {
         const status = res.statusCode ?? 0;
         const lb = header(res.headers['x-hactl-lb']);
         const upstream = header(res.headers['x-hactl-upstream']);
-        finish({ ok: status >= 200 && status < 400, status, body, ...(lb ? { lb } : {}), ...(upstream ? { upstream } : {}) });
+        finish({
+          ok: status >= 200 && status < 400,
+          status,
+          body,
+          ...(lb ? { lb } : {}),
+          ...(upstream ? { upstream } : {}),
+        });
       });
     });
     req.end();
@@ -106,8 +118,10 @@ function once(seq: number, to: Target, timeoutMs: number): Promise<ProbeResult> 
 
 /** Sends ratePerSec × durationMs requests (capped) on schedule and resolves when all have finished. */
 export async function probe(opts: ProbeOptions): Promise<ProbeResult[]> {
-  if (!(opts.ratePerSec >= 0.1 && opts.ratePerSec <= MAX_RATE)) throw new Error(`probe: ratePerSec must be 0.1..${MAX_RATE}`);
-  if (!(opts.durationMs > 0 && opts.durationMs <= MAX_DURATION_MS)) throw new Error(`probe: durationMs must be 1..${MAX_DURATION_MS}`);
+  if (!(opts.ratePerSec >= 0.1 && opts.ratePerSec <= MAX_RATE))
+    throw new Error(`probe: ratePerSec must be 0.1..${MAX_RATE}`);
+  if (!(opts.durationMs > 0 && opts.durationMs <= MAX_DURATION_MS))
+    throw new Error(`probe: durationMs must be 1..${MAX_DURATION_MS}`);
   const to = target(opts);
   const timeoutMs = Math.min(opts.timeoutMs ?? 1000, 30_000);
   const interval = 1000 / opts.ratePerSec;
@@ -170,7 +184,15 @@ export function summarizeProbe(results: readonly ProbeResult[]): ProbeSummary {
   const count = (m: Record<string, number>, k: string | undefined) => {
     if (k) m[k] = (m[k] ?? 0) + 1;
   };
-  const s: ProbeSummary = { sent: results.length, ok: 0, failed: 0, byLb: {}, byUpstream: {}, longestOutageMs: 0, errors: {} };
+  const s: ProbeSummary = {
+    sent: results.length,
+    ok: 0,
+    failed: 0,
+    byLb: {},
+    byUpstream: {},
+    longestOutageMs: 0,
+    errors: {},
+  };
   let outageStart: number | undefined;
   const sorted = [...results].sort((a, b) => a.seq - b.seq);
   for (const r of sorted) {
@@ -187,6 +209,7 @@ export function summarizeProbe(results: readonly ProbeResult[]): ProbeSummary {
     }
   }
   const last = sorted.at(-1);
-  if (outageStart !== undefined && last) s.longestOutageMs = Math.max(s.longestOutageMs, last.t + last.latencyMs - outageStart);
+  if (outageStart !== undefined && last)
+    s.longestOutageMs = Math.max(s.longestOutageMs, last.t + last.latencyMs - outageStart);
   return s;
 }

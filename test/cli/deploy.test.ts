@@ -11,10 +11,15 @@ function setup(fixture = 'active-passive.yaml') {
   const hosts = new Map<string, FakeHost>();
   for (const c of inv.clusters)
     for (const lb of c.lbs)
-      hosts.set(lb.name, FakeHost.create(lb.name, lb.interface, `${lb.vrrpAddress}/24`, log, {
-        masterOf: c.vips.filter((v) => v.master === lb.name).map((v) => ({ name: v.name, cidr: v.cidr, iface: lb.interface })),
-        backupOf: c.vips.filter((v) => v.master !== lb.name).map((v) => v.name),
-      }));
+      hosts.set(
+        lb.name,
+        FakeHost.create(lb.name, lb.interface, `${lb.vrrpAddress}/24`, log, {
+          masterOf: c.vips
+            .filter((v) => v.master === lb.name)
+            .map((v) => ({ name: v.name, cidr: v.cidr, iface: lb.interface })),
+          backupOf: c.vips.filter((v) => v.master !== lb.name).map((v) => v.name),
+        }),
+      );
   const opts = (over: Partial<DeployOptions> = {}): DeployOptions => ({
     connect: async (lb) => {
       const t = hosts.get(lb.name)!.transport;
@@ -33,7 +38,10 @@ describe('deploy (simulated hosts)', () => {
     const first = await deploy(inv, opts());
     expect(first.ok).toBe(true);
     expect(log).toEqual(['apply lb2', 'apply lb1']);
-    expect(first.hosts.map((h) => [h.host, h.status])).toEqual([['lb1', 'changed'], ['lb2', 'changed']]);
+    expect(first.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['lb1', 'changed'],
+      ['lb2', 'changed'],
+    ]);
     expect(first.hosts[0].servicesStarted).toEqual(['nginx', 'keepalived']);
     expect(hosts.get('lb1')!.state.files.get('/etc/keepalived/keepalived.conf')?.mode).toBe('0600');
 
@@ -44,7 +52,9 @@ describe('deploy (simulated hosts)', () => {
     expect(second.hosts.every((h) => h.status === 'unchanged')).toBe(true);
     expect(second.message).toMatch(/nothing to change on 2 host/);
     // One round trip per host for a no-op: lock + facts together.
-    expect(second.hosts.map((h) => h.roundTrips - first.hosts.find((f) => f.host === h.host)!.roundTrips)).toEqual([1, 1]);
+    expect(second.hosts.map((h) => h.roundTrips - first.hosts.find((f) => f.host === h.host)!.roundTrips)).toEqual([
+      1, 1,
+    ]);
   });
 
   it('dual-master: each host masters one VIP; both change, one at a time', async () => {
@@ -69,7 +79,12 @@ describe('deploy (simulated hosts)', () => {
     expect(r.ok).toBe(true);
     expect(r.message).toMatch(/2 host\(s\) would change \(dry run/);
     expect(log).toEqual([]);
-    expect(hosts.get('lb1')!.transport.scripts().some((s) => s.includes('flock'))).toBe(false);
+    expect(
+      hosts
+        .get('lb1')!
+        .transport.scripts()
+        .some((s) => s.includes('flock')),
+    ).toBe(false);
     const diff = r.plans[0].files.find((f) => f.file.path.endsWith('keepalived.conf'))!.diff;
     expect(diff).toContain('auth_pass [REDACTED]');
     expect(JSON.stringify(deployJson(r))).not.toContain('s3cret');
@@ -82,7 +97,9 @@ describe('deploy (simulated hosts)', () => {
     expect(r.ok).toBe(false);
     expect(r.phase).toBe('preflight');
     expect(r.message).toMatch(/nothing was changed on any host/);
-    expect(r.hosts.find((h) => h.host === 'lb2')!.error).toMatch(/VRRP interface eth0 does not exist \(interfaces: ens4\)/);
+    expect(r.hosts.find((h) => h.host === 'lb2')!.error).toMatch(
+      /VRRP interface eth0 does not exist \(interfaces: ens4\)/,
+    );
     expect(log).toEqual([]);
   });
 
@@ -90,13 +107,23 @@ describe('deploy (simulated hosts)', () => {
     const { inv, log, hosts, opts } = setup();
     hosts.get('lb1')!.state.addresses = ['eth0 inet 172.16.0.5/24'];
     const r = await deploy(inv, opts());
-    expect(r.hosts.find((h) => h.host === 'lb1')!.error).toMatch(/VIP 10\.0\.0\.100\/24 is outside the subnets of eth0 \(172\.16\.0\.5\/24\)/);
+    expect(r.hosts.find((h) => h.host === 'lb1')!.error).toMatch(
+      /VIP 10\.0\.0\.100\/24 is outside the subnets of eth0 \(172\.16\.0\.5\/24\)/,
+    );
     expect(log).toEqual([]);
   });
 
   it('an unreachable host fails preflight; the others are not touched', async () => {
     const { inv, log, opts } = setup();
-    const r = await deploy(inv, opts({ connect: async (lb) => { if (lb.name === 'lb1') throw new Error('lb1: connection refused'); return setup().hosts.get(lb.name)!.transport; } }));
+    const r = await deploy(
+      inv,
+      opts({
+        connect: async (lb) => {
+          if (lb.name === 'lb1') throw new Error('lb1: connection refused');
+          return setup().hosts.get(lb.name)!.transport;
+        },
+      }),
+    );
     expect(r.phase).toBe('preflight');
     expect(log).toEqual([]);
   });
@@ -120,7 +147,9 @@ describe('deploy (simulated hosts)', () => {
     hosts.get('lb1')!.state.lockHeldBy = 'alice@laptop (hactl pid 42) since 2026-11-25T08:00:00Z';
     const r = await deploy(inv, opts());
     expect(r.phase).toBe('preflight');
-    expect(r.hosts.find((h) => h.host === 'lb1')!.error).toMatch(/another deploy holds the lock: alice@laptop \(hactl pid 42\) since 2026-11-25/);
+    expect(r.hosts.find((h) => h.host === 'lb1')!.error).toMatch(
+      /another deploy holds the lock: alice@laptop \(hactl pid 42\) since 2026-11-25/,
+    );
     expect(log).toEqual([]);
   });
 
@@ -136,7 +165,10 @@ describe('deploy (simulated hosts)', () => {
     const ac = new AbortController();
     const lb2 = hosts.get('lb2')!;
     const original = lb2.apply.bind(lb2);
-    lb2.apply = (s: string) => { ac.abort(); return original(s); };
+    lb2.apply = (s: string) => {
+      ac.abort();
+      return original(s);
+    };
     const r = await deploy(inv, opts({ signal: ac.signal }));
     expect(log).toEqual(['apply lb2']);
     expect(r.aborted).toBe(true);

@@ -54,8 +54,23 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-const FLAGS = ['--no-discover', '--lb', 'kl1=192.168.10.20', '--lb', 'kl2=192.168.10.30', '--interface', 'eth0', '--vip', '192.168.10.60/24',
-  '--backend', '192.168.10.10', '--backend', 'web02=192.168.10.11:8080', '--server-name', 'www.example.com'];
+const FLAGS = [
+  '--no-discover',
+  '--lb',
+  'kl1=192.168.10.20',
+  '--lb',
+  'kl2=192.168.10.30',
+  '--interface',
+  'eth0',
+  '--vip',
+  '192.168.10.60/24',
+  '--backend',
+  '192.168.10.10',
+  '--backend',
+  'web02=192.168.10.11:8080',
+  '--server-name',
+  'www.example.com',
+];
 
 describe('hactl init without a terminal', () => {
   test('flags alone write a valid inventory and print the next command', async () => {
@@ -65,21 +80,51 @@ describe('hactl init without a terminal', () => {
     expect(r.code).toBe(0);
     const inv = valid(file);
     const c = inv.clusters[0];
-    expect(c.lbs.map((l) => `${l.name}@${l.address}/${l.interface}`)).toEqual(['kl1@192.168.10.20/eth0', 'kl2@192.168.10.30/eth0']);
+    expect(c.lbs.map((l) => `${l.name}@${l.address}/${l.interface}`)).toEqual([
+      'kl1@192.168.10.20/eth0',
+      'kl2@192.168.10.30/eth0',
+    ]);
     expect(c.vips.map((v) => [v.cidr, v.vrid, v.master])).toEqual([['192.168.10.60/24', 51, 'kl1']]);
-    expect(c.backends.map((b) => `${b.name}=${b.address}:${b.port}`)).toEqual(['web1=192.168.10.10:80', 'web02=192.168.10.11:8080']);
+    expect(c.backends.map((b) => `${b.name}=${b.address}:${b.port}`)).toEqual([
+      'web1=192.168.10.10:80',
+      'web02=192.168.10.11:8080',
+    ]);
     expect(r.stdout).toContain(`hactl deploy -i ${file} --dry-run`);
     if (process.env.HACTL_VRRP_PASS === undefined) expect(r.stdout).toMatch(/Next:\n {2}export HACTL_VRRP_PASS=/);
   });
 
   test('dual-master with explicit VRIDs and priorities', async () => {
     const file = join(dir, 'dm.yaml');
-    const r = await cli([...FLAGS, '--output', file, '--mode', 'dual-master', '--vip', '192.168.10.80/24', '--vrid', '31', '--vrid', '32',
-      '--priorities', 'kl1=200,kl2=100', '--priorities', 'kl1=100,kl2=200', '--cluster', 'kl', '--user', 'deploy', '--host-key-policy', 'strict']);
+    const r = await cli([
+      ...FLAGS,
+      '--output',
+      file,
+      '--mode',
+      'dual-master',
+      '--vip',
+      '192.168.10.80/24',
+      '--vrid',
+      '31',
+      '--vrid',
+      '32',
+      '--priorities',
+      'kl1=200,kl2=100',
+      '--priorities',
+      'kl1=100,kl2=200',
+      '--cluster',
+      'kl',
+      '--user',
+      'deploy',
+      '--host-key-policy',
+      'strict',
+    ]);
     expect(r.code).toBe(0);
     const c = valid(file).clusters[0];
     expect(c.name).toBe('kl');
-    expect(c.vips.map((v) => [v.name, v.vrid, v.master, v.nodes.map((n) => n.priority)])).toEqual([['vip1', 31, 'kl1', [200, 100]], ['vip2', 32, 'kl2', [100, 200]]]);
+    expect(c.vips.map((v) => [v.name, v.vrid, v.master, v.nodes.map((n) => n.priority)])).toEqual([
+      ['vip1', 31, 'kl1', [200, 100]],
+      ['vip2', 32, 'kl2', [100, 200]],
+    ]);
     expect(c.lbs[0].ssh).toMatchObject({ user: 'deploy', host_key_policy: 'strict' });
   });
 
@@ -113,7 +158,7 @@ describe('hactl init without a terminal', () => {
     expect(r.stderr).toMatch(/--backend: port 99999/);
   });
 
-  test('answers that fail validation are refused with the loader\'s problems; nothing is written', async () => {
+  test("answers that fail validation are refused with the loader's problems; nothing is written", async () => {
     const file = join(dir, 'bad.yaml');
     const r = await cli([...FLAGS.map((f) => (f === '192.168.10.60/24' ? '10.9.9.9/24' : f)), '--output', file]);
     expect(r.code).toBe(2);
@@ -124,16 +169,42 @@ describe('hactl init without a terminal', () => {
 
 // ---------------------------------------------------------------- discovery with fake hosts
 
-const ipj = (iface: string, ips: [string, number][]) => JSON.stringify([
-  { ifname: 'lo', flags: ['LOOPBACK', 'UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }] },
-  { ifname: iface, flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], addr_info: ips.map(([local, prefixlen]) => ({ family: 'inet', local, prefixlen, scope: 'global' })) },
-]);
+const ipj = (iface: string, ips: [string, number][]) =>
+  JSON.stringify([
+    {
+      ifname: 'lo',
+      flags: ['LOOPBACK', 'UP'],
+      addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }],
+    },
+    {
+      ifname: iface,
+      flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+      addr_info: ips.map(([local, prefixlen]) => ({ family: 'inet', local, prefixlen, scope: 'global' })),
+    },
+  ]);
 
 function fakeHosts(extra: Record<string, string> = {}): { discover: Discoverer; hosts: Map<string, FakeTransport> } {
   const out: Record<string, string> = {
-    lb1: ['@@addr-json', ipj('ens3', [['10.1.2.11', 24]]), '@@neigh', JSON.stringify([{ dst: '10.1.2.249', dev: 'ens3', state: ['REACHABLE'] }]), '@@conf',
-      '@@listen python3 3', 'vrrp ens3 10.1.2.5 51 100 10.1.2.248', '@@listen-rc 0'].join('\n'),
-    lb2: ['@@addr-json', ipj('ens3', [['10.1.2.12', 24]]), '@@neigh', '[]', '@@conf', '  virtual_router_id 52', '@@listen python3 3', '@@listen-rc 0'].join('\n'),
+    lb1: [
+      '@@addr-json',
+      ipj('ens3', [['10.1.2.11', 24]]),
+      '@@neigh',
+      JSON.stringify([{ dst: '10.1.2.249', dev: 'ens3', state: ['REACHABLE'] }]),
+      '@@conf',
+      '@@listen python3 3',
+      'vrrp ens3 10.1.2.5 51 100 10.1.2.248',
+      '@@listen-rc 0',
+    ].join('\n'),
+    lb2: [
+      '@@addr-json',
+      ipj('ens3', [['10.1.2.12', 24]]),
+      '@@neigh',
+      '[]',
+      '@@conf',
+      '  virtual_router_id 52',
+      '@@listen python3 3',
+      '@@listen-rc 0',
+    ].join('\n'),
     ...extra,
   };
   const hosts = new Map<string, FakeTransport>();
@@ -155,8 +226,16 @@ describe('discovery feeds the proposals', () => {
     const { discover, hosts } = fakeHosts();
     const log: string[] = [];
     const file = join(dir, 'disc.yaml');
-    const r = await runInit({ ...NOFLAGS, output: file, lbs: ['lb1=10.1.2.11', 'lb2=10.1.2.12'], backends: ['10.1.2.201'], serverNames: ['www.example.com'] },
-      { discover, log: (l) => log.push(l), env: ENV });
+    const r = await runInit(
+      {
+        ...NOFLAGS,
+        output: file,
+        lbs: ['lb1=10.1.2.11', 'lb2=10.1.2.12'],
+        backends: ['10.1.2.201'],
+        serverNames: ['www.example.com'],
+      },
+      { discover, log: (l) => log.push(l), env: ENV },
+    );
     const c = valid(file).clusters[0];
     expect(c.interface).toBe('ens3');
     // .249 answers ARP and .248 is in another instance's advert: both taken.
@@ -174,12 +253,19 @@ describe('discovery feeds the proposals', () => {
   test('sudo refused: discovery retries without root and still reads the addresses', async () => {
     const file = join(dir, 'sudo.yaml');
     const sudoHosts = discoverer({
-      connect: async (lb) => new FakeTransport(lb.name)
-        .on((s) => s.includes('@@addr-json'), new TransportError(lb.name, 'sudo', 'sudo refused'), 1)
-        .on(/@@addr-json/, ok(['@@addr-json', ipj('eth0', [[lb.address, 24]]), '@@listen python3 3', '@@listen-rc 1'].join('\n'))),
+      connect: async (lb) =>
+        new FakeTransport(lb.name)
+          .on((s) => s.includes('@@addr-json'), new TransportError(lb.name, 'sudo', 'sudo refused'), 1)
+          .on(
+            /@@addr-json/,
+            ok(['@@addr-json', ipj('eth0', [[lb.address, 24]]), '@@listen python3 3', '@@listen-rc 1'].join('\n')),
+          ),
     });
     const log: string[] = [];
-    await runInit({ output: file, lbs: ['a=10.0.0.1', 'b=10.0.0.2'], backends: ['10.0.0.10'], serverNames: ['x.example'] }, { discover: sudoHosts, log: (l) => log.push(l), env: ENV });
+    await runInit(
+      { output: file, lbs: ['a=10.0.0.1', 'b=10.0.0.2'], backends: ['10.0.0.10'], serverNames: ['x.example'] },
+      { discover: sudoHosts, log: (l) => log.push(l), env: ENV },
+    );
     expect(valid(file).clusters[0].interface).toBe('eth0');
     expect(log.join('\n')).toMatch(/could not listen 3s with python3/);
     expect(log.join('\n')).toMatch(/root needed/);
@@ -188,15 +274,32 @@ describe('discovery feeds the proposals', () => {
   test('an unreachable host is reported; without a terminal the missing answers are then flags', async () => {
     const { discover } = fakeHosts();
     const log: string[] = [];
-    const p = runInit({ output: join(dir, 'u.yaml'), lbs: ['lb1=10.1.2.11', 'lb9=10.1.2.19'], backends: ['10.1.2.201'], serverNames: ['www.example.com'], vrrpPassEnv: '' },
-      { discover, log: (l) => log.push(l), env: ENV });
+    const p = runInit(
+      {
+        output: join(dir, 'u.yaml'),
+        lbs: ['lb1=10.1.2.11', 'lb9=10.1.2.19'],
+        backends: ['10.1.2.201'],
+        serverNames: ['www.example.com'],
+        vrrpPassEnv: '',
+      },
+      { discover, log: (l) => log.push(l), env: ENV },
+    );
     // lb1 answered: its facts still give the interface and a VIP.
     await expect(p).resolves.toBeDefined();
     expect(log.join('\n')).toMatch(/lb9: not discovered \(lb9: 10.1.2.19:22: connection refused\)/);
 
-    const none = runInit({ output: join(dir, 'v.yaml'), lbs: ['x=10.1.2.30', 'y=10.1.2.31'], backends: ['10.1.2.201'], serverNames: ['www.example.com'] },
-      { discover, log: () => undefined, env: ENV });
-    await expect(none).rejects.toThrow(/--interface NAME \(discovery could not propose one\)\n {2}--vip ADDRESS\/PREFIX/);
+    const none = runInit(
+      {
+        output: join(dir, 'v.yaml'),
+        lbs: ['x=10.1.2.30', 'y=10.1.2.31'],
+        backends: ['10.1.2.201'],
+        serverNames: ['www.example.com'],
+      },
+      { discover, log: () => undefined, env: ENV },
+    );
+    await expect(none).rejects.toThrow(
+      /--interface NAME \(discovery could not propose one\)\n {2}--vip ADDRESS\/PREFIX/,
+    );
   });
 });
 
@@ -207,20 +310,48 @@ describe('the wizard with scripted answers', () => {
     const { discover } = fakeHosts();
     const file = join(dir, 'wiz.yaml');
     const prompter = scriptedPrompter({
-      cluster: 'shop', lbs: 'lb1=10.1.2.11 lb2=10.1.2.12', user: ACCEPT, identityFile: '~/.ssh/id_ed25519', knownHosts: ACCEPT, hostKeyPolicy: 'strict',
-      mode: 'dual-master', interface: ACCEPT,
-      'vip1.address': ACCEPT, 'vip1.vrid': ACCEPT, 'vip1.priorities': ACCEPT,
-      'vip2.address': ACCEPT, 'vip2.vrid': ACCEPT, 'vip2.priorities': ACCEPT,
-      backends: 'web1=10.1.2.201 web2=10.1.2.202:8080', serverNames: 'shop.example.com www.shop.example.com', healthPath: '/health', vrrpPassEnv: ACCEPT,
+      cluster: 'shop',
+      lbs: 'lb1=10.1.2.11 lb2=10.1.2.12',
+      user: ACCEPT,
+      identityFile: '~/.ssh/id_ed25519',
+      knownHosts: ACCEPT,
+      hostKeyPolicy: 'strict',
+      mode: 'dual-master',
+      interface: ACCEPT,
+      'vip1.address': ACCEPT,
+      'vip1.vrid': ACCEPT,
+      'vip1.priorities': ACCEPT,
+      'vip2.address': ACCEPT,
+      'vip2.vrid': ACCEPT,
+      'vip2.priorities': ACCEPT,
+      backends: 'web1=10.1.2.201 web2=10.1.2.202:8080',
+      serverNames: 'shop.example.com www.shop.example.com',
+      healthPath: '/health',
+      vrrpPassEnv: ACCEPT,
     });
     const r = await runInit({ output: file }, { prompter, discover, log: () => undefined, env: ENV });
     const asked = Object.fromEntries(prompter.asked.map((q) => [q.id, q.default]));
-    expect(asked).toMatchObject({ interface: 'ens3', 'vip1.address': '10.1.2.247/24', 'vip2.address': '10.1.2.246/24', 'vip1.vrid': '53', 'vip2.vrid': '54', 'vip1.priorities': 'lb1=150,lb2=100', 'vip2.priorities': 'lb2=150,lb1=100' });
+    expect(asked).toMatchObject({
+      interface: 'ens3',
+      'vip1.address': '10.1.2.247/24',
+      'vip2.address': '10.1.2.246/24',
+      'vip1.vrid': '53',
+      'vip2.vrid': '54',
+      'vip1.priorities': 'lb1=150,lb2=100',
+      'vip2.priorities': 'lb2=150,lb1=100',
+    });
     expect(prompter.asked.find((q) => q.id === 'vip1.vrid')!.message).toMatch(/seen on the segment: 51, 52/);
     const c = valid(file).clusters[0];
     expect(c.name).toBe('shop');
-    expect(c.vips.map((v) => [v.cidr, v.vrid, v.master])).toEqual([['10.1.2.247/24', 53, 'lb1'], ['10.1.2.246/24', 54, 'lb2']]);
-    expect(c.sites[0]).toMatchObject({ name: 'shop', serverNames: ['shop.example.com', 'www.shop.example.com'], healthPath: '/health' });
+    expect(c.vips.map((v) => [v.cidr, v.vrid, v.master])).toEqual([
+      ['10.1.2.247/24', 53, 'lb1'],
+      ['10.1.2.246/24', 54, 'lb2'],
+    ]);
+    expect(c.sites[0]).toMatchObject({
+      name: 'shop',
+      serverNames: ['shop.example.com', 'www.shop.example.com'],
+      healthPath: '/health',
+    });
     expect(c.lbs[0].ssh).toMatchObject({ identity_file: '~/.ssh/id_ed25519', host_key_policy: 'strict' });
     expect(r.text).toContain('# Dual-master');
   });
@@ -229,39 +360,87 @@ describe('the wizard with scripted answers', () => {
     const { discover } = fakeHosts();
     const file = join(dir, 'wiz2.yaml');
     const prompter = scriptedPrompter({
-      cluster: ACCEPT, user: ACCEPT, identityFile: ACCEPT, knownHosts: ACCEPT, hostKeyPolicy: ACCEPT, mode: ACCEPT, interface: ACCEPT,
-      'vip1.address': '10.1.2.100/24', 'vip1.vrid': '77', 'vip1.priorities': 'lb1=100,lb2=200',
-      healthPath: ACCEPT, vrrpPassEnv: '',
+      cluster: ACCEPT,
+      user: ACCEPT,
+      identityFile: ACCEPT,
+      knownHosts: ACCEPT,
+      hostKeyPolicy: ACCEPT,
+      mode: ACCEPT,
+      interface: ACCEPT,
+      'vip1.address': '10.1.2.100/24',
+      'vip1.vrid': '77',
+      'vip1.priorities': 'lb1=100,lb2=200',
+      healthPath: ACCEPT,
+      vrrpPassEnv: '',
     });
-    await runInit({ output: file, lbs: ['lb1=10.1.2.11', 'lb2=10.1.2.12'], backends: ['10.1.2.201'], serverNames: ['www.example.com'] }, { prompter, discover, log: () => undefined, env: ENV });
+    await runInit(
+      {
+        output: file,
+        lbs: ['lb1=10.1.2.11', 'lb2=10.1.2.12'],
+        backends: ['10.1.2.201'],
+        serverNames: ['www.example.com'],
+      },
+      { prompter, discover, log: () => undefined, env: ENV },
+    );
     expect(prompter.asked.map((q) => q.id)).not.toContain('lbs');
     const c = valid(file).clusters[0];
     // The highest priority is the master.
     expect(c.vips.map((v) => [v.cidr, v.vrid, v.master, v.auth])).toEqual([['10.1.2.100/24', 77, 'lb2', undefined]]);
   });
 
-  test('the wizard refuses a VIP outside the load balancers\' subnet (the prompt re-asks)', async () => {
+  test("the wizard refuses a VIP outside the load balancers' subnet (the prompt re-asks)", async () => {
     const { discover } = fakeHosts();
     const prompter = scriptedPrompter({
-      cluster: ACCEPT, user: ACCEPT, identityFile: ACCEPT, knownHosts: ACCEPT, hostKeyPolicy: ACCEPT, mode: ACCEPT, interface: ACCEPT,
+      cluster: ACCEPT,
+      user: ACCEPT,
+      identityFile: ACCEPT,
+      knownHosts: ACCEPT,
+      hostKeyPolicy: ACCEPT,
+      mode: ACCEPT,
+      interface: ACCEPT,
       'vip1.address': '192.168.99.5/24',
     });
-    await expect(runInit({ output: join(dir, 'w3.yaml'), lbs: ['lb1=10.1.2.11', 'lb2=10.1.2.12'] }, { prompter, discover, log: () => undefined, env: ENV }))
-      .rejects.toThrow(/192.168.99.5 is not in the load balancers' subnet 10.1.2.11\/24/);
+    await expect(
+      runInit(
+        { output: join(dir, 'w3.yaml'), lbs: ['lb1=10.1.2.11', 'lb2=10.1.2.12'] },
+        { prompter, discover, log: () => undefined, env: ENV },
+      ),
+    ).rejects.toThrow(/192.168.99.5 is not in the load balancers' subnet 10.1.2.11\/24/);
   });
 
   test('an existing file: the wizard asks first; no leaves it untouched, yes replaces it', async () => {
     const file = join(dir, 'exists.yaml');
     writeFileSync(file, 'keep me\n');
     const no = scriptedPrompter({ overwrite: false });
-    await expect(runInit({ output: file }, { prompter: no, discover: fakeHosts().discover, log: () => undefined })).rejects.toThrow(/left untouched/);
+    await expect(
+      runInit({ output: file }, { prompter: no, discover: fakeHosts().discover, log: () => undefined }),
+    ).rejects.toThrow(/left untouched/);
     expect(no.asked.map((q) => [q.id, q.default])).toEqual([['overwrite', false]]);
     expect(readFileSync(file, 'utf8')).toBe('keep me\n');
 
     const yes = scriptedPrompter({ overwrite: true });
-    await runInit({ output: file, discover: false, lbs: ['a=10.0.0.1', 'b=10.0.0.2'], interface: 'eth0', vips: ['10.0.0.60/24'], backends: ['10.0.0.10'], serverNames: ['a.example'],
-      cluster: 'c', user: 'root', identityFile: '', knownHosts: '', hostKeyPolicy: 'accept-new', mode: 'active-passive', vrids: [9], priorities: ['a=150,b=100'], healthPath: '/', vrrpPassEnv: 'HACTL_VRRP_PASS' },
-    { prompter: yes, discover: fakeHosts().discover, log: () => undefined, env: ENV });
+    await runInit(
+      {
+        output: file,
+        discover: false,
+        lbs: ['a=10.0.0.1', 'b=10.0.0.2'],
+        interface: 'eth0',
+        vips: ['10.0.0.60/24'],
+        backends: ['10.0.0.10'],
+        serverNames: ['a.example'],
+        cluster: 'c',
+        user: 'root',
+        identityFile: '',
+        knownHosts: '',
+        hostKeyPolicy: 'accept-new',
+        mode: 'active-passive',
+        vrids: [9],
+        priorities: ['a=150,b=100'],
+        healthPath: '/',
+        vrrpPassEnv: 'HACTL_VRRP_PASS',
+      },
+      { prompter: yes, discover: fakeHosts().discover, log: () => undefined, env: ENV },
+    );
     expect(yes.asked.map((q) => q.id)).toEqual(['overwrite']);
     expect(valid(file).clusters[0].vips[0].vrid).toBe(9);
   });
@@ -273,13 +452,29 @@ describe('the wizard with scripted answers', () => {
  * The built CLI under a pseudo-terminal (util-linux `script`), so the real inquirer prompts are
  * driven: each answer is typed once its question appears. Uses dist/ (npm test builds first).
  */
-function inPty(args: string[], answers: [RegExp, string][], timeoutMs = 30_000): Promise<{ code: number | null; screen: string; answered: number }> {
-  const stale = [join(ROOT, 'commands', 'init.ts'), ...['init', 'prompter', 'answers'].map((f) => join(ROOT, 'src', 'init', `${f}.ts`))]
-    .some((src) => !existsSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))) || statSync(src).mtimeMs > statSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))).mtimeMs);
+function inPty(
+  args: string[],
+  answers: [RegExp, string][],
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; screen: string; answered: number }> {
+  const stale = [
+    join(ROOT, 'commands', 'init.ts'),
+    ...['init', 'prompter', 'answers'].map((f) => join(ROOT, 'src', 'init', `${f}.ts`)),
+  ].some(
+    (src) =>
+      !existsSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))) ||
+      statSync(src).mtimeMs > statSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))).mtimeMs,
+  );
   if (stale) throw new Error('dist/ is older than the init sources: run npm run build first');
-  const quoted = [process.execPath, join(ROOT, 'bin', 'run.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = [process.execPath, join(ROOT, 'bin', 'run.js'), ...args]
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
   return new Promise((resolve, reject) => {
-    const p = spawn('script', ['-qfec', quoted, '/dev/null'], { cwd: dir, detached: true, env: { ...process.env, ...ENV, TERM: 'dumb', COLUMNS: '200' } });
+    const p = spawn('script', ['-qfec', quoted, '/dev/null'], {
+      cwd: dir,
+      detached: true,
+      env: { ...process.env, ...ENV, TERM: 'dumb', COLUMNS: '200' },
+    });
     const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     let out = '';
     let from = 0;
@@ -306,15 +501,46 @@ function inPty(args: string[], answers: [RegExp, string][], timeoutMs = 30_000):
 describe('hactl init in a pseudo-terminal (real prompts)', () => {
   test('the wizard asks what the flags left open, accepts Enter for proposals, and writes a valid file', async () => {
     const file = join(dir, 'pty.yaml');
-    const r = await inPty(['init', '--no-discover', '--output', file, '--lb', 'a=10.0.0.1', '--lb', 'b=10.0.0.2', '--backend', '10.0.0.10', '--server-name', 'www.example.com'], [
-      [/Cluster name/, 'shop\r'], [/SSH user/, '\r'], [/SSH private key/, '\r'], [/known_hosts file/, '\r'], [/Unknown host keys/, '\r'], [/Mode/, '\r'],
-      [/VRRP interface/, 'eth0\r'], [/vip1: address/, '10.0.0.60/24\r'], [/vip1: VRID/, '\r'], [/vip1: priorities/, '\r'], [/Health check path/, '/health\r'],
-      [/Environment variable holding the VRRP password/, '\r'],
-    ]);
+    const r = await inPty(
+      [
+        'init',
+        '--no-discover',
+        '--output',
+        file,
+        '--lb',
+        'a=10.0.0.1',
+        '--lb',
+        'b=10.0.0.2',
+        '--backend',
+        '10.0.0.10',
+        '--server-name',
+        'www.example.com',
+      ],
+      [
+        [/Cluster name/, 'shop\r'],
+        [/SSH user/, '\r'],
+        [/SSH private key/, '\r'],
+        [/known_hosts file/, '\r'],
+        [/Unknown host keys/, '\r'],
+        [/Mode/, '\r'],
+        [/VRRP interface/, 'eth0\r'],
+        [/vip1: address/, '10.0.0.60/24\r'],
+        [/vip1: VRID/, '\r'],
+        [/vip1: priorities/, '\r'],
+        [/Health check path/, '/health\r'],
+        [/Environment variable holding the VRRP password/, '\r'],
+      ],
+    );
     expect({ code: r.code, answered: r.answered }).toEqual({ code: 0, answered: 12 });
     expect(r.screen).toContain(`hactl deploy -i ${file} --dry-run`);
     const c = valid(file).clusters[0];
-    expect([c.name, c.interface, c.vips[0].cidr, c.vips[0].vrid, c.sites[0].healthPath]).toEqual(['shop', 'eth0', '10.0.0.60/24', 51, '/health']);
+    expect([c.name, c.interface, c.vips[0].cidr, c.vips[0].vrid, c.sites[0].healthPath]).toEqual([
+      'shop',
+      'eth0',
+      '10.0.0.60/24',
+      51,
+      '/health',
+    ]);
   }, 40_000);
 
   test('an existing file: the terminal asks, "n" leaves it untouched and exits 2', async () => {

@@ -20,12 +20,21 @@ describe('hactl deploy, dual master', () => {
     const j = jsonOf(r);
     expect(j).toMatchObject({ ok: true, phase: 'done' });
     for (const h of LBS) expect(hostOf(j, h).status).toBe('changed');
-    expect(j.checks.filter((c) => c.kind === 'vip').map((c) => c.detail).sort()).toEqual(['held by lb1', 'held by lb2']);
+    expect(
+      j.checks
+        .filter((c) => c.kind === 'vip')
+        .map((c) => c.detail)
+        .sort(),
+    ).toEqual(['held by lb1', 'held by lb2']);
 
     for (const v of vips) await waitForVip(lab.state, v.ip, [v.master], 20_000);
     for (const v of vips) {
       const through = await backendsThroughVip(v.ip, 'www.lab.test', '/webserver.html', ['web1', 'web2', 'web3']);
-      expect({ vip: v.name, failures: through.failures, seen: [...through.seen].sort() }).toEqual({ vip: v.name, failures: [], seen: ['web1', 'web2', 'web3'] });
+      expect({ vip: v.name, failures: through.failures, seen: [...through.seen].sort() }).toEqual({
+        vip: v.name,
+        failures: [],
+        seen: ['web1', 'web2', 'web3'],
+      });
     }
 
     // Each keepalived.conf has both instances, MASTER where the host is the master.
@@ -35,7 +44,8 @@ describe('hactl deploy, dual master', () => {
     // And a second run changes nothing.
     const again = await deployCli(lab.state.files.inventory, '--yes', '--json');
     expect({ exit: again.exitCode, err: again.stderr.slice(-3000) }).toMatchObject({ exit: 0 });
-    for (const h of LBS) expect(hostOf(jsonOf(again), h)).toMatchObject({ status: 'unchanged', filesChanged: [], servicesReloaded: [] });
+    for (const h of LBS)
+      expect(hostOf(jsonOf(again), h)).toMatchObject({ status: 'unchanged', filesChanged: [], servicesReloaded: [] });
     expect(await snapshots(lab.state, LBS, FILES)).toEqual(confs);
     for (const v of vips) await waitForVip(lab.state, v.ip, [v.master], 10_000);
   }, 150_000);

@@ -20,8 +20,23 @@ import { lockAndReadFacts } from '../../src/run/host-ops.js';
 import { httpGet } from '../../src/verify/http.js';
 import { inHost, startProbe, summarizeProbe, useLab, waitFor, waitForVip, type ProbeSummary } from './helpers/index.js';
 import {
-  BIN, backendsThroughVip, deployCli, hashes, hostOf, inventoryVariant, jsonOf, managedFiles, removeScratch, runningVrrp, scratchDir, snapshots, startHactl,
-  waitForNewWorkers, type CliResult, type HostSnapshot, type InventoryDoc,
+  BIN,
+  backendsThroughVip,
+  deployCli,
+  hashes,
+  hostOf,
+  inventoryVariant,
+  jsonOf,
+  managedFiles,
+  removeScratch,
+  runningVrrp,
+  scratchDir,
+  snapshots,
+  startHactl,
+  waitForNewWorkers,
+  type CliResult,
+  type HostSnapshot,
+  type InventoryDoc,
 } from './helpers/deploy.js';
 
 const lab = useLab();
@@ -40,7 +55,9 @@ const said = (r: CliResult) => ({ exit: r.exitCode, output: text(r).slice(-4000)
 /** sha256 of every file the inventory renders, per load balancer. */
 function rendered(inventory: string): Record<string, Record<string, string>> {
   const { inventory: inv } = loadInventory(inventory, { requireSecrets: true });
-  return Object.fromEntries(renderInventory(inv).map((r) => [r.lb.name, Object.fromEntries(r.files.map((f) => [f.path, f.sha256]))]));
+  return Object.fromEntries(
+    renderInventory(inv).map((r) => [r.lb.name, Object.fromEntries(r.files.map((f) => [f.path, f.sha256]))]),
+  );
 }
 
 /* The inventories the tests move through; each builds on the previous one. */
@@ -63,7 +80,15 @@ const generation = (n: number) => (d: InventoryDoc) => {
  * the probe must not end with it.
  */
 async function probeWhile<T>(work: () => Promise<T>): Promise<{ result: T; probe: ProbeSummary }> {
-  const p = startProbe({ ip: vip(), port: 80, path: HEALTH, hostHeader: SITE, ratePerSec: 20, durationMs: 120_000, timeoutMs: 3000 });
+  const p = startProbe({
+    ip: vip(),
+    port: 80,
+    path: HEALTH,
+    hostHeader: SITE,
+    ratePerSec: 20,
+    durationMs: 120_000,
+    timeoutMs: 3000,
+  });
   try {
     await new Promise((resolve) => setTimeout(resolve, 250));
     const result = await work();
@@ -75,7 +100,8 @@ async function probeWhile<T>(work: () => Promise<T>): Promise<{ result: T; probe
 }
 
 const snap = () => snapshots(lab.state, LBS, FILES);
-const fileModes = (s: HostSnapshot) => Object.fromEntries(Object.entries(s.files).map(([p, f]) => [p, `${f.sha} ${f.mode}`]));
+const fileModes = (s: HostSnapshot) =>
+  Object.fromEntries(Object.entries(s.files).map(([p, f]) => [p, `${f.sha} ${f.mode}`]));
 
 describe('hactl deploy on a fresh lab', () => {
   test('--dry-run changes nothing and prints the diffs with the VRRP password masked', async () => {
@@ -116,9 +142,16 @@ describe('hactl deploy on a fresh lab', () => {
   test('on a terminal without --yes it shows the plan, asks, and a "no" changes nothing', async () => {
     const before = await snap();
     // script(1) gives the CLI a pseudo-terminal; answer the prompt once it is shown.
-    const child = execa('script', ['-qec', `node ${sh([BIN, 'deploy', '--inventory', lab.state.files.inventory])}`, '/dev/null'], {
-      reject: false, timeout: 90_000, env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'pipe',
-    });
+    const child = execa(
+      'script',
+      ['-qec', `node ${sh([BIN, 'deploy', '--inventory', lab.state.files.inventory])}`, '/dev/null'],
+      {
+        reject: false,
+        timeout: 90_000,
+        env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' },
+        stdin: 'pipe',
+      },
+    );
     let out = '';
     let answered = false;
     child.stdout!.on('data', (b: Buffer) => {
@@ -148,8 +181,10 @@ describe('hactl deploy on a fresh lab', () => {
       expect(hostOf(j, h).servicesStarted.sort()).toEqual(['keepalived', 'nginx']);
     }
     expect(j.checks.filter((c) => !c.ok)).toEqual([]);
-    console.log(`cold deploy: ${r.ms} ms wall (core ${j.durationMs} ms); round trips ${j.hosts.map((h) => `${h.host}=${h.roundTrips}`).join(' ')}; ` +
-      `timings ${j.hosts.map((h) => `${h.host}=${JSON.stringify(h.timings)}`).join(' ')}`);
+    console.log(
+      `cold deploy: ${r.ms} ms wall (core ${j.durationMs} ms); round trips ${j.hosts.map((h) => `${h.host}=${h.roundTrips}`).join(' ')}; ` +
+        `timings ${j.hosts.map((h) => `${h.host}=${JSON.stringify(h.timings)}`).join(' ')}`,
+    );
 
     await waitForVip(lab.state, vip(), ['lb1'], 20_000);
     const want = rendered(lab.state.files.inventory);
@@ -164,7 +199,8 @@ describe('hactl deploy on a fresh lab', () => {
     const through = await backendsThroughVip(vip(), SITE, HEALTH, ['web1', 'web2', 'web3']);
     expect(through.failures).toEqual([]);
     expect([...through.seen].sort()).toEqual(['web1', 'web2', 'web3']);
-    for (const b of through.bodies) expect(b).toMatch(new RegExp(`^backend=web[123] host=${SITE.replace(/\./g, '\\.')} uri=${HEALTH}\\n$`));
+    for (const b of through.bodies)
+      expect(b).toMatch(new RegExp(`^backend=web[123] host=${SITE.replace(/\./g, '\\.')} uri=${HEALTH}\\n$`));
   }, 90_000);
 
   test('a second deploy is a no-op: nothing written, nothing reloaded, says so, exit 0', async () => {
@@ -179,10 +215,19 @@ describe('hactl deploy on a fresh lab', () => {
     const json = jsonOf(j);
     expect(json.ok).toBe(true);
     for (const h of LBS)
-      expect(hostOf(json, h)).toMatchObject({ status: 'unchanged', filesChanged: [], servicesReloaded: [], servicesStarted: [], packagesInstalled: [], roundTrips: 1 });
+      expect(hostOf(json, h)).toMatchObject({
+        status: 'unchanged',
+        filesChanged: [],
+        servicesReloaded: [],
+        servicesStarted: [],
+        packagesInstalled: [],
+        roundTrips: 1,
+      });
     expect(json.checks.filter((c) => !c.ok)).toEqual([]);
-    console.log(`no-op deploy: ${r.ms} ms wall (plain), ${j.ms} ms wall (--json, core ${json.durationMs} ms); round trips ${json.hosts.map((h) => `${h.host}=${h.roundTrips}`).join(' ')}; ` +
-      `timings ${json.hosts.map((h) => `${h.host}=${JSON.stringify(h.timings)}`).join(' ')}`);
+    console.log(
+      `no-op deploy: ${r.ms} ms wall (plain), ${j.ms} ms wall (--json, core ${json.durationMs} ms); round trips ${json.hosts.map((h) => `${h.host}=${h.roundTrips}`).join(' ')}; ` +
+        `timings ${json.hosts.map((h) => `${h.host}=${JSON.stringify(h.timings)}`).join(' ')}`,
+    );
 
     // Nothing to confirm, so no --yes is needed either.
     const n = await deployCli(lab.state.files.inventory);
@@ -200,7 +245,13 @@ describe('hactl deploy of changes', () => {
     const r = await deployCli(inv, '--yes', '--json');
     expect(said(r)).toMatchObject({ exit: 0 });
     const j = jsonOf(r);
-    for (const h of LBS) expect(hostOf(j, h)).toMatchObject({ status: 'changed', filesChanged: [NGINX_CONF], servicesReloaded: ['nginx'], servicesStarted: [] });
+    for (const h of LBS)
+      expect(hostOf(j, h)).toMatchObject({
+        status: 'changed',
+        filesChanged: [NGINX_CONF],
+        servicesReloaded: ['nginx'],
+        servicesStarted: [],
+      });
 
     const after = await snap();
     for (const h of LBS) {
@@ -223,7 +274,11 @@ describe('hactl deploy of changes', () => {
     expect(said(r)).toMatchObject({ exit: 0 });
     const j = jsonOf(r);
     expect(hostOf(j, 'lb1')).toMatchObject({ status: 'unchanged', filesChanged: [], servicesReloaded: [] });
-    expect(hostOf(j, 'lb2')).toMatchObject({ status: 'changed', filesChanged: [PATHS.keepalivedConf], servicesReloaded: ['keepalived'] });
+    expect(hostOf(j, 'lb2')).toMatchObject({
+      status: 'changed',
+      filesChanged: [PATHS.keepalivedConf],
+      servicesReloaded: ['keepalived'],
+    });
 
     const after = await snap();
     expect(after.lb1).toEqual(before.lb1);
@@ -231,7 +286,11 @@ describe('hactl deploy of changes', () => {
     expect(after.lb2.files[NGINX_CONF]).toEqual(before.lb2.files[NGINX_CONF]);
     expect(after.lb2.files[PATHS.keepalivedConf].sha).toBe(rendered(inv).lb2[PATHS.keepalivedConf]);
     // keepalived really runs with the new priority (a reload, not a restart: same processes).
-    await waitFor(async () => (await runningVrrp(lab.state, 'lb2')).priority === 110, { timeoutMs: 15_000, intervalMs: 300, what: 'keepalived on lb2 running priority 110' });
+    await waitFor(async () => (await runningVrrp(lab.state, 'lb2')).priority === 110, {
+      timeoutMs: 15_000,
+      intervalMs: 300,
+      what: 'keepalived on lb2 running priority 110',
+    });
     expect(after.lb2.keepalived).toEqual(before.lb2.keepalived);
     await waitForVip(lab.state, vip(), ['lb1'], 15_000);
   }, 90_000);
@@ -258,7 +317,11 @@ describe('hactl deploy of changes', () => {
     // The master was never touched: the rollout stopped at the backup.
     expect(after.lb1).toEqual(before.lb1);
     // No staging or restore leftovers next to the live files, no transaction left behind.
-    const left = await inHost(lab.state, 'lb2', 'ls -d /etc/keepalived/*.hactl-* /etc/nginx/conf.d/*.hactl-* /etc/sysctl.d/*.hactl-* /var/lib/hactl/txn.* 2>/dev/null; true');
+    const left = await inHost(
+      lab.state,
+      'lb2',
+      'ls -d /etc/keepalived/*.hactl-* /etc/nginx/conf.d/*.hactl-* /etc/sysctl.d/*.hactl-* /var/lib/hactl/txn.* 2>/dev/null; true',
+    );
     expect(left.stdout.trim()).toBe('');
     expect(probe.sent).toBeGreaterThan(10);
     expect({ failed: probe.failed, errors: probe.errors }).toEqual({ failed: 0, errors: {} });
@@ -294,7 +357,11 @@ describe('hactl deploy removes what it no longer renders', () => {
     const j = jsonOf(r);
     expect(hostOf(j, 'lb2')).toMatchObject({ status: 'changed', filesChanged: [stale], servicesReloaded: ['nginx'] });
     expect(hostOf(j, 'lb1')).toMatchObject({ status: 'unchanged' });
-    const after = await inHost(lab.state, 'lb2', `test -e ${stale} && echo present || echo gone; nginx -t 2>&1; ls /var/lib/hactl/backups/*/etc/nginx/conf.d/ | grep -c hactl-oldname`);
+    const after = await inHost(
+      lab.state,
+      'lb2',
+      `test -e ${stale} && echo present || echo gone; nginx -t 2>&1; ls /var/lib/hactl/backups/*/etc/nginx/conf.d/ | grep -c hactl-oldname`,
+    );
     expect(after.stdout).toMatch(/^gone$/m);
     expect(after.stdout).toMatch(/test is successful/);
     expect(after.stdout).toMatch(/^1$/m);
@@ -354,7 +421,11 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
   test('an unknown host under strict is refused', async () => {
     const lb2 = lab.state.hosts.find((h) => h.name === 'lb2')!;
     const kh = join(scratchDir(), 'known_hosts-no-lb2');
-    const content = readFileSync(lab.state.files.knownHosts, 'utf8').split('\n').filter((l) => l && !l.startsWith(`${lb2.ip} `)).join('\n') + '\n';
+    const content =
+      readFileSync(lab.state.files.knownHosts, 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith(`${lb2.ip} `))
+        .join('\n') + '\n';
     writeFileSync(kh, content);
     const inv = inventoryVariant(lab.state, 'unknown-host', (d) => {
       generation(2)(d);
@@ -383,11 +454,25 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
 
   test('a deploy is refused while another holds the lock, naming the holder; a dead holder is reported as stale', async () => {
     const holder = 'alice@laptop (hactl pid 4242) since 2026-01-01T00:00:00.000Z';
-    await inHost(lab.state, 'lb1', `mkdir -p /var/lib/hactl && rm -f /run/e2e-lock.pid && setsid sh -c 'exec 9>>/var/lib/hactl/deploy.lock; flock 9; printf "%s\\n" "${holder}" > /var/lib/hactl/deploy.lock.holder; echo $$ > /run/e2e-lock.pid; exec sleep 300' </dev/null >/dev/null 2>&1 &`);
-    const killHolder = () => inHost(lab.state, 'lb1', '[ -s /run/e2e-lock.pid ] && kill "$(cat /run/e2e-lock.pid)"; rm -f /run/e2e-lock.pid', { check: false });
+    await inHost(
+      lab.state,
+      'lb1',
+      `mkdir -p /var/lib/hactl && rm -f /run/e2e-lock.pid && setsid sh -c 'exec 9>>/var/lib/hactl/deploy.lock; flock 9; printf "%s\\n" "${holder}" > /var/lib/hactl/deploy.lock.holder; echo $$ > /run/e2e-lock.pid; exec sleep 300' </dev/null >/dev/null 2>&1 &`,
+    );
+    const killHolder = () =>
+      inHost(lab.state, 'lb1', '[ -s /run/e2e-lock.pid ] && kill "$(cat /run/e2e-lock.pid)"; rm -f /run/e2e-lock.pid', {
+        check: false,
+      });
     try {
-      await waitFor(async () => (await inHost(lab.state, 'lb1', '[ -s /run/e2e-lock.pid ] && ! flock -n /var/lib/hactl/deploy.lock true', { check: false })).exitCode === 0,
-        { timeoutMs: 10_000, intervalMs: 100, what: 'the test lock holder on lb1' });
+      await waitFor(
+        async () =>
+          (
+            await inHost(lab.state, 'lb1', '[ -s /run/e2e-lock.pid ] && ! flock -n /var/lib/hactl/deploy.lock true', {
+              check: false,
+            })
+          ).exitCode === 0,
+        { timeoutMs: 10_000, intervalMs: 100, what: 'the test lock holder on lb1' },
+      );
       const r = await expectNothingChanged(() => deployCli(next(), '--yes'));
       expect(said(r)).toMatchObject({ exit: 1 });
       expect(text(r)).toContain(`another deploy holds the lock: ${holder}`);
@@ -403,8 +488,18 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
     expect(hostOf(j, 'lb2').staleLock).toBeNull();
     for (const h of LBS) expect(hostOf(j, h).status).toBe('changed');
     for (const h of LBS)
-      await waitFor(async () => (await inHost(lab.state, h, 'flock -n /var/lib/hactl/deploy.lock true && ! [ -s /var/lib/hactl/deploy.lock.holder ]', { check: false })).exitCode === 0,
-        { timeoutMs: 10_000, intervalMs: 200, what: `the deploy lock on ${h} to be free, its holder note removed` });
+      await waitFor(
+        async () =>
+          (
+            await inHost(
+              lab.state,
+              h,
+              'flock -n /var/lib/hactl/deploy.lock true && ! [ -s /var/lib/hactl/deploy.lock.holder ]',
+              { check: false },
+            )
+          ).exitCode === 0,
+        { timeoutMs: 10_000, intervalMs: 200, what: `the deploy lock on ${h} to be free, its holder note removed` },
+      );
   }, 90_000);
 
   test("hactl's own lock holds for as long as its channel is open, refuses a concurrent deploy, and is freed at once on release", async () => {
@@ -412,7 +507,8 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
     const render = renderInventory(inv).find((r) => r.lb.name === 'lb1')!;
     const t = await sshConnector({ sshConfigPath: '/dev/null' })(render.lb);
     const heldBy = 'bob@ops (hactl pid 5151) since 2026-02-02T00:00:00.000Z';
-    const isFree = async () => (await inHost(lab.state, 'lb1', 'flock -n /var/lib/hactl/deploy.lock true', { check: false })).exitCode === 0;
+    const isFree = async () =>
+      (await inHost(lab.state, 'lb1', 'flock -n /var/lib/hactl/deploy.lock true', { check: false })).exitCode === 0;
     try {
       const lock = await lockAndReadFacts(t, render, heldBy);
       expect(lock.facts.running.keepalived).toBe(true);
@@ -423,8 +519,17 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
       expect(said(r)).toMatchObject({ exit: 1 });
       expect(text(r)).toContain(`another deploy holds the lock: ${heldBy}`);
       await lock.release();
-      await waitFor(async () => (await isFree()) && (await inHost(lab.state, 'lb1', '! [ -s /var/lib/hactl/deploy.lock.holder ]', { check: false })).exitCode === 0,
-        { timeoutMs: 2_000, intervalMs: 50, what: 'the lock on lb1 to be free, its holder note removed, right after release' });
+      await waitFor(
+        async () =>
+          (await isFree()) &&
+          (await inHost(lab.state, 'lb1', '! [ -s /var/lib/hactl/deploy.lock.holder ]', { check: false })).exitCode ===
+            0,
+        {
+          timeoutMs: 2_000,
+          intervalMs: 50,
+          what: 'the lock on lb1 to be free, its holder note removed, right after release',
+        },
+      );
     } finally {
       await t.close();
     }
@@ -438,7 +543,8 @@ describe('hactl deploy as a non-root user, and interrupted', () => {
       d.ssh.user = lab.state.nonRootUser;
     });
     const hide = 'mv /root/.ssh/authorized_keys /root/.ssh/authorized_keys.e2e';
-    const restore = '[ -e /root/.ssh/authorized_keys.e2e ] && mv /root/.ssh/authorized_keys.e2e /root/.ssh/authorized_keys; true';
+    const restore =
+      '[ -e /root/.ssh/authorized_keys.e2e ] && mv /root/.ssh/authorized_keys.e2e /root/.ssh/authorized_keys; true';
     let r: CliResult;
     try {
       for (const h of LBS) await inHost(lab.state, h, hide);
@@ -481,8 +587,11 @@ describe('hactl deploy as a non-root user, and interrupted', () => {
     expect(onNew('lb2')).toBe(true); // the host in flight finished its transaction
     expect(onOld('lb1')).toBe(true); // the master was not started
     for (const h of LBS)
-      await waitFor(async () => (await inHost(lab.state, h, 'flock -n /var/lib/hactl/deploy.lock true', { check: false })).exitCode === 0,
-        { timeoutMs: 10_000, intervalMs: 200, what: `the deploy lock on ${h} to be released` });
+      await waitFor(
+        async () =>
+          (await inHost(lab.state, h, 'flock -n /var/lib/hactl/deploy.lock true', { check: false })).exitCode === 0,
+        { timeoutMs: 10_000, intervalMs: 200, what: `the deploy lock on ${h} to be released` },
+      );
 
     // The rollout can simply be resumed.
     const again = await deployCli(inv, '--yes', '--json');
@@ -492,12 +601,16 @@ describe('hactl deploy as a non-root user, and interrupted', () => {
     await waitForVip(lab.state, vip(), ['lb1'], 15_000);
   }, 120_000);
 
-  test('a connection dropped during a host\'s apply stops the rollout; that host ends on its old or new files, the lock is released', async () => {
+  test("a connection dropped during a host's apply stops the rollout; that host ends on its old or new files, the lock is released", async () => {
     const oldSet = rendered(inventoryVariant(lab.state, 'gen4-again', generation(4)));
     const inv = inventoryVariant(lab.state, 'gen5', generation(5));
     const newSet = rendered(inv);
     // Inside lb2: as soon as an apply transaction exists, kill every root SSH session (the [s] keeps pkill off itself).
-    await inHost(lab.state, 'lb2', `rm -f /run/e2e-drop; setsid sh -c 'i=0; while [ $i -lt 6000 ]; do if ls -d /var/lib/hactl/txn.* >/dev/null 2>&1; then pkill -f "[s]shd: root"; echo dropped > /run/e2e-drop; exit 0; fi; i=$((i+1)); sleep 0.01; done' </dev/null >/dev/null 2>&1 &`);
+    await inHost(
+      lab.state,
+      'lb2',
+      `rm -f /run/e2e-drop; setsid sh -c 'i=0; while [ $i -lt 6000 ]; do if ls -d /var/lib/hactl/txn.* >/dev/null 2>&1; then pkill -f "[s]shd: root"; echo dropped > /run/e2e-drop; exit 0; fi; i=$((i+1)); sleep 0.01; done' </dev/null >/dev/null 2>&1 &`,
+    );
     const r = await deployCli(inv, '--yes');
     await inHost(lab.state, 'lb2', 'pkill -f "[w]hile \\[ \\$i -lt 6000"', { check: false });
     expect((await inHost(lab.state, 'lb2', 'cat /run/e2e-drop', { check: false })).stdout.trim()).toBe('dropped');
@@ -507,11 +620,25 @@ describe('hactl deploy as a non-root user, and interrupted', () => {
 
     // The transaction on lb2 runs to its end without us; then no half state remains.
     for (const h of LBS)
-      await waitFor(async () => (await inHost(lab.state, h, '! ls -d /var/lib/hactl/txn.* >/dev/null 2>&1 && flock -n /var/lib/hactl/deploy.lock true', { check: false })).exitCode === 0,
-        { timeoutMs: 20_000, intervalMs: 200, what: `no apply in flight and the deploy lock free on ${h}` });
+      await waitFor(
+        async () =>
+          (
+            await inHost(
+              lab.state,
+              h,
+              '! ls -d /var/lib/hactl/txn.* >/dev/null 2>&1 && flock -n /var/lib/hactl/deploy.lock true',
+              { check: false },
+            )
+          ).exitCode === 0,
+        { timeoutMs: 20_000, intervalMs: 200, what: `no apply in flight and the deploy lock free on ${h}` },
+      );
     const after = await snap();
-    const same = (h: string, set: Record<string, Record<string, string>>) => JSON.stringify(hashes(after[h])) === JSON.stringify(set[h]);
-    expect({ lb2OldOrNew: same('lb2', oldSet) || same('lb2', newSet), lb1Old: same('lb1', oldSet) }).toEqual({ lb2OldOrNew: true, lb1Old: true });
+    const same = (h: string, set: Record<string, Record<string, string>>) =>
+      JSON.stringify(hashes(after[h])) === JSON.stringify(set[h]);
+    expect({ lb2OldOrNew: same('lb2', oldSet) || same('lb2', newSet), lb1Old: same('lb1', oldSet) }).toEqual({
+      lb2OldOrNew: true,
+      lb1Old: true,
+    });
 
     const again = await deployCli(inv, '--yes', '--json');
     expect(said(again)).toMatchObject({ exit: 0 });

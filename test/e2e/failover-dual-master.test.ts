@@ -14,12 +14,21 @@ const lab = useLab({ dualMaster: true });
 type Report = ReturnType<typeof failoverJson>;
 
 async function cli(args: string[], timeoutMs = 180_000) {
-  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], { reject: false, timeout: timeoutMs, env: { NO_COLOR: '1' }, cwd: ROOT });
+  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], {
+    reject: false,
+    timeout: timeoutMs,
+    env: { NO_COLOR: '1' },
+    cwd: ROOT,
+  });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
 /** Runs failover-test while sampling `other`'s holders every ~100 ms; returns the report and every holder set seen. */
-async function runWatching(vipName: string, fault: string, other: string): Promise<{ doc: Report; code: number; seen: Set<string> }> {
+async function runWatching(
+  vipName: string,
+  fault: string,
+  other: string,
+): Promise<{ doc: Report; code: number; seen: Set<string> }> {
   const seen = new Set<string>();
   let running = true;
   const sampler = (async () => {
@@ -28,7 +37,17 @@ async function runWatching(vipName: string, fault: string, other: string): Promi
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  const r = await cli(['failover-test', '-i', lab.state.files.inventory, '--vip', vipName, '--fault', fault, '--yes', '--json']).finally(() => (running = false));
+  const r = await cli([
+    'failover-test',
+    '-i',
+    lab.state.files.inventory,
+    '--vip',
+    vipName,
+    '--fault',
+    fault,
+    '--yes',
+    '--json',
+  ]).finally(() => (running = false));
   await sampler;
   try {
     return { doc: JSON.parse(r.stdout) as Report, code: r.code, seen };
@@ -48,7 +67,13 @@ describe('failover-test, dual master', () => {
     const [vip1, vip2] = lab.state.clusters[0].vips;
     const { doc, code, seen } = await runWatching(vip1.name, 'stop-nginx', vip2.ip);
     const f = doc.faults[0];
-    expect({ fault: f.fault, old: f.oldMaster, new: f.newMaster, pass: f.pass, reasons: f.reasons }).toEqual({ fault: 'stop-nginx', old: 'lb1', new: 'lb2', pass: true, reasons: [] });
+    expect({ fault: f.fault, old: f.oldMaster, new: f.newMaster, pass: f.pass, reasons: f.reasons }).toEqual({
+      fault: 'stop-nginx',
+      old: 'lb1',
+      new: 'lb2',
+      pass: true,
+      reasons: [],
+    });
     expect([...seen]).toEqual(['lb2']);
     expect({ code, ok: doc.ok, after: doc.after?.ok }).toEqual({ code: 0, ok: true, after: true });
     expect(await vipHolders(lab.state, vip1.ip)).toEqual(['lb1']);
@@ -58,7 +83,13 @@ describe('failover-test, dual master', () => {
     const [vip1, vip2] = lab.state.clusters[0].vips;
     const { doc, code, seen } = await runWatching(vip2.name, 'stop-keepalived', vip1.ip);
     const f = doc.faults[0];
-    expect({ fault: f.fault, old: f.oldMaster, new: f.newMaster, pass: f.pass, reasons: f.reasons }).toEqual({ fault: 'stop-keepalived', old: 'lb2', new: 'lb1', pass: true, reasons: [] });
+    expect({ fault: f.fault, old: f.oldMaster, new: f.newMaster, pass: f.pass, reasons: f.reasons }).toEqual({
+      fault: 'stop-keepalived',
+      old: 'lb2',
+      new: 'lb1',
+      pass: true,
+      reasons: [],
+    });
     expect([...seen]).toEqual(['lb1']);
     expect({ code, ok: doc.ok, after: doc.after?.ok }).toEqual({ code: 0, ok: true, after: true });
     expect(await vipHolders(lab.state, vip2.ip)).toEqual(['lb2']);

@@ -21,7 +21,12 @@ let vip: string;
 type Report = ReturnType<typeof failoverJson>;
 
 async function cli(args: string[], timeoutMs = 240_000) {
-  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], { reject: false, timeout: timeoutMs, env: { NO_COLOR: '1' }, cwd: ROOT });
+  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], {
+    reject: false,
+    timeout: timeoutMs,
+    env: { NO_COLOR: '1' },
+    cwd: ROOT,
+  });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
@@ -33,20 +38,32 @@ async function expectRestored() {
     const rules = await inNetns(lab.state, lb, ['iptables-save']);
     expect(rules.stdout).not.toMatch(/hactl-failover-test|-p (112|vrrp)/);
   }
-  await waitFor(async () => {
-    const h = await vipHolders(lab.state, vip);
-    if (h.join() !== 'lb1') throw new Error(`held by [${h.join()}]`);
-    return true;
-  }, { timeoutMs: 15_000, what: `${vip} back on lb1 alone` });
+  await waitFor(
+    async () => {
+      const h = await vipHolders(lab.state, vip);
+      if (h.join() !== 'lb1') throw new Error(`held by [${h.join()}]`);
+      return true;
+    },
+    { timeoutMs: 15_000, what: `${vip} back on lb1 alone` },
+  );
   // The VIP is back on lb1 alone; clients learn it from lb1's gratuitous ARP, which can take
   // an advert or two after a healed partition: verify must pass within a few seconds.
   let last = '';
-  await waitFor(async () => {
-    const v = await cli(['verify', '-i', inventory]);
-    last = v.stdout;
-    if (v.code !== 0) throw new Error(`verify exit ${v.code}:\n${v.stdout.split('\n').filter((l) => /FAIL|split|down/i.test(l)).join('\n')}`);
-    return true;
-  }, { timeoutMs: 20_000, intervalMs: 1000, what: 'verify to pass after the restore' });
+  await waitFor(
+    async () => {
+      const v = await cli(['verify', '-i', inventory]);
+      last = v.stdout;
+      if (v.code !== 0)
+        throw new Error(
+          `verify exit ${v.code}:\n${v.stdout
+            .split('\n')
+            .filter((l) => /FAIL|split|down/i.test(l))
+            .join('\n')}`,
+        );
+      return true;
+    },
+    { timeoutMs: 20_000, intervalMs: 1000, what: 'verify to pass after the restore' },
+  );
   expect(last).not.toMatch(/FAIL/);
 }
 
@@ -76,17 +93,40 @@ describe('failover-test on the lab', () => {
     expect(doc.faults.map((f) => f.fault)).toEqual(['stop-nginx', 'stop-keepalived', 'kill-keepalived', 'partition']);
     for (const f of doc.faults) {
       const what = `${f.fault}: ${JSON.stringify({ ...f, probes: undefined })}`;
-      expect({ what, oldMaster: f.oldMaster, newMaster: f.newMaster, expected: f.expectedNewMaster }).toEqual({ what, oldMaster: 'lb1', newMaster: 'lb2', expected: 'lb2' });
-      expect({ what, within: f.downtimeMs <= f.boundMs + f.marginMs, pass: f.pass }).toEqual({ what, within: true, pass: true });
+      expect({ what, oldMaster: f.oldMaster, newMaster: f.newMaster, expected: f.expectedNewMaster }).toEqual({
+        what,
+        oldMaster: 'lb1',
+        newMaster: 'lb2',
+        expected: 'lb2',
+      });
+      expect({ what, within: f.downtimeMs <= f.boundMs + f.marginMs, pass: f.pass }).toEqual({
+        what,
+        within: true,
+        pass: true,
+      });
       // The report's numbers, recomputed from the probe log it printed.
       const undo = f.times.undoMs!;
       const window = f.probes.filter((p) => p.t >= 0 && p.t < undo);
       expect(f.totalRequests).toBe(window.length);
       expect(f.failedRequests).toBe(window.filter((p) => !p.ok).length);
-      expect(f.downtimeMs).toBe(outages(f.probes.map((p) => ({ ...p, status: p.status ?? undefined, error: p.error ?? undefined, lb: p.lb ?? undefined, upstream: p.upstream ?? undefined })), 0, undo, 0).reduce((s, o) => s + o.durationMs, 0));
+      expect(f.downtimeMs).toBe(
+        outages(
+          f.probes.map((p) => ({
+            ...p,
+            status: p.status ?? undefined,
+            error: p.error ?? undefined,
+            lb: p.lb ?? undefined,
+            upstream: p.upstream ?? undefined,
+          })),
+          0,
+          undo,
+          0,
+        ).reduce((s, o) => s + o.durationMs, 0),
+      );
       expect(f.totalRequests).toBeGreaterThan(20);
       // lb2 answered during the fault: the VIP really carried traffic to the backup.
-      if (f.fault === 'stop-nginx' || f.fault === 'stop-keepalived') expect(window.some((p) => p.ok && p.lb === 'lb2')).toBe(true);
+      if (f.fault === 'stop-nginx' || f.fault === 'stop-keepalived')
+        expect(window.some((p) => p.ok && p.lb === 'lb2')).toBe(true);
       expect(f.restore.ok).toBe(true);
       expect(f.finalHolders).toEqual(['lb1']);
       expect(f.failback.preempt).toBe(true);
@@ -106,12 +146,19 @@ describe('failover-test on the lab', () => {
   }, 240_000);
 
   it('Ctrl-C after the fault is injected still restores (exit 130)', async () => {
-    const child = execa('node', [join(ROOT, 'bin/run.js'), 'failover-test', '-i', inventory, '--fault', 'partition', '--yes'], { reject: false, env: { NO_COLOR: '1' }, cwd: ROOT, timeout: 120_000 });
+    const child = execa(
+      'node',
+      [join(ROOT, 'bin/run.js'), 'failover-test', '-i', inventory, '--fault', 'partition', '--yes'],
+      { reject: false, env: { NO_COLOR: '1' }, cwd: ROOT, timeout: 120_000 },
+    );
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     await waitFor(() => /partition: injecting on lb1/.test(err), { timeoutMs: 60_000, what: 'the fault injected' });
     // The partition is in: lb2 takes the VIP while lb1 keeps it.
-    await waitFor(async () => (await vipHolders(lab.state, vip)).length === 2, { timeoutMs: 15_000, what: 'split brain during the partition' });
+    await waitFor(async () => (await vipHolders(lab.state, vip)).length === 2, {
+      timeoutMs: 15_000,
+      what: 'split brain during the partition',
+    });
     child.kill('SIGINT');
     const r = await child;
     expect({ code: r.exitCode, err }).toMatchObject({ code: 130 });
@@ -122,20 +169,35 @@ describe('failover-test on the lab', () => {
 
   it('VRRPv3 at advert_int 0.2: a keepalived crash moves the VIP within 3 × 0.2 s + skew', async () => {
     const v3 = inventory.replace(/\.yaml$/, '-v3.yaml');
-    const text = readFileSync(inventory, 'utf8').replace(/vrrp: \{[^\n]*\}\s*\}/, 'vrrp: { advert_int: 0.2, vrrp_version: 3 }');
+    const text = readFileSync(inventory, 'utf8').replace(
+      /vrrp: \{[^\n]*\}\s*\}/,
+      'vrrp: { advert_int: 0.2, vrrp_version: 3 }',
+    );
     expect(text).toContain('vrrp_version: 3');
     writeFileSync(v3, text);
     const d = await cli(['deploy', '-i', v3, '--yes'], 180_000);
     // Switching VRRP version re-elects the master during the reload; deploy's own site check can
     // catch that moment (seen on this lab), so what must hold is that the cluster settles healthy.
     expect(d.stdout).toMatch(/lab1\/lb1 +(changed|unchanged)/);
-    await waitFor(async () => (await cli(['verify', '-i', v3])).code === 0, { timeoutMs: 30_000, intervalMs: 1000, what: 'verify passing after the v3 deploy' });
+    await waitFor(async () => (await cli(['verify', '-i', v3])).code === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 1000,
+      what: 'verify passing after the v3 deploy',
+    });
     const r = await cli(['failover-test', '-i', v3, '--fault', 'kill-keepalived', '--yes', '--json']);
     const f = (JSON.parse(r.stdout) as Report).faults[0];
     const what = JSON.stringify({ ...f, probes: undefined });
     expect({ what, bound: f.boundMs }).toEqual({ what, bound: 722 });
-    expect({ what, newMaster: f.newMaster, pass: f.pass, restored: f.restore.ok }).toEqual({ what, newMaster: 'lb2', pass: true, restored: true });
-    expect({ what, moveWithinBound: f.vipMovedMs! - f.times.injectDoneMs <= f.boundMs + f.marginMs }).toEqual({ what, moveWithinBound: true });
+    expect({ what, newMaster: f.newMaster, pass: f.pass, restored: f.restore.ok }).toEqual({
+      what,
+      newMaster: 'lb2',
+      pass: true,
+      restored: true,
+    });
+    expect({ what, moveWithinBound: f.vipMovedMs! - f.times.injectDoneMs <= f.boundMs + f.marginMs }).toEqual({
+      what,
+      moveWithinBound: true,
+    });
     expect(r.code).toBe(0);
   }, 240_000);
 });

@@ -11,8 +11,21 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { down, downAll, up } from '../../src/lab/lab.js';
 import type { LabState } from '../../src/lab/types.js';
 import {
-  describeLeftovers, dropVrrp, inHost, inNetns, isEmpty, labOptions, linkDown, linkUp, probe, scanLeftovers,
-  sshRun, summarizeProbe, tempLabDir, useLab, waitFor,
+  describeLeftovers,
+  dropVrrp,
+  inHost,
+  inNetns,
+  isEmpty,
+  labOptions,
+  linkDown,
+  linkUp,
+  probe,
+  scanLeftovers,
+  sshRun,
+  summarizeProbe,
+  tempLabDir,
+  useLab,
+  waitFor,
 } from './helpers/index.js';
 
 const lab = useLab();
@@ -60,7 +73,11 @@ describe('a default lab', () => {
 
   test('backends answer with their own name and echo the Host header (seed step 1)', async () => {
     for (const b of lab.backends()) {
-      const r = await execa('curl', ['-s', '--max-time', '3', '-H', 'Host: www.rxinxin.org', `http://${b.ip}/webserver.html`], { reject: false });
+      const r = await execa(
+        'curl',
+        ['-s', '--max-time', '3', '-H', 'Host: www.rxinxin.org', `http://${b.ip}/webserver.html`],
+        { reject: false },
+      );
       expect(r.stdout).toContain(`backend=${b.name}`);
       expect(r.stdout).toContain('host=www.rxinxin.org');
       expect(r.stdout).toContain('uri=/webserver.html');
@@ -68,7 +85,11 @@ describe('a default lab', () => {
   });
 
   test('load balancers have keepalived and nginx installed but not running or configured', async () => {
-    const r = await inHost(lab.state, 'lb1', 'command -v keepalived nginx >/dev/null && echo installed; pgrep -x keepalived || echo no-keepalived; ls /etc/keepalived/keepalived.conf 2>/dev/null || echo no-conf');
+    const r = await inHost(
+      lab.state,
+      'lb1',
+      'command -v keepalived nginx >/dev/null && echo installed; pgrep -x keepalived || echo no-keepalived; ls /etc/keepalived/keepalived.conf 2>/dev/null || echo no-conf',
+    );
     expect(r.stdout).toContain('installed');
     expect(r.stdout).toContain('no-keepalived');
     expect(r.stdout).toContain('no-conf');
@@ -113,7 +134,10 @@ describe('fault helpers later tests rely on', () => {
 
   test('linkDown cuts a host off and linkUp brings it back', async () => {
     const ip = lab.host('web1').ip;
-    const ping = () => execa('curl', ['-s', '-o', '/dev/null', '--max-time', '1', `http://${ip}/`], { reject: false }).then((r) => r.exitCode === 0);
+    const ping = () =>
+      execa('curl', ['-s', '-o', '/dev/null', '--max-time', '1', `http://${ip}/`], { reject: false }).then(
+        (r) => r.exitCode === 0,
+      );
     expect(await ping()).toBe(true);
     await linkDown(lab.state, 'web1');
     try {
@@ -126,7 +150,12 @@ describe('fault helpers later tests rely on', () => {
 
   test('probe sends at the given rate for a bounded time and timestamps every result', async () => {
     const b = lab.host('web2');
-    const results = await probe({ url: `http://${b.ip}/webserver.html`, hostHeader: 'www.lab.test', ratePerSec: 20, durationMs: 1000 });
+    const results = await probe({
+      url: `http://${b.ip}/webserver.html`,
+      hostHeader: 'www.lab.test',
+      ratePerSec: 20,
+      durationMs: 1000,
+    });
     expect(results.length).toBeGreaterThanOrEqual(15);
     expect(results.length).toBeLessThanOrEqual(22);
     for (let i = 1; i < results.length; i++) expect(results[i].t).toBeGreaterThanOrEqual(results[i - 1].t);
@@ -135,7 +164,12 @@ describe('fault helpers later tests rely on', () => {
   });
 
   test('probe records failures instead of throwing when nothing answers', async () => {
-    const results = await probe({ ip: lab.state.subnet.replace(/\.0\/\d+$/, '.250'), ratePerSec: 10, durationMs: 500, timeoutMs: 300 });
+    const results = await probe({
+      ip: lab.state.subnet.replace(/\.0\/\d+$/, '.250'),
+      ratePerSec: 10,
+      durationMs: 500,
+      timeoutMs: 300,
+    });
     expect(results.length).toBeGreaterThan(0);
     expect(results.every((r) => !r.ok && r.error)).toBe(true);
   });
@@ -165,10 +199,17 @@ describe('several labs, and teardown', () => {
 const lab = await up({ clusters: 1, lbs: 2, backends: 1, dualMaster: false, outDir: ${JSON.stringify(dir)}, ephemeral: true });
 console.log('UP ' + lab.id);
 setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => /UP (hactl\d+)/.test(out), { timeoutMs: 90_000, intervalMs: 100, what: 'the child to bring its lab up' });
+    await waitFor(() => /UP (hactl\d+)/.test(out), {
+      timeoutMs: 90_000,
+      intervalMs: 100,
+      what: 'the child to bring its lab up',
+    });
     const id = /UP (hactl\d+)/.exec(out)![1];
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -186,7 +227,11 @@ setInterval(() => {}, 1000);`;
     if (!existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) return;
     let out = '';
     try {
-      execFileSync('runuser', ['-u', 'nobody', '--', process.execPath, 'bin/run.js', 'lab', 'up', '--dir', '/tmp/hactl-never'], { encoding: 'utf8', stdio: 'pipe' });
+      execFileSync(
+        'runuser',
+        ['-u', 'nobody', '--', process.execPath, 'bin/run.js', 'lab', 'up', '--dir', '/tmp/hactl-never'],
+        { encoding: 'utf8', stdio: 'pipe' },
+      );
     } catch (e) {
       const err = e as { status: number; stderr: string; stdout: string };
       out = err.stderr + err.stdout;

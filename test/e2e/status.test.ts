@@ -18,7 +18,12 @@ let inventory: string;
 let vip: string;
 
 async function cli(args: string[], timeoutMs = 60_000) {
-  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], { reject: false, timeout: timeoutMs, env: { NO_COLOR: '1' }, cwd: ROOT });
+  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], {
+    reject: false,
+    timeout: timeoutMs,
+    env: { NO_COLOR: '1' },
+    cwd: ROOT,
+  });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
@@ -37,7 +42,11 @@ const instance = (doc: StatusJson, lb: string) => doc.lbs.find((l) => l.name ===
 async function sshPeers(lb: string): Promise<string[]> {
   const r = await inNetns(lab.state, lb, ['ss', '-Htn', 'state', 'established', '( sport = :22 )']);
   if (r.exitCode !== 0) throw new Error(`ss in ${lb}: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/).pop()!).sort();
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.trim().split(/\s+/).pop()!)
+    .sort();
 }
 
 beforeAll(async () => {
@@ -54,10 +63,23 @@ describe('hactl status on the lab', () => {
     const { code, doc } = await statusJsonOf();
     expect(code).toBe(0);
     expect(doc.ok).toBe(true);
-    expect(doc.vips).toEqual([{ cluster: 'lab1', name: 'vip1', address: `${vip}/24`, master: 'lb1', holders: ['lb1'], health: 'ok', unknown: [] }]);
+    expect(doc.vips).toEqual([
+      {
+        cluster: 'lab1',
+        name: 'vip1',
+        address: `${vip}/24`,
+        master: 'lb1',
+        holders: ['lb1'],
+        health: 'ok',
+        unknown: [],
+      },
+    ]);
     expect(instance(doc, 'lb1')).toMatchObject({ vip: 'vip1', state: 'MASTER', source: 'keepalived', holdsVip: true });
     expect(instance(doc, 'lb2')).toMatchObject({ vip: 'vip1', state: 'BACKUP', source: 'keepalived', holdsVip: false });
-    expect(doc.lbs.map((l) => [l.name, l.keepalived, l.nginx])).toEqual([['lb1', true, true], ['lb2', true, true]]);
+    expect(doc.lbs.map((l) => [l.name, l.keepalived, l.nginx])).toEqual([
+      ['lb1', true, true],
+      ['lb2', true, true],
+    ]);
 
     const text = await cli(['status', '-i', inventory]);
     expect(text.code).toBe(0);
@@ -103,12 +125,18 @@ describe('hactl status on the lab', () => {
 
   test('--watch: repeated blocks over one reused connection per load balancer; SIGINT ends it cleanly and closes them', async () => {
     expect(await sshPeers('lb1')).toEqual([]);
-    const child = spawn('node', [join(ROOT, 'bin/run.js'), 'status', '-i', inventory, '--watch', '--interval', '0.5'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', [join(ROOT, 'bin/run.js'), 'status', '-i', inventory, '--watch', '--interval', '0.5'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b) => (out += String(b)));
     child.stderr.on('data', (b) => (err += String(b)));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     const blocks = () => out.split(/^cluster lab1$/m).length - 1;
     const atLeast = (n: number) => () => {
       if (child.exitCode !== null) throw new GiveUp(`status --watch exited (${child.exitCode}):\n${out}\n${err}`);
@@ -134,7 +162,11 @@ describe('hactl status on the lab', () => {
     // Plain repeated blocks (stdout is not a terminal): no cursor movement.
     // eslint-disable-next-line no-control-regex
     expect(out).not.toMatch(/\u001b\[/);
-    for (const block of out.split(/^(?=cluster lab1$)/m).filter((b) => b.trim())) expect(block).toMatch(/^lb1 +up +up +MASTER$/m);
-    await waitFor(async () => ((await sshPeers('lb1')).length === 0 && (await sshPeers('lb2')).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 100, what: 'SSH connections to close' });
+    for (const block of out.split(/^(?=cluster lab1$)/m).filter((b) => b.trim()))
+      expect(block).toMatch(/^lb1 +up +up +MASTER$/m);
+    await waitFor(
+      async () => ((await sshPeers('lb1')).length === 0 && (await sshPeers('lb2')).length === 0 ? true : undefined),
+      { timeoutMs: 10_000, intervalMs: 100, what: 'SSH connections to close' },
+    );
   }, 120_000);
 });

@@ -83,7 +83,9 @@ async function startSshd(name: string, setEnv = ''): Promise<Sshd> {
     `SetEnv HOME=${dir}/home ${setEnv}`,
   ];
   writeFileSync(join(d, 'sshd_config'), config.join('\n') + '\n');
-  const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(d, 'sshd_config'), '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(d, 'sshd_config'), '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   proc.stderr?.on('data', (b) => (log += String(b)));
   children.push(proc);
@@ -103,7 +105,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'authorized_keys'), pubs.join(''));
   mkdirSync(join(dir, 'home'));
   mkdirSync(join(dir, 'fakebin'));
-  writeFileSync(join(dir, 'fakebin', 'sudo'), '#!/bin/sh\necho "sudo: a password is required" >&2\nexit 1\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'fakebin', 'sudo'), '#!/bin/sh\necho "sudo: a password is required" >&2\nexit 1\n', {
+    mode: 0o755,
+  });
   [A, B] = await Promise.all([startSshd('a'), startSshd('b', `PATH=${dir}/fakebin:/usr/bin:/bin`)]);
 });
 
@@ -185,7 +189,8 @@ describe('exec', () => {
   /** Each command registers itself in `d` while it runs and reports how many are running. */
   const concurrently = (tr: SshTransport, d: string, n: number) => {
     mkdirSync(d);
-    const script = (i: number) => `${sh(['cd', d])} && touch $$ && sleep 0.3 && n=$(ls | wc -l) && rm $$ && echo ${i} $n`;
+    const script = (i: number) =>
+      `${sh(['cd', d])} && touch $$ && sleep 0.3 && n=$(ls | wc -l) && rm $$ && echo ${i} $n`;
     return Promise.allSettled(Array.from({ length: n }, (_, i) => tr.exec(script(i))));
   };
   const running = (results: PromiseSettledResult<{ stdout: string }>[]) =>
@@ -194,7 +199,9 @@ describe('exec', () => {
   test('30 concurrent execs on one connection all succeed, never more than 8 at once on the host (MaxSessions 10)', async () => {
     const before = a.roundTrips;
     const results = await concurrently(a, join(dir, 'conc8'), 30);
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.stdout.split(' ')[0] : r.reason))).toEqual(Array.from({ length: 30 }, (_, i) => `${i}`));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.stdout.split(' ')[0] : r.reason))).toEqual(
+      Array.from({ length: 30 }, (_, i) => `${i}`),
+    );
     expect(Math.max(...running(results))).toBeLessThanOrEqual(8);
     expect(Math.max(...running(results))).toBeGreaterThan(1);
     expect(a.roundTrips - before).toBe(30);
@@ -246,7 +253,9 @@ describe('host keys', () => {
     expect(statSync(kh).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'fresh', '.ssh')).mode & 0o777).toBe(0o700);
     expect(readFileSync(kh, 'utf8')).toMatch(/^\|1\|\S+ ssh-ed25519 \S+\n$/);
-    expect(execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${A.port}`, '-f', kh], { encoding: 'utf8' })).toContain('ssh-ed25519');
+    expect(execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${A.port}`, '-f', kh], { encoding: 'utf8' })).toContain(
+      'ssh-ed25519',
+    );
     const again = await open(target(A.port, { knownHosts: kh, hostKeyPolicy: 'strict' }));
     expect((await again.exec('echo ok')).stdout).toBe('ok\n');
     expect(readFileSync(kh, 'utf8').trim().split('\n')).toHaveLength(1);
@@ -328,7 +337,10 @@ describe('authentication and connecting', () => {
       execFileSync('ssh-add', ['-q', join(dir, 'agent_key')], { env, stdio: 'ignore' });
       const askpass = join(dir, 'askpass.sh');
       writeFileSync(askpass, '#!/bin/sh\necho sesame\n', { mode: 0o755 });
-      execFileSync('ssh-add', ['-q', join(dir, 'locked_key')], { env: { ...env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: 'ignore' });
+      execFileSync('ssh-add', ['-q', join(dir, 'locked_key')], {
+        env: { ...env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+        stdio: 'ignore',
+      });
     });
     afterAll(() => {
       agent?.kill('SIGKILL');
@@ -347,12 +359,16 @@ describe('authentication and connecting', () => {
     });
 
     test('an encrypted identity file is skipped in favour of the agent holding it', async () => {
-      const t = await open(target(A.port, { identityFile: join(dir, 'locked_key'), useAgent: true }), { agentSocket: sock });
+      const t = await open(target(A.port, { identityFile: join(dir, 'locked_key'), useAgent: true }), {
+        agentSocket: sock,
+      });
       expect((await t.exec('echo locked')).stdout).toBe('locked\n');
     });
 
     test('use_agent false ignores the agent', async () => {
-      const err = await failure(open(target(A.port, { identityFile: join(dir, 'other_key'), useAgent: false }), { agentSocket: sock }));
+      const err = await failure(
+        open(target(A.port, { identityFile: join(dir, 'other_key'), useAgent: false }), { agentSocket: sock }),
+      );
       expect(err.kind).toBe('auth');
     });
   });
@@ -361,7 +377,10 @@ describe('authentication and connecting', () => {
 describe('jump host', () => {
   test('connects to B through A with forwardOut; B has its own host key entry', async () => {
     const kh = join(dir, 'jump_known_hosts');
-    const t = target(B.port, { knownHosts: kh, jump: { ...target(A.port, { knownHosts: kh }), name: 'jump', sudo: false } });
+    const t = target(B.port, {
+      knownHosts: kh,
+      jump: { ...target(A.port, { knownHosts: kh }), name: 'jump', sudo: false },
+    });
     const tr = await open(t);
     expect((await tr.exec('echo $SSH_CONNECTION')).stdout).toMatch(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+\n$/);
     expect((await tr.exec('printf %s "$PATH"')).stdout).toContain('fakebin'); // really B

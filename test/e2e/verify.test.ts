@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findHost } from '../../src/lab/exec.js';
 import type { VerifyJson } from '../../src/ui/verify-view.js';
-import { inHost, inNetns, putFile, startService, stopService, useLab, vipHolders, waitFor, waitForVip } from './helpers/index.js';
+import {
+  inHost,
+  inNetns,
+  putFile,
+  startService,
+  stopService,
+  useLab,
+  vipHolders,
+  waitFor,
+  waitForVip,
+} from './helpers/index.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '../../..');
 const lab = useLab();
@@ -18,10 +28,19 @@ let inventory: string;
 let vip: string;
 let confFile: string;
 
-interface CliResult { code: number; stdout: string; stderr: string }
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 async function cli(args: string[], timeoutMs = 90_000): Promise<CliResult> {
-  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], { reject: false, timeout: timeoutMs, env: { NO_COLOR: '1' }, cwd: ROOT });
+  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], {
+    reject: false,
+    timeout: timeoutMs,
+    env: { NO_COLOR: '1' },
+    cwd: ROOT,
+  });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
@@ -33,12 +52,18 @@ async function verifyJson(): Promise<{ code: number; doc: VerifyJson; raw: CliRe
   try {
     doc = JSON.parse(raw.stdout) as VerifyJson;
   } catch {
-    throw new Error(`verify --json printed something that is not JSON (exit ${raw.code}):\n${raw.stdout}\n${raw.stderr}`);
+    throw new Error(
+      `verify --json printed something that is not JSON (exit ${raw.code}):\n${raw.stdout}\n${raw.stderr}`,
+    );
   }
   return { code: raw.code, doc, raw };
 }
 
-const failing = (doc: VerifyJson) => doc.checks.filter((c) => !c.ok).map((c) => `${c.kind} ${c.target}`).sort();
+const failing = (doc: VerifyJson) =>
+  doc.checks
+    .filter((c) => !c.ok)
+    .map((c) => `${c.kind} ${c.target}`)
+    .sort();
 
 async function deploy(): Promise<void> {
   const r = await cli(['deploy', '-i', inventory, '--yes'], 150_000);
@@ -47,11 +72,14 @@ async function deploy(): Promise<void> {
 
 /** Polls verify (bounded) until it passes; returns its quiet output. */
 async function untilVerifyPasses(what: string): Promise<string> {
-  const r = await waitFor(async () => {
-    const x = await verifyText('--quiet');
-    if (x.code !== 0) throw new Error(`verify still fails:\n${x.stdout}${x.stderr}`);
-    return x;
-  }, { timeoutMs: 90_000, intervalMs: 500, what });
+  const r = await waitFor(
+    async () => {
+      const x = await verifyText('--quiet');
+      if (x.code !== 0) throw new Error(`verify still fails:\n${x.stdout}${x.stderr}`);
+      return x;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, what },
+  );
   return r.stdout;
 }
 
@@ -59,7 +87,12 @@ async function untilVerifyPasses(what: string): Promise<string> {
 function expectFailing(doc: VerifyJson, expected: string[]): void {
   const got = failing(doc);
   if (JSON.stringify(got) !== JSON.stringify([...expected].sort()))
-    throw new Error(`failing checks differ.\nexpected: ${JSON.stringify(expected, null, 1)}\ngot:\n${doc.checks.filter((c) => !c.ok).map((c) => `  ${c.kind} ${c.target}: ${c.detail}`).join('\n')}`);
+    throw new Error(
+      `failing checks differ.\nexpected: ${JSON.stringify(expected, null, 1)}\ngot:\n${doc.checks
+        .filter((c) => !c.ok)
+        .map((c) => `  ${c.kind} ${c.target}: ${c.detail}`)
+        .join('\n')}`,
+    );
 }
 
 async function macOf(host: string): Promise<string> {
@@ -107,18 +140,40 @@ describe('hactl verify on the lab', () => {
     expect(typeof doc.durationMs).toBe('number');
     for (const c of doc.checks) {
       expect(Object.keys(c).sort()).toEqual(['cluster', 'detail', 'kind', 'ok', 'target']);
-      expect([typeof c.kind, typeof c.cluster, typeof c.target, typeof c.ok, typeof c.detail]).toEqual(['string', 'string', 'string', 'boolean', 'string']);
+      expect([typeof c.kind, typeof c.cluster, typeof c.target, typeof c.ok, typeof c.detail]).toEqual([
+        'string',
+        'string',
+        'string',
+        'boolean',
+        'string',
+      ]);
     }
-    expect(doc.vips).toEqual([{ cluster: 'lab1', name: 'vip1', address: `${vip}/24`, master: 'lb1', holders: ['lb1'] }]);
+    expect(doc.vips).toEqual([
+      { cluster: 'lab1', name: 'vip1', address: `${vip}/24`, master: 'lb1', holders: ['lb1'] },
+    ]);
     expect(doc.findings).toEqual([]);
 
     // Every check of every kind, for both load balancers, three backends and the site.
     const keys = doc.checks.map((c) => `${c.kind} ${c.target}`);
     for (const lb of ['lb1', 'lb2']) {
-      expect(keys).toEqual(expect.arrayContaining([`keepalived ${lb}`, `nginx ${lb}`, `nginx -t ${lb}`, `sysctl ${lb} net.ipv4.ip_nonlocal_bind`]));
-      for (const f of ['/etc/keepalived/keepalived.conf', '/etc/keepalived/hactl-notify.sh', '/etc/keepalived/hactl-check-nginx.sh', confFile, '/etc/sysctl.d/90-hactl.conf'])
+      expect(keys).toEqual(
+        expect.arrayContaining([
+          `keepalived ${lb}`,
+          `nginx ${lb}`,
+          `nginx -t ${lb}`,
+          `sysctl ${lb} net.ipv4.ip_nonlocal_bind`,
+        ]),
+      );
+      for (const f of [
+        '/etc/keepalived/keepalived.conf',
+        '/etc/keepalived/hactl-notify.sh',
+        '/etc/keepalived/hactl-check-nginx.sh',
+        confFile,
+        '/etc/sysctl.d/90-hactl.conf',
+      ])
         expect(keys).toContain(`drift ${lb}:${f}`);
-      for (const b of ['web1', 'web2', 'web3']) expect(keys.filter((k) => k.startsWith(`backend ${lb} → ${b} `))).toHaveLength(1);
+      for (const b of ['web1', 'web2', 'web3'])
+        expect(keys.filter((k) => k.startsWith(`backend ${lb} → ${b} `))).toHaveLength(1);
       expect(keys.filter((k) => k.startsWith(`site ${lb} → http://www.lab.test/`))).toHaveLength(1);
     }
     expect(keys).toContain(`vip vip1 ${vip}/24`);
@@ -135,7 +190,9 @@ describe('hactl verify on the lab', () => {
   test('VRRP dropped on lb2: split brain, exit 1, the firewall rule diagnosed on lb2; passes again once removed', async () => {
     const lb1Ip = findHost(lab.state, 'lb1').ip;
     const rule = ['INPUT', '-p', '112', '-s', lb1Ip, '-j', 'DROP'];
-    const undo = async () => { await inNetns(lab.state, 'lb2', ['iptables', '-w', '-D', ...rule]); };
+    const undo = async () => {
+      await inNetns(lab.state, 'lb2', ['iptables', '-w', '-D', ...rule]);
+    };
     const added = await inNetns(lab.state, 'lb2', ['iptables', '-w', '-I', ...rule]);
     expect(added.exitCode).toBe(0);
     try {
@@ -169,23 +226,32 @@ describe('hactl verify on the lab', () => {
     }
     await waitForVip(lab.state, vip, ['lb1'], 30_000);
     const lb1Mac = await macOf('lb1');
-    await waitFor(async () => {
-      const now = await arpEntry();
-      if (now !== lb1Mac) throw new Error(`this machine's ARP entry for ${vip} is ${now}, not lb1's ${lb1Mac}`);
-      return true;
-    }, { timeoutMs: 6_000, intervalMs: 100, what: "this machine's ARP entry for the VIP to point at lb1 again" });
+    await waitFor(
+      async () => {
+        const now = await arpEntry();
+        if (now !== lb1Mac) throw new Error(`this machine's ARP entry for ${vip} is ${now}, not lb1's ${lb1Mac}`);
+        return true;
+      },
+      { timeoutMs: 6_000, intervalMs: 100, what: "this machine's ARP entry for the VIP to point at lb1 again" },
+    );
     expect(await untilVerifyPasses('verify to pass after the VRRP rule is removed')).toBe('');
     expect(await vipHolders(lab.state, vip)).toEqual(['lb1']);
   }, 150_000);
 
   test('virtual_router_id changed by hand on lb2: a configuration mismatch and drift; restored, deploy has nothing to change', async () => {
     const original = (await inHost(lab.state, 'lb2', 'cat /etc/keepalived/keepalived.conf')).stdout;
-    await inHost(lab.state, 'lb2', "sed -i 's/virtual_router_id 51/virtual_router_id 52/' /etc/keepalived/keepalived.conf && grep -q 'virtual_router_id 52' /etc/keepalived/keepalived.conf && service keepalived reload");
+    await inHost(
+      lab.state,
+      'lb2',
+      "sed -i 's/virtual_router_id 51/virtual_router_id 52/' /etc/keepalived/keepalived.conf && grep -q 'virtual_router_id 52' /etc/keepalived/keepalived.conf && service keepalived reload",
+    );
     try {
       const { code, doc } = await verifyJson();
       expect(code).toBe(1);
       const mismatch = doc.findings.filter((f) => f.cause === 'config-mismatch');
-      expect(mismatch).toEqual([expect.objectContaining({ vip: 'vip1', node: 'lb2', evidence: 'virtual_router_id is 52 here but 51 on lb1' })]);
+      expect(mismatch).toEqual([
+        expect.objectContaining({ vip: 'vip1', node: 'lb2', evidence: 'virtual_router_id is 52 here but 51 on lb1' }),
+      ]);
       const drift = doc.checks.filter((c) => c.kind === 'drift' && !c.ok);
       expect(drift.map((c) => c.target)).toEqual(['lb2:/etc/keepalived/keepalived.conf']);
       expect(drift[0].detail).toMatch(/^-\s+virtual_router_id 52$/m);
@@ -202,8 +268,17 @@ describe('hactl verify on the lab', () => {
       // neighbour entry expires (a known limitation, reported). keepalived is stopped and
       // started (the init script's restart can race the old process's exit).
       await putFile(lab.state, 'lb2', '/etc/keepalived/keepalived.conf', original, '0600');
-      await inHost(lab.state, 'lb2', 'service keepalived stop; i=0; while pidof keepalived >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; service keepalived start', { timeoutMs: 30_000 });
-      await waitFor(async () => (await inHost(lab.state, 'lb2', 'pidof keepalived')).exitCode === 0, { timeoutMs: 15_000, intervalMs: 200, what: 'keepalived running again on lb2' });
+      await inHost(
+        lab.state,
+        'lb2',
+        'service keepalived stop; i=0; while pidof keepalived >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; service keepalived start',
+        { timeoutMs: 30_000 },
+      );
+      await waitFor(async () => (await inHost(lab.state, 'lb2', 'pidof keepalived')).exitCode === 0, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+        what: 'keepalived running again on lb2',
+      });
       // lb1 stayed MASTER throughout, so it sends no gratuitous ARP when lb2 lets go: this
       // machine would keep sending VIP traffic to lb2 until its neighbour entry expires.
       await execa('ip', ['neigh', 'flush', 'to', vip], { reject: false });
@@ -230,7 +305,9 @@ describe('hactl verify on the lab', () => {
       expect(quiet.code).toBe(1);
       const lines = quiet.stdout.split('\n');
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatch(new RegExp(`^hactl verify: lab1: backend lb1 → web2 ${web2.replace(/\./g, '\\.')}:80.*: no answer`));
+      expect(lines[0]).toMatch(
+        new RegExp(`^hactl verify: lab1: backend lb1 → web2 ${web2.replace(/\./g, '\\.')}:80.*: no answer`),
+      );
       expect(lines[1]).toMatch(/^hactl verify: lab1: backend lb2 → web2 /);
     } finally {
       await startService(lab.state, 'web2', 'nginx');

@@ -28,36 +28,61 @@ export class FakeHost {
   /** Make the next apply fail validation with this output (exit 10). */
   failValidation?: string;
 
-  constructor(readonly name: string, readonly state: FakeHostState, readonly log: string[]) {
+  constructor(
+    readonly name: string,
+    readonly state: FakeHostState,
+    readonly log: string[],
+  ) {
     this.transport = new FakeTransport(name);
-    this.transport.on((s) => s.includes('flock'), () => this.lockAndFacts());
-    this.transport.on((s) => s.includes('apply.sh'), (_s, stdin) => this.apply(String(stdin)));
-    this.transport.on((s) => s.includes('echo @@os'), () => ok(this.facts()));
+    this.transport.on(
+      (s) => s.includes('flock'),
+      () => this.lockAndFacts(),
+    );
+    this.transport.on(
+      (s) => s.includes('apply.sh'),
+      (_s, stdin) => this.apply(String(stdin)),
+    );
+    this.transport.on(
+      (s) => s.includes('echo @@os'),
+      () => ok(this.facts()),
+    );
   }
 
   static create(name: string, iface: string, cidr: string, log: string[], over: Partial<FakeHostState> = {}): FakeHost {
-    return new FakeHost(name, {
-      files: new Map(),
-      packages: new Set(['keepalived', 'nginx', 'curl']),
-      running: { keepalived: false, nginx: false },
-      nonlocalBind: '0',
-      links: ['lo', iface],
-      addresses: [`${iface} inet ${cidr}`],
-      vrrp: {},
-      masterOf: [],
-      backupOf: [],
-      ...over,
-    }, log);
+    return new FakeHost(
+      name,
+      {
+        files: new Map(),
+        packages: new Set(['keepalived', 'nginx', 'curl']),
+        running: { keepalived: false, nginx: false },
+        nonlocalBind: '0',
+        links: ['lo', iface],
+        addresses: [`${iface} inet ${cidr}`],
+        vrrp: {},
+        masterOf: [],
+        backupOf: [],
+        ...over,
+      },
+      log,
+    );
   }
 
   facts(): string {
     const s = this.state;
     const lines = ['@@os', 'id=debian', 'like=', 'version=12', '@@pm', 'apt-get', '@@sm', 'sysvinit', '@@pkgs'];
     for (const p of ['keepalived', 'nginx', 'curl']) lines.push(`${p} ${s.packages.has(p) ? 1 : 0}`);
-    lines.push('@@sysctl', `ipv4/ip_nonlocal_bind ${s.nonlocalBind}`, '@@links', ...s.links.map((l) => ` ${l}`), '@@addr');
+    lines.push(
+      '@@sysctl',
+      `ipv4/ip_nonlocal_bind ${s.nonlocalBind}`,
+      '@@links',
+      ...s.links.map((l) => ` ${l}`),
+      '@@addr',
+    );
     s.addresses.forEach((a, i) => {
       const [iface, fam, cidr] = a.split(' ');
-      lines.push(`${i + 1}: ${iface}    ${fam} ${cidr} scope global ${iface}\\       valid_lft forever preferred_lft forever`);
+      lines.push(
+        `${i + 1}: ${iface}    ${fam} ${cidr} scope global ${iface}\\       valid_lft forever preferred_lft forever`,
+      );
     });
     lines.push('@@files');
     for (const [path, f] of s.files) {
@@ -78,7 +103,8 @@ export class FakeHost {
   apply(script: string): ExecResult {
     this.log.push(`apply ${this.name}`);
     this.applied.push(script);
-    if (this.failValidation) return failed(10, `nginx -t failed (exit 1):\n${this.failValidation}`, '@@swap\n@@validate\n');
+    if (this.failValidation)
+      return failed(10, `nginx -t failed (exit 1):\n${this.failValidation}`, '@@swap\n@@validate\n');
     const staged = new Map<number, string>();
     for (const m of script.matchAll(/base64 -d > "\$d\/new\/(\d+)" <<'HACTL_EOF'\n([\s\S]*?)\nHACTL_EOF/g))
       staged.set(Number(m[1]), Buffer.from(m[2].replace(/\n/g, ''), 'base64').toString('utf8'));

@@ -36,7 +36,13 @@ export function keepalivedCheck(r: HostRender): ValidatorResult {
   // keepalived -t checks that the VRRP interface exists: give it one in a private netns.
   const link = `ip link add ${r.lb.interface} type veth peer name hactl-peer0 && ip link set ${r.lb.interface} up`;
   try {
-    return run('unshare', ['-m', '-n', 'sh', '-c', `${link} && mount --bind ${dir} /etc/keepalived && keepalived -t -f /etc/keepalived/keepalived.conf 2>&1`]);
+    return run('unshare', [
+      '-m',
+      '-n',
+      'sh',
+      '-c',
+      `${link} && mount --bind ${dir} /etc/keepalived && keepalived -t -f /etc/keepalived/keepalived.conf 2>&1`,
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -59,7 +65,12 @@ export function nginxCheck(r: HostRender): ValidatorResult {
     ? 'sysctl -qw net.ipv4.ip_nonlocal_bind=1 net.ipv6.ip_nonlocal_bind=1'
     : 'sysctl -qw net.ipv4.ip_nonlocal_bind=1';
   try {
-    return run('unshare', ['-n', 'sh', '-c', `ip link set lo up; ${sysctls} && nginx -t -c ${dir}/nginx.conf -p ${dir} 2>&1`]);
+    return run('unshare', [
+      '-n',
+      'sh',
+      '-c',
+      `ip link set lo up; ${sysctls} && nginx -t -c ${dir}/nginx.conf -p ${dir} 2>&1`,
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -33,17 +33,30 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 /** Starts `hactl <args>` in the background; await the promise for the result. */
 export function startHactl(args: string[], timeoutMs = 120_000): ResultPromise<{ reject: false }> {
-  return execa('node', [BIN, ...args], { reject: false, timeout: timeoutMs, env: cliEnv(), stdin: 'ignore', cwd: ROOT, extendEnv: false }) as ResultPromise<{ reject: false }>;
+  return execa('node', [BIN, ...args], {
+    reject: false,
+    timeout: timeoutMs,
+    env: cliEnv(),
+    stdin: 'ignore',
+    cwd: ROOT,
+    extendEnv: false,
+  }) as ResultPromise<{ reject: false }>;
 }
 
 export async function hactl(args: string[], timeoutMs = 120_000): Promise<CliResult> {
   const t0 = performance.now();
   const r = await startHactl(args, timeoutMs);
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), ms: Math.round(performance.now() - t0) };
+  return {
+    exitCode: r.exitCode ?? -1,
+    stdout: String(r.stdout),
+    stderr: String(r.stderr),
+    ms: Math.round(performance.now() - t0),
+  };
 }
 
 /** `hactl deploy -i <inventory> ...flags`. */
-export const deployCli = (inventory: string, ...flags: string[]) => hactl(['deploy', '--inventory', inventory, ...flags]);
+export const deployCli = (inventory: string, ...flags: string[]) =>
+  hactl(['deploy', '--inventory', inventory, ...flags]);
 
 /** The --json result, with a readable failure when stdout is not JSON. */
 export function jsonOf(r: CliResult): DeployJson {
@@ -144,7 +157,13 @@ export async function snapshot(lab: LabState, name: string, files: string[]): Pr
   ].join('\n');
   const r = await hostExec(findHost(lab, name), script);
   const snap: HostSnapshot = { files: {}, keepalived: [], nginxMaster: undefined, nginxWorkers: [], backups: [] };
-  const nums = (s: string) => s.trim().split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b);
+  const nums = (s: string) =>
+    s
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+      .sort((a, b) => a - b);
   for (const line of r.stdout.split('\n')) {
     const [tag, ...rest] = line.split(' ');
     if (tag === 'F') snap.files[rest[0]] = { sha: rest[1], stamp: rest[2], mode: rest[3] };
@@ -156,7 +175,11 @@ export async function snapshot(lab: LabState, name: string, files: string[]): Pr
   return snap;
 }
 
-export async function snapshots(lab: LabState, names: string[], files: string[]): Promise<Record<string, HostSnapshot>> {
+export async function snapshots(
+  lab: LabState,
+  names: string[],
+  files: string[],
+): Promise<Record<string, HostSnapshot>> {
   const all = await Promise.all(names.map((n) => snapshot(lab, n, files)));
   return Object.fromEntries(names.map((n, i) => [n, all[i]]));
 }
@@ -164,11 +187,19 @@ export async function snapshots(lab: LabState, names: string[], files: string[])
 export const hashes = (s: HostSnapshot) => Object.fromEntries(Object.entries(s.files).map(([p, f]) => [p, f.sha]));
 
 /** Waits until nginx on `name` runs a set of workers disjoint from `old` (a reload replaced them). */
-export async function waitForNewWorkers(lab: LabState, name: string, files: string[], old: number[]): Promise<number[]> {
-  return waitFor(async () => {
-    const s = await snapshot(lab, name, files);
-    return s.nginxWorkers.length > 0 && s.nginxWorkers.every((p) => !old.includes(p)) ? s.nginxWorkers : undefined;
-  }, { timeoutMs: 15_000, intervalMs: 200, what: `new nginx workers on ${name} (old: ${old.join(' ')})` });
+export async function waitForNewWorkers(
+  lab: LabState,
+  name: string,
+  files: string[],
+  old: number[],
+): Promise<number[]> {
+  return waitFor(
+    async () => {
+      const s = await snapshot(lab, name, files);
+      return s.nginxWorkers.length > 0 && s.nginxWorkers.every((p) => !old.includes(p)) ? s.nginxWorkers : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 200, what: `new nginx workers on ${name} (old: ${old.join(' ')})` },
+  );
 }
 
 export interface RunningVrrp {
@@ -184,19 +215,28 @@ export async function runningVrrp(lab: LabState, name: string): Promise<RunningV
   const host = findHost(lab, name);
   await hostExec(host, 'rm -f /tmp/keepalived.data && kill -USR1 "$(cat /run/keepalived.pid)"');
   let previous = '';
-  return waitFor(async () => {
-    const r = await hostExec(host, 'cat /tmp/keepalived.data 2>/dev/null || true');
-    const text = r.stdout;
-    const stable = text !== '' && text === previous;
-    previous = text;
-    const priority = text.match(/^ {3}Priority = (\d+)$/m)?.[1];
-    const advert = text.match(/^ {3}Advert interval = (.+)$/m)?.[1];
-    return stable && priority && advert ? { priority: Number(priority), advertInt: advert } : undefined;
-  }, { timeoutMs: 10_000, intervalMs: 150, what: `keepalived's data dump on ${name}` });
+  return waitFor(
+    async () => {
+      const r = await hostExec(host, 'cat /tmp/keepalived.data 2>/dev/null || true');
+      const text = r.stdout;
+      const stable = text !== '' && text === previous;
+      previous = text;
+      const priority = text.match(/^ {3}Priority = (\d+)$/m)?.[1];
+      const advert = text.match(/^ {3}Advert interval = (.+)$/m)?.[1];
+      return stable && priority && advert ? { priority: Number(priority), advertInt: advert } : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 150, what: `keepalived's data dump on ${name}` },
+  );
 }
 
 /** GET through the VIP until every backend in `want` has answered or `max` requests were made. */
-export async function backendsThroughVip(ip: string, host: string, path: string, want: string[], max = 40): Promise<{ seen: Set<string>; bodies: string[]; failures: string[] }> {
+export async function backendsThroughVip(
+  ip: string,
+  host: string,
+  path: string,
+  want: string[],
+  max = 40,
+): Promise<{ seen: Set<string>; bodies: string[]; failures: string[] }> {
   const seen = new Set<string>();
   const bodies: string[] = [];
   const failures: string[] = [];

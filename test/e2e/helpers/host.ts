@@ -16,12 +16,28 @@ export function inHost(lab: LabState, name: string, script: string, opts?: HostE
   return hostExec(findHost(lab, name), script, opts);
 }
 
-export async function putFile(lab: LabState, name: string, path: string, content: string, mode = '0644'): Promise<void> {
-  await inHost(lab, name, `mkdir -p "$(dirname ${sh([path])})" && cat > ${sh([path])} && chmod ${sh([mode])} ${sh([path])}`, { input: content });
+export async function putFile(
+  lab: LabState,
+  name: string,
+  path: string,
+  content: string,
+  mode = '0644',
+): Promise<void> {
+  await inHost(
+    lab,
+    name,
+    `mkdir -p "$(dirname ${sh([path])})" && cat > ${sh([path])} && chmod ${sh([mode])} ${sh([path])}`,
+    { input: content },
+  );
 }
 
 /** `service <name> start|stop|reload|restart` through the Debian init script (there is no systemd). */
-export async function service(lab: LabState, name: string, svc: Service, action: 'start' | 'stop' | 'reload' | 'restart'): Promise<ExecResult> {
+export async function service(
+  lab: LabState,
+  name: string,
+  svc: Service,
+  action: 'start' | 'stop' | 'reload' | 'restart',
+): Promise<ExecResult> {
   return inHost(lab, name, sh(['service', svc, action]), { timeoutMs: 30_000 });
 }
 
@@ -29,7 +45,12 @@ export const startService = (lab: LabState, name: string, svc: Service) => servi
 export const stopService = (lab: LabState, name: string, svc: Service) => service(lab, name, svc, 'stop');
 
 /** Sends `signal` (default KILL) to every process of the service in that host; true when one was found. */
-export async function killService(lab: LabState, name: string, svc: Service, signal: 'KILL' | 'TERM' | 'STOP' | 'CONT' = 'KILL'): Promise<boolean> {
+export async function killService(
+  lab: LabState,
+  name: string,
+  svc: Service,
+  signal: 'KILL' | 'TERM' | 'STOP' | 'CONT' = 'KILL',
+): Promise<boolean> {
   const r = await inHost(lab, name, sh(['pkill', `-${signal}`, '-x', svc]), { check: false });
   if (r.exitCode > 1) throw new Error(`pkill -${signal} -x ${svc} in ${name} failed (exit ${r.exitCode}): ${r.stderr}`);
   return r.exitCode === 0;
@@ -55,6 +76,9 @@ export async function linkUp(lab: LabState, name: string, side: 'inside' | 'brid
 
 /** Runs a command in the host's network namespace only (machine's files and tools). */
 export async function inNetns(lab: LabState, name: string, argv: string[]): Promise<ExecResult> {
-  const r = await execa('nsenter', [`--net=/run/netns/${findHost(lab, name).netns}`, ...argv], { reject: false, timeout: 15_000 });
+  const r = await execa('nsenter', [`--net=/run/netns/${findHost(lab, name).netns}`, ...argv], {
+    reject: false,
+    timeout: 15_000,
+  });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }

@@ -12,14 +12,22 @@ export interface SshOptions {
 
 export function sshArgs(lab: LabState, ip: string, opts: SshOptions = {}): string[] {
   return [
-    '-F', '/dev/null',
-    '-i', lab.files.identity,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', `UserKnownHostsFile=${opts.knownHosts ?? lab.files.knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=5',
+    '-F',
+    '/dev/null',
+    '-i',
+    lab.files.identity,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `UserKnownHostsFile=${opts.knownHosts ?? lab.files.knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=5',
     `${opts.user ?? 'root'}@${ip}`,
   ];
 }
@@ -27,7 +35,9 @@ export function sshArgs(lab: LabState, ip: string, opts: SshOptions = {}): strin
 /** Runs `command` on lab host `name` over OpenSSH; never throws on a non-zero exit. */
 export async function sshRun(lab: LabState, name: string, command: string, opts: SshOptions = {}): Promise<ExecResult> {
   const r = await execa('ssh', [...sshArgs(lab, findHost(lab, name).ip, opts), command], {
-    reject: false, timeout: opts.timeoutMs ?? 20_000, env: { SSH_AUTH_SOCK: '' },
+    reject: false,
+    timeout: opts.timeoutMs ?? 20_000,
+    env: { SSH_AUTH_SOCK: '' },
   });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }

@@ -10,7 +10,14 @@ describe('README', () => {
 
   test('the reference lists every documented key, nested ones included', () => {
     const ref = inventoryReference();
-    for (const key of ['ssh.host_key_policy', 'clusters[].vips[].vrid', 'clusters[].vips[].auth.pass_env', 'clusters[].health_check.weight', 'clusters[].sites[].server_names', 'clusters[].load_balancers[].ssh.jump_host']) {
+    for (const key of [
+      'ssh.host_key_policy',
+      'clusters[].vips[].vrid',
+      'clusters[].vips[].auth.pass_env',
+      'clusters[].health_check.weight',
+      'clusters[].sites[].server_names',
+      'clusters[].load_balancers[].ssh.jump_host',
+    ]) {
       expect(ref).toContain(`\`${key}\``);
     }
   });

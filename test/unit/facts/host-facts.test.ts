@@ -21,8 +21,15 @@ describe('factsScript, run by a real sh against real files', () => {
   const facts = parseFacts(out);
 
   test('reads existing files (long paths included) in one tar stream; hashes are of the bytes', () => {
-    expect(facts.files[join(dir, 'nginx.conf')]).toMatchObject({ exists: true, content: 'server { listen 80; }\n', sha256: sha('server { listen 80; }\n') });
-    expect(facts.files[long]).toMatchObject({ exists: true, sha256: sha('vrrp_instance v { virtual_router_id 51 }\n') });
+    expect(facts.files[join(dir, 'nginx.conf')]).toMatchObject({
+      exists: true,
+      content: 'server { listen 80; }\n',
+      sha256: sha('server { listen 80; }\n'),
+    });
+    expect(facts.files[long]).toMatchObject({
+      exists: true,
+      sha256: sha('vrrp_instance v { virtual_router_id 51 }\n'),
+    });
     expect(facts.files[join(dir, 'bin.dat')].sha256).toBe(sha(Buffer.from([0, 1, 2, 255, 254])));
     expect(facts.files[join(dir, 'missing.conf')]).toEqual({ exists: false });
     expect(facts.files[join(dir, 'nginx.conf')].mode).toMatch(/^0[0-7]{3}$/);
@@ -39,7 +46,12 @@ describe('factsScript, run by a real sh against real files', () => {
 
   test('addresses and links come from one ip process: lo is a link and holds 127.0.0.1', () => {
     expect(facts.addresses).toContainEqual(expect.objectContaining({ iface: 'lo', family: 4, cidr: '127.0.0.1/8' }));
-    expect(facts.links).toEqual(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split(':')[1].trim().split('@')[0]));
+    expect(facts.links).toEqual(
+      execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':')[1].trim().split('@')[0]),
+    );
   });
 
   test('links come from ip -o link (names without @peer), packages from PATH', () => {

@@ -5,8 +5,14 @@ const t = { serviceManager: 'sysvinit' as const, peers: ['10.0.0.12', '10.0.0.13
 
 describe('buildFault', () => {
   it('stops and starts services through the detected service manager', () => {
-    expect(buildFault('stop-nginx', t)).toMatchObject({ inject: 'service nginx stop', undo: 'pidof nginx >/dev/null 2>&1 || service nginx start' });
-    expect(buildFault('stop-keepalived', { ...t, serviceManager: 'systemd' })).toMatchObject({ inject: 'systemctl stop keepalived', undo: 'pidof keepalived >/dev/null 2>&1 || systemctl start keepalived' });
+    expect(buildFault('stop-nginx', t)).toMatchObject({
+      inject: 'service nginx stop',
+      undo: 'pidof nginx >/dev/null 2>&1 || service nginx start',
+    });
+    expect(buildFault('stop-keepalived', { ...t, serviceManager: 'systemd' })).toMatchObject({
+      inject: 'systemctl stop keepalived',
+      undo: 'pidof keepalived >/dev/null 2>&1 || systemctl start keepalived',
+    });
     expect(buildFault('stop-nginx', { ...t, serviceManager: 'openrc' }).inject).toBe('rc-service nginx stop');
   });
 
@@ -20,12 +26,16 @@ describe('buildFault', () => {
   it('partition drops VRRP from every peer and all outgoing VRRP, marked, and removes every copy on undo', () => {
     const f = buildFault('partition', t);
     expect(f.precheck).toMatch(/command -v iptables/);
-    expect(f.inject).toBe([
-      'iptables -w -I INPUT -p 112 -s 10.0.0.12 -m comment --comment hactl-failover-test -j DROP',
-      'iptables -w -I INPUT -p 112 -s 10.0.0.13 -m comment --comment hactl-failover-test -j DROP',
-      'iptables -w -I OUTPUT -p 112 -m comment --comment hactl-failover-test -j DROP',
-    ].join(' && '));
-    expect(f.undo).toContain('while iptables -w -C INPUT -p 112 -s 10.0.0.12 -m comment --comment hactl-failover-test -j DROP 2>/dev/null; do iptables -w -D INPUT -p 112 -s 10.0.0.12');
+    expect(f.inject).toBe(
+      [
+        'iptables -w -I INPUT -p 112 -s 10.0.0.12 -m comment --comment hactl-failover-test -j DROP',
+        'iptables -w -I INPUT -p 112 -s 10.0.0.13 -m comment --comment hactl-failover-test -j DROP',
+        'iptables -w -I OUTPUT -p 112 -m comment --comment hactl-failover-test -j DROP',
+      ].join(' && '),
+    );
+    expect(f.undo).toContain(
+      'while iptables -w -C INPUT -p 112 -s 10.0.0.12 -m comment --comment hactl-failover-test -j DROP 2>/dev/null; do iptables -w -D INPUT -p 112 -s 10.0.0.12',
+    );
     expect(restoredCheck('partition', t)).toBe('! iptables-save 2>/dev/null | grep -q hactl-failover-test');
     expect(buildFault('partition', { ...t, family: 6 }).inject).toMatch(/^ip6tables /);
   });

@@ -44,7 +44,9 @@ describe('plan', () => {
     expect(next.priority).toBe(Math.max(...others.map((n) => n.priority)));
     const p = planFault('kill-keepalived', target, holder);
     expect(p).toMatchObject({ oldMaster: holder, expectedNewMaster: next.lb });
-    expect(p.boundMs).toBe(Math.round((3 * target.vip.advertInt + ((256 - next.priority) / 256) * target.vip.advertInt) * 1000));
+    expect(p.boundMs).toBe(
+      Math.round((3 * target.vip.advertInt + ((256 - next.priority) / 256) * target.vip.advertInt) * 1000),
+    );
   });
 
   it('parses --fault', () => {
@@ -56,7 +58,9 @@ describe('plan', () => {
 
 describe('vip watch', () => {
   it('parses a tick into the VIPs held', () => {
-    expect([...parseTick('@ 127.0.0.1 10.0.0.11 10.0.0.100 ::1 ', ['10.0.0.100', '10.0.0.101'])!]).toEqual(['10.0.0.100']);
+    expect([...parseTick('@ 127.0.0.1 10.0.0.11 10.0.0.100 ::1 ', ['10.0.0.100', '10.0.0.101'])!]).toEqual([
+      '10.0.0.100',
+    ]);
     expect(parseTick('garbage', ['10.0.0.100'])).toBeUndefined();
   });
 

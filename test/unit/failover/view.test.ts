@@ -2,7 +2,11 @@
 import { timeline } from '../../../src/ui/failover-view.js';
 
 describe('timeline', () => {
-  const probes = Array.from({ length: 40 }, (_, i) => ({ t: i * 100, ok: !(i >= 10 && i < 14) && i !== 20, latencyMs: 1 }));
+  const probes = Array.from({ length: 40 }, (_, i) => ({
+    t: i * 100,
+    ok: !(i >= 10 && i < 14) && i !== 20,
+    latencyMs: 1,
+  }));
 
   it('marks answered, failed and mixed slots, and the fault relative to time zero', () => {
     process.env.NO_COLOR = '1';

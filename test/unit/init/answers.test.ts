@@ -1,11 +1,26 @@
 /** Parsers shared by init's flags and prompts. */
-import { parseBackends, parseLbs, parsePriorities, parseServerNames, parseVip, parseVrid, siteName, splitList } from '../../../src/init/answers.js';
+import {
+  parseBackends,
+  parseLbs,
+  parsePriorities,
+  parseServerNames,
+  parseVip,
+  parseVrid,
+  siteName,
+  splitList,
+} from '../../../src/init/answers.js';
 
 const val = <T>(p: { ok: true; value: T } | { ok: false; error: string }) => (p.ok ? p.value : p.error);
 
 test('load balancers: name=address or address; at least two; no duplicates', () => {
-  expect(val(parseLbs(['kl1=192.168.10.20', 'kl2=192.168.10.30']))).toEqual([{ name: 'kl1', address: '192.168.10.20' }, { name: 'kl2', address: '192.168.10.30' }]);
-  expect(val(parseLbs(['10.0.0.1', 'lb-b.example.com']))).toEqual([{ name: 'lb1', address: '10.0.0.1' }, { name: 'lb-b', address: 'lb-b.example.com' }]);
+  expect(val(parseLbs(['kl1=192.168.10.20', 'kl2=192.168.10.30']))).toEqual([
+    { name: 'kl1', address: '192.168.10.20' },
+    { name: 'kl2', address: '192.168.10.30' },
+  ]);
+  expect(val(parseLbs(['10.0.0.1', 'lb-b.example.com']))).toEqual([
+    { name: 'lb1', address: '10.0.0.1' },
+    { name: 'lb-b', address: 'lb-b.example.com' },
+  ]);
   expect(val(parseLbs(['10.0.0.1']))).toMatch(/at least two/);
   expect(val(parseLbs(['a=10.0.0.1', 'a=10.0.0.2']))).toMatch(/"a" is given twice/);
   expect(val(parseLbs(['a=10.0.0.1', 'b=10.0.0.1']))).toMatch(/10.0.0.1 is given twice/);

@@ -12,9 +12,15 @@ const base: InitAnswers = {
   ssh: { user: 'root', hostKeyPolicy: 'accept-new', identityFile: '~/.ssh/id_ed25519' },
   mode: 'active-passive',
   interface: 'eth0',
-  lbs: [{ name: 'kl1', address: '192.168.10.20' }, { name: 'kl2', address: '192.168.10.30' }],
+  lbs: [
+    { name: 'kl1', address: '192.168.10.20' },
+    { name: 'kl2', address: '192.168.10.30' },
+  ],
   vips: [{ name: 'vip1', address: '192.168.10.249/24', vrid: 51, master: 'kl1', priorities: { kl1: 150, kl2: 100 } }],
-  backends: [{ name: 'web1', address: '192.168.10.10', port: 80 }, { name: 'web2', address: '192.168.10.11', port: 8080 }],
+  backends: [
+    { name: 'web1', address: '192.168.10.10', port: 80 },
+    { name: 'web2', address: '192.168.10.11', port: 8080 },
+  ],
   serverNames: ['www.example.com'],
   healthPath: '/webserver.html',
   vrrpPassEnv: 'HACTL_VRRP_PASS',
@@ -29,7 +35,8 @@ const dual: InitAnswers = {
   ],
 };
 
-const load = (text: string) => loadInventoryText('inventory.yaml', text, { env: { HACTL_VRRP_PASS: 'pw123456' }, requireSecrets: true });
+const load = (text: string) =>
+  loadInventoryText('inventory.yaml', text, { env: { HACTL_VRRP_PASS: 'pw123456' }, requireSecrets: true });
 
 describe('inventoryYaml', () => {
   test('active-passive validates with no problem at all, and says what each part is', () => {
@@ -37,10 +44,16 @@ describe('inventoryYaml', () => {
     const r = load(text);
     expect(r.problems).toEqual([]);
     const c = r.inventory!.clusters[0];
-    expect(c.vips.map((v) => [v.cidr, v.vrid, v.master, v.nodes.map((n) => `${n.lb}:${n.priority}:${n.state}`)])).toEqual([
-      ['192.168.10.249/24', 51, 'kl1', ['kl1:150:MASTER', 'kl2:100:BACKUP']],
-    ]);
-    expect(c.sites[0]).toMatchObject({ name: 'www', serverNames: ['www.example.com'], vips: ['vip1'], backends: ['web1', 'web2'], healthPath: '/webserver.html' });
+    expect(
+      c.vips.map((v) => [v.cidr, v.vrid, v.master, v.nodes.map((n) => `${n.lb}:${n.priority}:${n.state}`)]),
+    ).toEqual([['192.168.10.249/24', 51, 'kl1', ['kl1:150:MASTER', 'kl2:100:BACKUP']]]);
+    expect(c.sites[0]).toMatchObject({
+      name: 'www',
+      serverNames: ['www.example.com'],
+      vips: ['vip1'],
+      backends: ['web1', 'web2'],
+      healthPath: '/webserver.html',
+    });
     expect(text).toMatch(/^# hactl inventory, written by `hactl init`/);
     expect(text).toMatch(/# Active-passive: one VIP/);
     expect(text).toMatch(/# .*export HACTL_VRRP_PASS=/);
@@ -55,13 +68,22 @@ describe('inventoryYaml', () => {
     const r = load(text);
     expect(r.problems).toEqual([]);
     const c = r.inventory!.clusters[0];
-    expect(c.vips.map((v) => [v.name, v.master, v.vrid])).toEqual([['vip1', 'kl1', 51], ['vip2', 'kl2', 52]]);
+    expect(c.vips.map((v) => [v.name, v.master, v.vrid])).toEqual([
+      ['vip1', 'kl1', 51],
+      ['vip2', 'kl2', 52],
+    ]);
     expect(c.sites[0].vips).toEqual(['vip1', 'vip2']);
     expect(text).toMatch(/# Dual-master: two VIPs/);
   });
 
   test('per-host interface and vrrp_address are written only where they differ', () => {
-    const text = inventoryYaml({ ...base, lbs: [{ name: 'kl1', address: 'kl1.example.com', vrrpAddress: '192.168.10.20' }, { name: 'kl2', address: '192.168.10.30', interface: 'ens4' }] });
+    const text = inventoryYaml({
+      ...base,
+      lbs: [
+        { name: 'kl1', address: 'kl1.example.com', vrrpAddress: '192.168.10.20' },
+        { name: 'kl2', address: '192.168.10.30', interface: 'ens4' },
+      ],
+    });
     expect(load(text).problems).toEqual([]);
     expect(text).toContain('{ name: kl1, address: kl1.example.com, vrrp_address: 192.168.10.20 }');
     expect(text).toContain('{ name: kl2, address: 192.168.10.30, interface: ens4 }');

@@ -20,7 +20,10 @@ function problems(text: string): Problem[] {
 function expectOne(text: string, rule: string, message: RegExp, path?: string): Problem {
   const ps = problems(text);
   const hit = ps.find((p) => p.rule === rule && message.test(p.message));
-  if (!hit) throw new Error(`expected [${rule}] ${message} in:\n${ps.map((p) => `[${p.rule}] ${p.path}: ${p.message}`).join('\n') || '(no problems)'}`);
+  if (!hit)
+    throw new Error(
+      `expected [${rule}] ${message} in:\n${ps.map((p) => `[${p.rule}] ${p.path}: ${p.message}`).join('\n') || '(no problems)'}`,
+    );
   if (path) expect(hit.path).toBe(path);
   expect(hit.line).toBeGreaterThan(0);
   return hit;
@@ -48,7 +51,12 @@ describe('schema problems name the place and the fix', () => {
     expectOne(mutate([...C, 'vips', 0, 'master'], undefined), 'schema', /missing required key "master"/);
   });
   it('reports VRID out of range with the allowed range', () => {
-    expectOne(mutate([...C, 'vips', 0, 'vrid'], 300), 'schema', /300 is out of range: must be <= 255/, 'clusters[0].vips[0].vrid');
+    expectOne(
+      mutate([...C, 'vips', 0, 'vrid'], 300),
+      'schema',
+      /300 is out of range: must be <= 255/,
+      'clusters[0].vips[0].vrid',
+    );
   });
   it('reports priority out of range', () => {
     expectOne(mutate([...C, 'vips', 0, 'priorities'], { lb1: 255, lb2: 100 }), 'schema', /255 is out of range/);
@@ -64,7 +72,11 @@ describe('schema problems name the place and the fix', () => {
     doc.setIn([...C, 'vips', 0, 'vrid'], 0);
     doc.setIn([...C, 'backends', 0, 'port'], 0);
     doc.setIn([...C, 'name'], 'bad name');
-    expect(problems(doc.toString()).map((p) => p.path).sort()).toEqual(['clusters[0].backends[0].port', 'clusters[0].name', 'clusters[0].vips[0].vrid']);
+    expect(
+      problems(doc.toString())
+        .map((p) => p.path)
+        .sort(),
+    ).toEqual(['clusters[0].backends[0].port', 'clusters[0].name', 'clusters[0].vips[0].vrid']);
   });
   it('wants the VRRP password quoted as a string', () => {
     expectOne(BASE.replace('pass: s3cret', 'pass: 1111'), 'schema', /expected string, got 1111/);
@@ -85,7 +97,7 @@ describe('hostile strings never reach a config file or a shell', () => {
   it.each(['/ok; reboot', '/a b', '/$(id)', '/`x`', "/it's"])('health path %j', (bad) => {
     expectOne(mutate([...C, 'sites', 0, 'health_path'], bad), 'schema', /not allowed/);
   });
-  it.each(['gzip on; evil', 'location / { }', 'x # comment', "a\nb"])('extra directive %j', (bad) => {
+  it.each(['gzip on; evil', 'location / { }', 'x # comment', 'a\nb'])('extra directive %j', (bad) => {
     expectOne(mutate([...C, 'sites', 0, 'extra'], [bad]), 'extra-directive', /not a single nginx directive/);
   });
   it('proxy header values', () => {
@@ -98,7 +110,10 @@ describe('cross-host rules', () => {
     const doc = parseDocument(BASE);
     const second = (doc.toJS() as any).clusters[0];
     second.name = 'web2';
-    second.load_balancers = [{ name: 'lb3', address: '10.0.0.13' }, { name: 'lb4', address: '10.0.0.14' }];
+    second.load_balancers = [
+      { name: 'lb3', address: '10.0.0.13' },
+      { name: 'lb4', address: '10.0.0.14' },
+    ];
     second.vips[0].address = '10.0.0.101/24';
     doc.setIn(['clusters', 1], second);
     const p = expectOne(doc.toString(), 'vrid-unique', /virtual_router_id 51 is already used on this segment/);
@@ -111,13 +126,25 @@ describe('cross-host rules', () => {
     expect(problems(doc.toString()).filter((p) => p.rule === 'vrid-unique')).toEqual([]);
   });
   it('priorities must be distinct per VIP', () => {
-    expectOne(mutate([...C, 'vips', 0, 'priorities'], { lb1: 150, lb2: 150 }), 'priority-distinct', /same priority 150/);
+    expectOne(
+      mutate([...C, 'vips', 0, 'priorities'], { lb1: 150, lb2: 150 }),
+      'priority-distinct',
+      /same priority 150/,
+    );
   });
   it('the master must have the highest priority', () => {
-    expectOne(mutate([...C, 'vips', 0, 'priorities'], { lb1: 90, lb2: 100 }), 'priority-master', /master lb1 \(priority 90\) is not the highest/);
+    expectOne(
+      mutate([...C, 'vips', 0, 'priorities'], { lb1: 90, lb2: 100 }),
+      'priority-master',
+      /master lb1 \(priority 90\) is not the highest/,
+    );
   });
   it('a VIP must lie in the subnet of the LB address', () => {
-    expectOne(mutate([...C, 'vips', 0, 'address'], '10.0.5.100/24'), 'vip-subnet', /not in the subnet of lb1's address 10.0.0.11/);
+    expectOne(
+      mutate([...C, 'vips', 0, 'address'], '10.0.5.100/24'),
+      'vip-subnet',
+      /not in the subnet of lb1's address 10.0.0.11/,
+    );
   });
   it('a VIP must not be a network address', () => {
     expectOne(mutate([...C, 'vips', 0, 'address'], '10.0.0.0/24'), 'address', /network or broadcast/);
@@ -126,7 +153,11 @@ describe('cross-host rules', () => {
     expectOne(mutate([...C, 'vips', 0, 'address'], '10.0.0.100'), 'address', /not an address with a prefix/);
   });
   it('auth_pass longer than 8 characters is rejected (keepalived truncates it)', () => {
-    expectOne(mutate([...C, 'vrrp', 'auth', 'pass'], 'longpassword'), 'auth-length', /12 characters; keepalived silently uses only the first 8/);
+    expectOne(
+      mutate([...C, 'vrrp', 'auth', 'pass'], 'longpassword'),
+      'auth-length',
+      /12 characters; keepalived silently uses only the first 8/,
+    );
   });
   it('the password from the environment is checked too', () => {
     const text = mutate([...C, 'vrrp', 'auth'], { type: 'PASS', pass_env: 'TEST_VRRP_PASS' });
@@ -154,13 +185,22 @@ describe('cross-host rules', () => {
     expectOne(mutate([...C, 'sites', 0, 'vips'], ['nope']), 'reference', /VIP "nope" does not exist/);
   });
   it('a referenced backend must exist', () => {
-    expectOne(mutate([...C, 'sites', 0, 'backends'], ['web1', 'ghost']), 'reference', /backend "ghost" does not exist/, 'clusters[0].sites[0].backends[1]');
+    expectOne(
+      mutate([...C, 'sites', 0, 'backends'], ['web1', 'ghost']),
+      'reference',
+      /backend "ghost" does not exist/,
+      'clusters[0].sites[0].backends[1]',
+    );
   });
   it('the VIP master must be a load balancer of the cluster', () => {
     expectOne(mutate([...C, 'vips', 0, 'master'], 'lb9'), 'reference', /master "lb9" is not a load balancer/);
   });
   it('names are unique', () => {
-    expectOne(mutate([...C, 'load_balancers', 1, 'name'], 'lb1'), 'unique-name', /load balancer name "lb1" is already used/);
+    expectOne(
+      mutate([...C, 'load_balancers', 1, 'name'], 'lb1'),
+      'unique-name',
+      /load balancer name "lb1" is already used/,
+    );
   });
   it('a label must start with the interface name', () => {
     expectOne(mutate([...C, 'vips', 0, 'label'], 'eth1:1'), 'label', /must start with the interface name eth0/);
@@ -208,6 +248,8 @@ describe('can this health check fail over?', () => {
   it('warns when there is no health check', () => {
     const r = loadText(mutate([...C, 'health_check'], { mode: 'none' }));
     expect(r.inventory).toBeDefined();
-    expect(r.problems.find((p) => p.severity === 'warning' && p.rule === 'failover-arithmetic')?.message).toMatch(/VIP stays on the dead node/);
+    expect(r.problems.find((p) => p.severity === 'warning' && p.rule === 'failover-arithmetic')?.message).toMatch(
+      /VIP stays on the dead node/,
+    );
   });
 });

@@ -49,8 +49,14 @@ describe('derivation', () => {
   it('dual-master mirrors the masters', () => {
     const inv = loadValid(fixturePath('dual-master.yaml'));
     const [a, b] = inv.clusters[0].vips;
-    expect(a.nodes.map((n) => [n.lb, n.priority, n.state])).toEqual([['kl1', 150, 'MASTER'], ['kl2', 100, 'BACKUP']]);
-    expect(b.nodes.map((n) => [n.lb, n.priority, n.state])).toEqual([['kl1', 100, 'BACKUP'], ['kl2', 150, 'MASTER']]);
+    expect(a.nodes.map((n) => [n.lb, n.priority, n.state])).toEqual([
+      ['kl1', 150, 'MASTER'],
+      ['kl2', 100, 'BACKUP'],
+    ]);
+    expect(b.nodes.map((n) => [n.lb, n.priority, n.state])).toEqual([
+      ['kl1', 100, 'BACKUP'],
+      ['kl2', 150, 'MASTER'],
+    ]);
   });
   it('nopreempt starts every node as BACKUP', () => {
     const inv = loadValid(fixturePath('unicast.yaml'));

@@ -7,7 +7,11 @@ describe('planLab', () => {
     expect(p.id).toBe('hactl7');
     expect(p.subnet).toBe('10.213.7.0/24');
     expect(p.hosts.map((h) => `${h.name}=${h.ip}`)).toEqual([
-      'lb1=10.213.7.11', 'lb2=10.213.7.12', 'web1=10.213.7.201', 'web2=10.213.7.202', 'web3=10.213.7.203',
+      'lb1=10.213.7.11',
+      'lb2=10.213.7.12',
+      'web1=10.213.7.201',
+      'web2=10.213.7.202',
+      'web3=10.213.7.203',
     ]);
     expect(p.clusters[0].vips).toEqual([expect.objectContaining({ ip: '10.213.7.121', master: 'lb1' })]);
     for (const h of p.hosts) expect(h.veth.length).toBeLessThanOrEqual(15);
@@ -28,7 +32,9 @@ describe('planLab', () => {
   });
 
   test('impossible requests are refused with the flag to change', () => {
-    expect(checkRequest({ clusters: 60, lbs: 2, backends: 3, dualMaster: false }).join()).toMatch(/at most 100 load balancers/);
+    expect(checkRequest({ clusters: 60, lbs: 2, backends: 3, dualMaster: false }).join()).toMatch(
+      /at most 100 load balancers/,
+    );
     expect(checkRequest({ clusters: 1, lbs: 1, backends: 3, dualMaster: false }).join()).toMatch(/--lbs must be/);
     expect(() => planLab(1, { clusters: 1, lbs: 2, backends: 99, dualMaster: false })).toThrow(/at most 54 backends/);
   });
@@ -43,7 +49,12 @@ describe('planLab', () => {
 describe('prerequisite messages', () => {
   test('name what is missing, why, and the one command that installs it', () => {
     const missing = TOOLS.filter((t) => t.cmd === 'keepalived' || t.cmd === 'sshd');
-    const msg = formatPrereqProblems({ ok: false, blockers: [], missing, installCommand: 'apt-get install -y openssh-server keepalived' });
+    const msg = formatPrereqProblems({
+      ok: false,
+      blockers: [],
+      missing,
+      installCommand: 'apt-get install -y openssh-server keepalived',
+    });
     expect(msg).toMatch(/missing: sshd \(openssh-server: each host runs sshd\), keepalived/);
     expect(msg).toMatch(/install them with: apt-get install -y openssh-server keepalived/);
     expect(msg).toMatch(/--install-deps/);

@@ -8,8 +8,18 @@ const render = renderInventory(loadValid(fixturePath('active-passive.yaml')))[0]
 
 /** Facts of a host that already has exactly what the inventory renders. */
 function upToDate(extra: Partial<HostFacts> = {}): HostFacts {
-  const base = parseFacts('@@pkgs\nkeepalived 1\nnginx 1\ncurl 1\n@@sysctl\nipv4/ip_nonlocal_bind 1\n@@procs\nkeepalived 1\nnginx 1\n@@end\n');
-  for (const f of render.files) base.files[f.path] = { exists: true, mode: f.mode, owner: f.owner, group: f.group, sha256: f.sha256, content: f.content };
+  const base = parseFacts(
+    '@@pkgs\nkeepalived 1\nnginx 1\ncurl 1\n@@sysctl\nipv4/ip_nonlocal_bind 1\n@@procs\nkeepalived 1\nnginx 1\n@@end\n',
+  );
+  for (const f of render.files)
+    base.files[f.path] = {
+      exists: true,
+      mode: f.mode,
+      owner: f.owner,
+      group: f.group,
+      sha256: f.sha256,
+      content: f.content,
+    };
   return { ...base, ...extra };
 }
 
@@ -20,9 +30,11 @@ describe('planHost', () => {
     expect(p.summary).toMatch(/up to date/);
   });
 
-  test('a hactl nginx file nothing renders any more is removed, nginx reloaded; other nginx files are not hactl\'s business', () => {
+  test("a hactl nginx file nothing renders any more is removed, nginx reloaded; other nginx files are not hactl's business", () => {
     const stale = '/etc/nginx/conf.d/hactl-oldname.conf';
-    const facts = upToDate({ managed: [...render.files.filter((f) => f.path.startsWith('/etc/nginx/conf.d/')).map((f) => f.path), stale] });
+    const facts = upToDate({
+      managed: [...render.files.filter((f) => f.path.startsWith('/etc/nginx/conf.d/')).map((f) => f.path), stale],
+    });
     facts.files[stale] = { exists: true, mode: '0644', owner: 'root', group: 'root', content: 'upstream www {}\n' };
     const p = planHost(render, facts);
     const removes = p.files.filter((f) => f.action === 'remove');
@@ -32,7 +44,9 @@ describe('planHost', () => {
     expect(p.summary).toContain(`remove ${stale}`);
     const script = applyScript(p, facts, 'tok', '20260101T000000');
     // Backed up before removal, restored by rollback if validation fails.
-    expect(script).toContain(`cp -p ${stale} "$d/old/${p.files.filter((f) => f.action !== 'unchanged').indexOf(removes[0])}" && rm -f ${stale}`);
+    expect(script).toContain(
+      `cp -p ${stale} "$d/old/${p.files.filter((f) => f.action !== 'unchanged').indexOf(removes[0])}" && rm -f ${stale}`,
+    );
     expect(script).toMatch(/nginx -t/);
   });
 
@@ -43,6 +57,9 @@ describe('planHost', () => {
     facts.files[second.path] = { ...facts.files[second.path], mode: '0777' };
     const p = planHost(render, facts);
     expect(p.files.find((f) => f.file.path === first.path)).toMatchObject({ action: 'update', reasons: ['content'] });
-    expect(p.files.find((f) => f.file.path === second.path)).toMatchObject({ action: 'chmod', reasons: [`mode 0777 → ${second.mode}`] });
+    expect(p.files.find((f) => f.file.path === second.path)).toMatchObject({
+      action: 'chmod',
+      reasons: [`mode 0777 → ${second.mode}`],
+    });
   });
 });

@@ -9,7 +9,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const script = join(dir, 'notify.sh');
 writeFileSync(script, readFileSync('templates/notify.sh.hbs', 'utf8').replace('d=/run/hactl/vrrp', `d=${dir}/state`));
 const notify = (...args: string[]) => execFileSync('sh', [script, ...args]);
-const state = () => readFileSync(join(dir, 'state', 'vip1'), 'utf8').split(' ').slice(0, 2).join(' ');
+const state = () =>
+  readFileSync(join(dir, 'state', 'vip1'), 'utf8')
+    .split(' ')
+    .slice(0, 2)
+    .join(' ');
 
 test('events in order: the last one wins', () => {
   notify('INSTANCE', 'vip1', 'FAULT', '150');
@@ -27,5 +31,10 @@ test('a script started before the recorded event (a slower, older event) does no
 test('GROUP events and hostile names are ignored', () => {
   notify('GROUP', 'g1', 'MASTER', '0');
   notify('INSTANCE', '../x', 'MASTER', '0');
-  expect(execFileSync('ls', ['-A', join(dir, 'state')], { encoding: 'utf8' }).split('\n').filter(Boolean).sort()).toEqual(['.lock', '.vip1.seq', 'vip1']);
+  expect(
+    execFileSync('ls', ['-A', join(dir, 'state')], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .sort(),
+  ).toEqual(['.lock', '.vip1.seq', 'vip1']);
 });

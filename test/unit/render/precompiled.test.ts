@@ -7,7 +7,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { COMPILE_OPTIONS, compileTemplate, sourceHash, useTemplates, type Precompiled } from '../../../src/render/engine.js';
+import {
+  COMPILE_OPTIONS,
+  compileTemplate,
+  sourceHash,
+  useTemplates,
+  type Precompiled,
+} from '../../../src/render/engine.js';
 import { renderInventory } from '../../../src/render/render.js';
 import { fixturePath, loadValid, ROOT } from '../../helpers/inventory.js';
 
@@ -16,9 +22,16 @@ const source = (n: string) => readFileSync(join(ROOT, 'templates', n), 'utf8');
 // What the build writes: the spec as JavaScript source, evaluated as require() of the generated
 // module would.
 const precompile = (src: string) => (0, eval)(`(${Handlebars.precompile(src, COMPILE_OPTIONS)})`);
-const table: Precompiled = Object.fromEntries(names.map((n) => [n, { hash: sourceHash(source(n)), spec: precompile(source(n)) }]));
+const table: Precompiled = Object.fromEntries(
+  names.map((n) => [n, { hash: sourceHash(source(n)), spec: precompile(source(n)) }]),
+);
 const scenarios = ['active-passive', 'three-lbs', 'dual-master', 'unicast'];
-const renderAll = () => scenarios.flatMap((s) => renderInventory(loadValid(fixturePath(`${s}.yaml`))).flatMap((r) => r.files.map((f) => `${r.lb.name}:${f.path}\n${f.content}`)));
+const renderAll = () =>
+  scenarios.flatMap((s) =>
+    renderInventory(loadValid(fixturePath(`${s}.yaml`))).flatMap((r) =>
+      r.files.map((f) => `${r.lb.name}:${f.path}\n${f.content}`),
+    ),
+  );
 
 afterAll(() => useTemplates(undefined));
 
@@ -51,9 +64,12 @@ describe('precompiled templates', () => {
 
   // `npm test` builds first, so there the build's own table must exist and be current.
   const built = join(ROOT, 'dist', 'templates.precompiled.cjs');
-  (existsSync(built) || process.env.npm_lifecycle_event === 'test' ? it : it.skip)('the build precompiled every template from its current source', () => {
-    const fromBuild = createRequire(import.meta.url)(built) as Precompiled;
-    expect(Object.keys(fromBuild).sort()).toEqual([...names].sort());
-    for (const n of names) expect(compileTemplate(n, source(n), fromBuild).precompiled).toBe(true);
-  });
+  (existsSync(built) || process.env.npm_lifecycle_event === 'test' ? it : it.skip)(
+    'the build precompiled every template from its current source',
+    () => {
+      const fromBuild = createRequire(import.meta.url)(built) as Precompiled;
+      expect(Object.keys(fromBuild).sort()).toEqual([...names].sort());
+      for (const n of names) expect(compileTemplate(n, source(n), fromBuild).precompiled).toBe(true);
+    },
+  );
 });

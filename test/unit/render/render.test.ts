@@ -22,7 +22,8 @@ describe.each(SCENARIOS)('%s', (scenario) => {
     for (const r of hosts)
       for (const f of r.files) {
         const golden = join(GOLDEN, scenario, r.lb.name, f.path);
-        if (!existsSync(golden) && process.env.CI) throw new Error(`golden file missing: ${golden} (run UPDATE_GOLDEN=1 locally)`);
+        if (!existsSync(golden) && process.env.CI)
+          throw new Error(`golden file missing: ${golden} (run UPDATE_GOLDEN=1 locally)`);
         if (process.env.UPDATE_GOLDEN || !existsSync(golden)) {
           mkdirSync(dirname(golden), { recursive: true });
           writeFileSync(golden, f.content);
@@ -45,11 +46,25 @@ describe.each(SCENARIOS)('%s', (scenario) => {
 describe('the validators can fail', () => {
   const [r] = renders('active-passive');
   it('keepalived -t rejects a broken config', () => {
-    const broken = { ...r, files: r.files.map((f) => (f.path.endsWith('keepalived.conf') ? { ...f, content: f.content.replace('virtual_router_id 51', 'virtual_router_id 300') } : f)) };
+    const broken = {
+      ...r,
+      files: r.files.map((f) =>
+        f.path.endsWith('keepalived.conf')
+          ? { ...f, content: f.content.replace('virtual_router_id 51', 'virtual_router_id 300') }
+          : f,
+      ),
+    };
     expect(keepalivedCheck(broken).ok).toBe(false);
   });
   it('nginx -t rejects an unknown directive', () => {
-    const broken = { ...r, files: r.files.map((f) => (f.path.endsWith('.conf') && f.service === 'nginx' ? { ...f, content: f.content.replace('server_name', 'bogus_directive on;\n    server_name') } : f)) };
+    const broken = {
+      ...r,
+      files: r.files.map((f) =>
+        f.path.endsWith('.conf') && f.service === 'nginx'
+          ? { ...f, content: f.content.replace('server_name', 'bogus_directive on;\n    server_name') }
+          : f,
+      ),
+    };
     expect(nginxCheck(broken).ok).toBe(false);
   });
 });
@@ -65,7 +80,9 @@ describe('rendering details', () => {
   });
   it('persists ip_nonlocal_bind under /etc/sysctl.d', () => {
     const [r] = renders('active-passive');
-    expect(r.files.find((f) => f.path === '/etc/sysctl.d/90-hactl.conf')?.content).toMatch(/^net.ipv4.ip_nonlocal_bind = 1$/m);
+    expect(r.files.find((f) => f.path === '/etc/sysctl.d/90-hactl.conf')?.content).toMatch(
+      /^net.ipv4.ip_nonlocal_bind = 1$/m,
+    );
   });
   it('every file says it is managed by hactl', () => {
     for (const r of renders('dual-master')) for (const f of r.files) expect(f.content).toMatch(/Managed by hactl/);

@@ -38,7 +38,9 @@ describe('seed: kl1/kl2 dual-master', () => {
   });
   it('nginx listens on both VIPs for www and bbs and proxies to xinxin with Host and X-Forwarded-For', () => {
     const conf = file('kl1', 'hactl-kl.conf');
-    expect(conf).toMatch(/upstream xinxin \{\n\s+server 192\.168\.10\.10:80;\n\s+server 192\.168\.10\.11:80;\n\s+server 192\.168\.10\.12:80;\n\}/);
+    expect(conf).toMatch(
+      /upstream xinxin \{\n\s+server 192\.168\.10\.10:80;\n\s+server 192\.168\.10\.11:80;\n\s+server 192\.168\.10\.12:80;\n\}/,
+    );
     for (const name of ['www.rxinxin.org', 'bbs.rxinxin.org']) {
       const block = conf.split('server {').find((b) => b.includes(`server_name ${name};`))!;
       expect(block).toContain('listen 192.168.10.60:80;');
@@ -60,7 +62,12 @@ describe('seed: kl1/kl2 dual-master', () => {
     doc.setIn(['clusters', 0, 'health_check', 'weight'], 2);
     const r = loadInventoryText(SEED, doc.toString(), { env: {} });
     expect(r.inventory).toBeUndefined();
-    expect(r.problems.filter((p) => p.rule === 'failover-arithmetic').map((p) => p.message).join('\n')).toMatch(/150 ≥ 102/);
+    expect(
+      r.problems
+        .filter((p) => p.rule === 'failover-arithmetic')
+        .map((p) => p.message)
+        .join('\n'),
+    ).toMatch(/150 ≥ 102/);
   });
   it.each(['kl1', 'kl2'])('%s passes keepalived -t and nginx -t', (lb) => {
     const k = keepalivedCheck(host(lb));

@@ -9,13 +9,19 @@ const AT = Date.UTC(2026, 10, 25, 9, 30, 0);
 
 /** Facts as the facts script would report them: which services run, which addresses, notify files. */
 function facts(o: { keepalived?: boolean; nginx?: boolean; addrs?: string[]; vrrp?: string[] } = {}): HostFacts {
-  return parseFacts([
-    '@@addr', '2: eth0    inet 10.0.0.11/24 brd 10.0.0.255 scope global eth0',
-    ...(o.addrs ?? []).map((a) => `2: eth0    inet ${a} scope global secondary eth0`),
-    '@@procs', `keepalived ${o.keepalived === false ? 0 : 1}`, `nginx ${o.nginx === false ? 0 : 1}`,
-    '@@vrrp', ...(o.vrrp ?? []),
-    '@@end',
-  ].join('\n'));
+  return parseFacts(
+    [
+      '@@addr',
+      '2: eth0    inet 10.0.0.11/24 brd 10.0.0.255 scope global eth0',
+      ...(o.addrs ?? []).map((a) => `2: eth0    inet ${a} scope global secondary eth0`),
+      '@@procs',
+      `keepalived ${o.keepalived === false ? 0 : 1}`,
+      `nginx ${o.nginx === false ? 0 : 1}`,
+      '@@vrrp',
+      ...(o.vrrp ?? []),
+      '@@end',
+    ].join('\n'),
+  );
 }
 
 const ka = (entries: Record<string, InstanceState>) => new Map(Object.entries(entries));
@@ -23,7 +29,8 @@ const observe = (entries: Record<string, HostObservation>) => new Map(Object.ent
 
 describe('parseKeepalivedState', () => {
   const dump = [
-    'noise before', '@@kadata',
+    'noise before',
+    '@@kadata',
     '------< Global definitions >------',
     ' VRRP Instance = vip1',
     '   State = MASTER',
@@ -40,10 +47,12 @@ describe('parseKeepalivedState', () => {
   ].join('\n');
 
   it('reads state, effective priority and last transition per instance, ignoring script and interface states', () => {
-    expect(parseKeepalivedState(dump)).toEqual(new Map([
-      ['vip1', { state: 'MASTER', priority: 150, since: 1795599609 }],
-      ['vip2', { state: 'FAULT', priority: 0 }],
-    ]));
+    expect(parseKeepalivedState(dump)).toEqual(
+      new Map([
+        ['vip1', { state: 'MASTER', priority: 150, since: 1795599609 }],
+        ['vip2', { state: 'FAULT', priority: 0 }],
+      ]),
+    );
   });
 
   it('is empty when keepalived did not answer (not running, or no section at all)', () => {
@@ -56,31 +65,69 @@ describe('buildStatus', () => {
   const inv = loadValid(fixturePath('active-passive.yaml'));
 
   it('healthy: the master holds the VIP; states come from keepalived before the notify file', () => {
-    const r = buildStatus(inv, observe({
-      lb1: { facts: facts({ addrs: ['10.0.0.100/24'], vrrp: ['vip1 MASTER 150 1'] }), keepalived: ka({ vip1: { state: 'MASTER', priority: 150 } }) },
-      // The notify file says FAULT (an older transition won the race); keepalived says BACKUP.
-      lb2: { facts: facts({ vrrp: ['vip1 FAULT 100 1'] }), keepalived: ka({ vip1: { state: 'BACKUP', priority: 100 } }) },
-    }), AT);
+    const r = buildStatus(
+      inv,
+      observe({
+        lb1: {
+          facts: facts({ addrs: ['10.0.0.100/24'], vrrp: ['vip1 MASTER 150 1'] }),
+          keepalived: ka({ vip1: { state: 'MASTER', priority: 150 } }),
+        },
+        // The notify file says FAULT (an older transition won the race); keepalived says BACKUP.
+        lb2: {
+          facts: facts({ vrrp: ['vip1 FAULT 100 1'] }),
+          keepalived: ka({ vip1: { state: 'BACKUP', priority: 100 } }),
+        },
+      }),
+      AT,
+    );
     expect(r.ok).toBe(true);
-    expect(r.vips).toEqual([{ cluster: 'web', name: 'vip1', address: '10.0.0.100/24', master: 'lb1', holders: ['lb1'], health: 'ok', unknown: [] }]);
-    expect(r.lbs.map((l) => [l.name, l.instances[0].state, l.instances[0].source])).toEqual([['lb1', 'MASTER', 'keepalived'], ['lb2', 'BACKUP', 'keepalived']]);
+    expect(r.vips).toEqual([
+      {
+        cluster: 'web',
+        name: 'vip1',
+        address: '10.0.0.100/24',
+        master: 'lb1',
+        holders: ['lb1'],
+        health: 'ok',
+        unknown: [],
+      },
+    ]);
+    expect(r.lbs.map((l) => [l.name, l.instances[0].state, l.instances[0].source])).toEqual([
+      ['lb1', 'MASTER', 'keepalived'],
+      ['lb2', 'BACKUP', 'keepalived'],
+    ]);
   });
 
   it('falls back to the notify file, then to VIP presence; a stopped keepalived is "down"', () => {
-    const r = buildStatus(inv, observe({
-      lb1: { facts: facts({ keepalived: false }) },
-      lb2: { facts: facts({ addrs: ['10.0.0.100/24'] }), keepalived: new Map() },
-    }), AT);
+    const r = buildStatus(
+      inv,
+      observe({
+        lb1: { facts: facts({ keepalived: false }) },
+        lb2: { facts: facts({ addrs: ['10.0.0.100/24'] }), keepalived: new Map() },
+      }),
+      AT,
+    );
     expect(r.lbs[0].instances[0]).toMatchObject({ state: 'down', holdsVip: false });
     expect(r.lbs[1].instances[0]).toMatchObject({ state: 'MASTER', source: 'vip', holdsVip: true });
     expect(r.vips[0]).toMatchObject({ holders: ['lb2'], health: 'failed-over' });
     expect(r.ok).toBe(true);
-    const viaNotify = buildStatus(inv, observe({ lb1: { facts: facts({ vrrp: ['vip1 BACKUP 100 1'] }) }, lb2: { facts: facts() } }), AT);
+    const viaNotify = buildStatus(
+      inv,
+      observe({ lb1: { facts: facts({ vrrp: ['vip1 BACKUP 100 1'] }) }, lb2: { facts: facts() } }),
+      AT,
+    );
     expect(viaNotify.lbs[0].instances[0]).toMatchObject({ state: 'BACKUP', source: 'notify', priority: 100 });
   });
 
   it('split brain and a VIP nobody holds are not ok (exit 1)', () => {
-    const both = buildStatus(inv, observe({ lb1: { facts: facts({ addrs: ['10.0.0.100/24'] }) }, lb2: { facts: facts({ addrs: ['10.0.0.100/24'] }) } }), AT);
+    const both = buildStatus(
+      inv,
+      observe({
+        lb1: { facts: facts({ addrs: ['10.0.0.100/24'] }) },
+        lb2: { facts: facts({ addrs: ['10.0.0.100/24'] }) },
+      }),
+      AT,
+    );
     expect(both.vips[0]).toMatchObject({ holders: ['lb1', 'lb2'], health: 'split-brain' });
     expect(both.ok).toBe(false);
     const none = buildStatus(inv, observe({ lb1: { facts: facts() }, lb2: { facts: facts() } }), AT);
@@ -89,59 +136,102 @@ describe('buildStatus', () => {
   });
 
   it('an unreachable load balancer is shown with its error and counted as unknown, not as a holder', () => {
-    const r = buildStatus(inv, observe({ lb1: { error: 'lb1: connect ECONNREFUSED' }, lb2: { facts: facts({ addrs: ['10.0.0.100/24'] }) } }), AT);
-    expect(r.lbs[0]).toMatchObject({ name: 'lb1', reachable: false, error: 'lb1: connect ECONNREFUSED', instances: [{ vip: 'vip1', state: '?', holdsVip: false }] });
+    const r = buildStatus(
+      inv,
+      observe({ lb1: { error: 'lb1: connect ECONNREFUSED' }, lb2: { facts: facts({ addrs: ['10.0.0.100/24'] }) } }),
+      AT,
+    );
+    expect(r.lbs[0]).toMatchObject({
+      name: 'lb1',
+      reachable: false,
+      error: 'lb1: connect ECONNREFUSED',
+      instances: [{ vip: 'vip1', state: '?', holdsVip: false }],
+    });
     expect(r.vips[0]).toMatchObject({ holders: ['lb2'], unknown: ['lb1'], health: 'failed-over' });
   });
 });
 
 describe('formatStatus', () => {
-  beforeAll(() => { process.env.NO_COLOR = '1'; });
+  beforeAll(() => {
+    process.env.NO_COLOR = '1';
+  });
   const inv = loadValid(fixturePath('dual-master.yaml'));
   const [a, b] = inv.clusters[0].lbs.map((l) => l.name);
   const [v1, v2] = inv.clusters[0].vips;
 
   it('renders VIPs (holder, master, state) and load balancers (services, one column per instance)', () => {
-    const r = buildStatus(inv, observe({
-      [a]: { facts: facts({ addrs: [v1.cidr] }), keepalived: ka({ [v1.name]: { state: 'MASTER' }, [v2.name]: { state: 'BACKUP' } }) },
-      [b]: { facts: facts({ addrs: [v2.cidr], nginx: false }), keepalived: new Map() },
-    }), AT);
-    expect(formatStatus(r)).toBe([
-      `cluster ${inv.clusters[0].name}`,
-      'vip   address           holder  master  state',
-      '----  ----------------  ------  ------  -----',
-      `klg1  192.168.10.60/24  ${a}     ${a}     ok`,
-      `klg2  192.168.10.80/24  ${b}     ${b}     ok`,
-      '',
-      'lb   keepalived  nginx  klg1     klg2',
-      '---  ----------  -----  -------  -------',
-      `${a}  up          up     MASTER   BACKUP`,
-      `${b}  up          down   BACKUP*  MASTER*`,
-      '* state guessed from the VIP on the interface (keepalived did not say)',
-      '',
-      'all 2 VIP(s) held by one load balancer (2026-11-25 09:30:00Z)',
-    ].join('\n'));
+    const r = buildStatus(
+      inv,
+      observe({
+        [a]: {
+          facts: facts({ addrs: [v1.cidr] }),
+          keepalived: ka({ [v1.name]: { state: 'MASTER' }, [v2.name]: { state: 'BACKUP' } }),
+        },
+        [b]: { facts: facts({ addrs: [v2.cidr], nginx: false }), keepalived: new Map() },
+      }),
+      AT,
+    );
+    expect(formatStatus(r)).toBe(
+      [
+        `cluster ${inv.clusters[0].name}`,
+        'vip   address           holder  master  state',
+        '----  ----------------  ------  ------  -----',
+        `klg1  192.168.10.60/24  ${a}     ${a}     ok`,
+        `klg2  192.168.10.80/24  ${b}     ${b}     ok`,
+        '',
+        'lb   keepalived  nginx  klg1     klg2',
+        '---  ----------  -----  -------  -------',
+        `${a}  up          up     MASTER   BACKUP`,
+        `${b}  up          down   BACKUP*  MASTER*`,
+        '* state guessed from the VIP on the interface (keepalived did not say)',
+        '',
+        'all 2 VIP(s) held by one load balancer (2026-11-25 09:30:00Z)',
+      ].join('\n'),
+    );
   });
 
   it('names split brain, a VIP down and an unreachable node; keepalived contradicted by the interfaces is flagged', () => {
-    const r = buildStatus(inv, observe({
-      [a]: { facts: facts({ addrs: [v1.cidr] }), keepalived: ka({ [v1.name]: { state: 'MASTER' }, [v2.name]: { state: 'MASTER' } }) },
-      [b]: { error: 'timed out' },
-    }), AT);
+    const r = buildStatus(
+      inv,
+      observe({
+        [a]: {
+          facts: facts({ addrs: [v1.cidr] }),
+          keepalived: ka({ [v1.name]: { state: 'MASTER' }, [v2.name]: { state: 'MASTER' } }),
+        },
+        [b]: { error: 'timed out' },
+      }),
+      AT,
+    );
     const text = formatStatus(r);
-    expect(text).toContain(`klg2  192.168.10.80/24  -       ${b}     DOWN: no load balancer holds it (${b} not reachable)`);
+    expect(text).toContain(
+      `klg2  192.168.10.80/24  -       ${b}     DOWN: no load balancer holds it (${b} not reachable)`,
+    );
     expect(text).toMatch(new RegExp(`^${a}  up +up +MASTER +MASTER \\(no VIP\\)`, 'm'));
     expect(text).toMatch(new RegExp(`^${b}  \\? +\\? +\\? +\\? +unreachable: timed out$`, 'm'));
     expect(text).toMatch(/^1 VIP\(s\) down or split/m);
-    const split = buildStatus(inv, observe({ [a]: { facts: facts({ addrs: [v1.cidr] }) }, [b]: { facts: facts({ addrs: [v1.cidr, v2.cidr] }) } }), AT);
+    const split = buildStatus(
+      inv,
+      observe({ [a]: { facts: facts({ addrs: [v1.cidr] }) }, [b]: { facts: facts({ addrs: [v1.cidr, v2.cidr] }) } }),
+      AT,
+    );
     expect(formatStatus(split)).toContain(`SPLIT BRAIN: held by ${a} and ${b}`);
   });
 
   it('--json: a stable document with ISO time, and no terminal codes', () => {
-    const r = buildStatus(inv, observe({ [a]: { facts: facts({ addrs: [v1.cidr] }) }, [b]: { facts: facts({ addrs: [v2.cidr] }) } }), AT);
+    const r = buildStatus(
+      inv,
+      observe({ [a]: { facts: facts({ addrs: [v1.cidr] }) }, [b]: { facts: facts({ addrs: [v2.cidr] }) } }),
+      AT,
+    );
     const doc = statusJson(r);
     expect(doc.at).toBe('2026-11-25T09:30:00.000Z');
-    expect(doc.lbs[0].instances[0]).toEqual({ vip: 'klg1', state: 'MASTER', source: 'vip', priority: null, holdsVip: true });
+    expect(doc.lbs[0].instances[0]).toEqual({
+      vip: 'klg1',
+      state: 'MASTER',
+      source: 'vip',
+      priority: null,
+      holdsVip: true,
+    });
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
   });
 

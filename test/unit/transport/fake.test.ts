@@ -23,8 +23,15 @@ describe('FakeTransport', () => {
       { match: /nginx -t/, result: failed(1, 'nginx: [emerg] bad'), times: 1 },
       { match: (s) => s.includes('nginx'), result: ok('second') },
     ]);
-    expect(await fake.exec('cat /etc/x', { stdin: 'data' })).toEqual({ code: 0, stdout: 'cat /etc/x:data', stderr: '' });
-    expect(await fake.exec('nginx -t', { root: false, onStderr: (c) => seen.push(c) })).toMatchObject({ code: 1, stderr: 'nginx: [emerg] bad' });
+    expect(await fake.exec('cat /etc/x', { stdin: 'data' })).toEqual({
+      code: 0,
+      stdout: 'cat /etc/x:data',
+      stderr: '',
+    });
+    expect(await fake.exec('nginx -t', { root: false, onStderr: (c) => seen.push(c) })).toMatchObject({
+      code: 1,
+      stderr: 'nginx: [emerg] bad',
+    });
     expect(await fake.exec('nginx -t')).toMatchObject({ code: 0, stdout: 'second' });
     expect(seen).toEqual(['nginx: [emerg] bad']);
     expect(fake.calls).toEqual([
@@ -48,7 +55,9 @@ describe('FakeTransport', () => {
     fake.failWith(new TransportError('lb1', 'timeout', 'slow'));
     await expect(fake.exec('c')).rejects.toMatchObject({ kind: 'timeout' });
     await expect(fake.exec('d')).rejects.toMatchObject({ kind: 'timeout' });
-    const byRule = new FakeTransport('lb2', [{ match: /sudo/, result: new TransportError('lb2', 'sudo', 'password required') }]);
+    const byRule = new FakeTransport('lb2', [
+      { match: /sudo/, result: new TransportError('lb2', 'sudo', 'password required') },
+    ]);
     await expect(byRule.exec('sudo x')).rejects.toMatchObject({ kind: 'sudo' });
   });
 

@@ -146,8 +146,13 @@ describe('decisions', () => {
 
   test('our hashed lines are found by ssh-keygen -F', () => {
     const file = join(dir, 'ours');
-    writeFileSync(file, formatKnownHostsLine('10.0.0.3', 2200, keys.e.blob, true) + formatKnownHostsLine('lb7', 22, keys.a.blob, false));
-    expect(execFileSync('ssh-keygen', ['-F', '[10.0.0.3]:2200', '-f', file], { encoding: 'utf8' })).toContain('ecdsa-sha2-nistp256');
+    writeFileSync(
+      file,
+      formatKnownHostsLine('10.0.0.3', 2200, keys.e.blob, true) + formatKnownHostsLine('lb7', 22, keys.a.blob, false),
+    );
+    expect(execFileSync('ssh-keygen', ['-F', '[10.0.0.3]:2200', '-f', file], { encoding: 'utf8' })).toContain(
+      'ecdsa-sha2-nistp256',
+    );
     expect(execFileSync('ssh-keygen', ['-F', 'lb7', '-f', file], { encoding: 'utf8' })).toContain('lb7 ssh-ed25519');
   });
 

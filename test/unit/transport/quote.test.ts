@@ -3,7 +3,8 @@ import { asRoot, quote, sh } from '../../../src/shell/quote.js';
 import { remoteCommand } from '../../../src/transport/ssh.js';
 
 /** Run shell text through the real /bin/sh -c, as sshd does with an exec request. */
-const run = (script: string) => execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+const run = (script: string) =>
+  execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
 
 const HOSTILE = [
   '',
@@ -27,7 +28,7 @@ const HOSTILE = [
   '> /tmp/x',
   '<<EOF',
   '\\',
-  '\\\'',
+  "\\'",
   '-n',
   '--',
   '~',
@@ -46,7 +47,7 @@ function* generated(count: number): Generator<string> {
   const alphabet = ` \t\n'"\`$(){}[]<>|&;*?~#!\\%=,.:/-_aZ9é☃🙂`;
   const chars = [...alphabet];
   let seed = 0x2f6b3a1d;
-  const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8);
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
   for (let i = 0; i < count; i++) {
     const len = next() % 24;
     yield Array.from({ length: len }, () => chars[next() % chars.length]).join('');

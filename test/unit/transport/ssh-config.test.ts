@@ -153,7 +153,13 @@ Host *
 
   test('~/.ssh/config fills what the inventory leaves out, with tokens expanded', () => {
     const t = resolveTarget({ name: 'lb1', address: 'lb1' }, config, env);
-    expect(t).toMatchObject({ host: '192.168.1.11', port: 2201, user: 'cfguser', sudo: true, identityFile: `${HOME}/.ssh/lb_cfguser_2201` });
+    expect(t).toMatchObject({
+      host: '192.168.1.11',
+      port: 2201,
+      user: 'cfguser',
+      sudo: true,
+      identityFile: `${HOME}/.ssh/lb_cfguser_2201`,
+    });
     expect(t.jump).toEqual({
       name: 'cfgjump (jump host for lb1)',
       host: '203.0.113.5',
@@ -198,12 +204,20 @@ Host *
       hostKeyPolicy: 'strict',
       connectTimeoutMs: 2500,
     });
-    expect(t.jump).toMatchObject({ host: 'bastion', port: 2200, user: 'ops', identityFile: `${HOME}/keys/inv`, hostKeyPolicy: 'strict' });
+    expect(t.jump).toMatchObject({
+      host: 'bastion',
+      port: 2200,
+      user: 'ops',
+      identityFile: `${HOME}/keys/inv`,
+      hostKeyPolicy: 'strict',
+    });
   });
 
   test('sudo follows the user unless set; an explicit sudo wins', () => {
     expect(resolveTarget({ name: 'x', address: 'x', ssh: { user: 'deploy' } }, { options: [] }, env).sudo).toBe(true);
-    expect(resolveTarget({ name: 'x', address: 'x', ssh: { user: 'deploy', sudo: false } }, { options: [] }, env).sudo).toBe(false);
+    expect(
+      resolveTarget({ name: 'x', address: 'x', ssh: { user: 'deploy', sudo: false } }, { options: [] }, env).sudo,
+    ).toBe(false);
     expect(resolveTarget({ name: 'x', address: 'x', ssh: { sudo: true } }, { options: [] }, env).sudo).toBe(true);
   });
 

@@ -12,7 +12,12 @@ describe('sudo refusal detection (exact sudo messages)', () => {
   ])('exit 1 with %p is a sudo error that says how to fix it', (stderr) => {
     const msg = sudoFailure(r(1, stderr), 'deploy');
     expect(msg).toBeDefined();
-    expect(msg).toContain(stderr.split('\n').find((l) => /sudo|Sorry/.test(l) && !/resolve/.test(l))?.trim());
+    expect(msg).toContain(
+      stderr
+        .split('\n')
+        .find((l) => /sudo|Sorry/.test(l) && !/resolve/.test(l))
+        ?.trim(),
+    );
     expect(msg).toContain('deploy ALL=(root) NOPASSWD: ALL');
   });
 
