@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- reads hactl's --json output loosely: a missing field is a figure not shown, not an error */
 /**
  * npm run bench: hactl's speed claims, measured on the lab of this machine.
  *

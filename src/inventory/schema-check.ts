@@ -39,8 +39,17 @@ function pointerToPath(pointer: string): PathSeg[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+/** The value of the document at a data path (undefined when the path leaves the document). */
+function valueAt(data: unknown, path: PathSeg[]): unknown {
+  return path.reduce<unknown>(
+    (v, seg) => (v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined),
+    data,
+  );
+}
+
 /** Schema node at a data path, for listing the keys allowed there. */
 function schemaAt(path: PathSeg[]): Record<string, unknown> | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks the TypeBox schema's own shape
   let node: any = InventorySchema;
   for (const seg of path) {
     if (!node) return undefined;
@@ -69,7 +78,7 @@ function describePattern(value: unknown): string {
 
 function oneProblem(e: ErrorObject, data: unknown, loc: Locator): Problem | undefined {
   const path = pointerToPath(e.instancePath);
-  const value = path.reduce<any>((v, seg) => (v == null ? v : v[seg]), data);
+  const value = valueAt(data, path);
   const shown = JSON.stringify(value);
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -137,7 +146,7 @@ export function schemaProblems(data: unknown, loc: Locator): Problem[] {
   }
   for (const [pointer, allowed] of choices) {
     const path = pointerToPath(pointer);
-    const value = path.reduce<any>((v, seg) => (v == null ? v : v[seg]), data);
+    const value = valueAt(data, path);
     out.push(
       loc.problem(
         path,

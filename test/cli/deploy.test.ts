@@ -65,7 +65,7 @@ describe('deploy (simulated hosts)', () => {
   });
 
   it('a changed backend list touches only the nginx file and reloads only nginx', async () => {
-    const { inv, opts, hosts } = setup();
+    const { inv, opts } = setup();
     await deploy(inv, opts());
     inv.clusters[0].backends[0].port = 9090;
     const r = await deploy(inv, opts());

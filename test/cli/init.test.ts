@@ -475,6 +475,7 @@ function inPty(
       detached: true,
       env: { ...process.env, ...ENV, TERM: 'dumb', COLUMNS: '200' },
     });
+    // eslint-disable-next-line no-control-regex -- strips the terminal's escape sequences
     const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     let out = '';
     let from = 0;

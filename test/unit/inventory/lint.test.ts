@@ -108,7 +108,9 @@ describe('hostile strings never reach a config file or a shell', () => {
 describe('cross-host rules', () => {
   it('VRIDs are unique per segment, across clusters', () => {
     const doc = parseDocument(BASE);
-    const second = (doc.toJS() as any).clusters[0];
+    const second = (
+      doc.toJS() as { clusters: { name: string; load_balancers: object[]; vips: { address: string }[] }[] }
+    ).clusters[0];
     second.name = 'web2';
     second.load_balancers = [
       { name: 'lb3', address: '10.0.0.13' },
