@@ -1,23 +1,20 @@
 import { Flags } from '@oclif/core';
-import { hostname, userInfo } from 'node:os';
-import { BaseCommand, EXIT, UserError, inventoryFlag } from '../src/ui/base-command.js';
+import { BaseCommand, EXIT, inventoryFlag } from '../src/cli/base-command.js';
+import { allLbs } from '../src/inventory/model.js';
 import { deploy } from '../src/run/deploy.js';
-import { sshConnector } from '../src/run/connector.js';
 import { deployJson, formatPlans, formatResult } from '../src/ui/deploy-view.js';
 import { liveProgress, plainProgress } from '../src/ui/progress.js';
-import { withInterrupt } from '../src/ui/interrupt.js';
-import { allLbs } from '../src/inventory/model.js';
 
 export default class Deploy extends BaseCommand {
   static override summary =
     'Push the HA configuration over SSH: install, render, validate, swap, reload, rolling; then verify.';
   static override description = `Reads every host's state first (one round trip each, under a per-host deploy lock) and changes nothing anywhere unless every host passes preflight. Then, per cluster, one load balancer at a time (backups first, masters last): install missing packages, set net.ipv4.ip_nonlocal_bind, swap the files atomically, validate with keepalived -t and nginx -t (restoring the previous files byte for byte on failure), reload only what changed, and wait until the host is healthy. Finally each VIP must have exactly one holder and each site must answer through its VIPs.
 
-Exit codes: 0 deployed (or nothing to do), 1 preflight/apply/verify failed, 2 inventory or usage error (or refused: no terminal and no --yes), 130 interrupted.`;
+Exit codes: 0 deployed (or nothing to do), 1 preflight, apply or verify failed, or the change was not confirmed, 2 inventory or usage error (or refused: no terminal and no --yes), 130 interrupted.`;
   static override examples = [
     '<%= config.bin %> deploy --inventory inventory.yaml --dry-run',
     '<%= config.bin %> deploy --inventory inventory.yaml --yes',
-    '<%= config.bin %> deploy --inventory .lab/inventory.yaml --yes --json',
+    '<%= config.bin %> deploy --inventory inventory.yaml --yes --json',
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -38,41 +35,34 @@ Exit codes: 0 deployed (or nothing to do), 1 preflight/apply/verify failed, 2 in
 
   async run() {
     const { flags } = await this.parse(Deploy);
-    const inventory = this.loadInventory(flags.inventory);
+    const inventory = await this.loadInventory(flags.inventory);
+    const ctx = await this.ctx();
     const json = this.jsonEnabled();
-    const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
     const hosts = allLbs(inventory).map(({ cluster, lb }) => ({ host: lb.name, cluster: cluster.name }));
-    const progress =
-      !json && tty && !flags['dry-run']
-        ? await liveProgress(hosts)
-        : plainProgress((l) => (json ? undefined : this.logToStderr(l)), flags.verbose);
-    const result = await withInterrupt(
-      (signal) =>
-        deploy(inventory, {
-          connect: sshConnector(),
-          dryRun: flags['dry-run'],
-          concurrency: flags.concurrency,
-          signal,
-          holder: `${userInfo().username}@${hostname()} (hactl pid ${process.pid}) since ${new Date().toISOString()}`,
-          onEvent: (e) => progress.onEvent(e),
-          confirm: flags.yes
-            ? undefined
-            : async (plans) => {
+    const live = (await this.interactive()) && !flags['dry-run'];
+    const progress = live ? await liveProgress(hosts) : plainProgress((l) => this.logToStderr(l), flags.verbose);
+    const result = await this.interruptible((signal) =>
+      deploy(inventory, {
+        connect: ctx.connect(),
+        http: ctx.http,
+        dryRun: flags['dry-run'],
+        concurrency: flags.concurrency,
+        signal,
+        holder: `${ctx.who()} (hactl pid ${process.pid}) since ${ctx.now().toISOString()}`,
+        onEvent: (e) => progress.onEvent(e),
+        ...(flags.yes
+          ? {}
+          : {
+              confirm: async (plans) => {
                 await progress.finish();
-                if (!tty || json)
-                  throw new UserError(
-                    'changes are needed but there is no terminal to confirm them: re-run with --yes (or --dry-run to see them)',
-                    EXIT.usage,
-                  );
-                this.log(formatPlans(plans, flags.diff));
-                const { default: inquirer } = await import('inquirer');
-                const { go } = await inquirer.prompt([
-                  { type: 'confirm', name: 'go', message: 'Apply these changes?', default: false },
-                ]);
-                return go as boolean;
+                return this.confirm(
+                  'Apply these changes?',
+                  formatPlans(plans, flags.diff),
+                  'changes are needed but there is no terminal to confirm them: re-run with --yes (or --dry-run to see them)',
+                );
               },
-        }),
-      (l) => this.logToStderr(l),
+            }),
+      }),
     );
     await progress.finish();
     if (!json) {
@@ -80,11 +70,6 @@ Exit codes: 0 deployed (or nothing to do), 1 preflight/apply/verify failed, 2 in
         this.log(formatPlans(result.plans, flags.diff && flags['dry-run']));
       this.log(formatResult(result));
     }
-    const out = deployJson(result);
-    if (!result.ok) {
-      if (json) this.logJson(out);
-      this.exit(result.aborted ? EXIT.interrupted : EXIT.failed);
-    }
-    return out;
+    return this.finish(deployJson(result), result.ok ? EXIT.ok : result.aborted ? EXIT.interrupted : EXIT.failed);
   }
 }

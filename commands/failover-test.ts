@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT, UserError, inventoryFlag } from '../src/ui/base-command.js';
-import { sshConnector } from '../src/run/connector.js';
-import { withInterrupt } from '../src/ui/interrupt.js';
+import { BaseCommand, EXIT, inventoryFlag } from '../src/cli/base-command.js';
+import { RefusedError } from '../src/errors.js';
 import { failoverTest, parseFaults } from '../src/failover/failover-test.js';
 import { FAULT_KINDS } from '../src/failover/faults.js';
 import { failoverJson, formatFailover, formatPreview } from '../src/ui/failover-view.js';
@@ -34,49 +33,30 @@ Exit codes: 0 every fault passed (or cancelled at the prompt), 1 a verdict faile
 
   async run() {
     const { flags } = await this.parse(FailoverTest);
-    const inventory = this.loadInventory(flags.inventory);
-    const json = this.jsonEnabled();
-    const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
-    if (!flags.yes && (!tty || json))
-      throw new UserError(
+    const inventory = await this.loadInventory(flags.inventory, { requireSecrets: false });
+    if (!flags.yes && !(await this.interactive()))
+      throw new RefusedError(
         'failover-test breaks a live cluster on purpose and there is no terminal to confirm it: re-run with --yes',
-        EXIT.usage,
       );
-    const result = await withInterrupt(
-      (signal) =>
-        failoverTest(inventory, {
-          connect: sshConnector(),
-          vip: flags.vip,
-          faults: parseFaults(flags.fault),
-          rate: flags.rate,
-          signal,
-          say: (l) => (json ? undefined : this.logToStderr(l)),
-          confirm: flags.yes
-            ? undefined
-            : async (preview) => {
-                this.log(formatPreview(preview));
-                const { default: inquirer } = await import('inquirer');
-                const { go } = await inquirer.prompt([
-                  { type: 'confirm', name: 'go', message: 'Break it now?', default: false },
-                ]);
-                return go as boolean;
-              },
-        }),
-      (l) => this.logToStderr(l),
-    ).catch((e: Error) => {
-      throw e instanceof UserError
-        ? e
-        : new UserError(
-            e.message,
-            /no VIP named|unknown fault|no site is served|no backup node/.test(e.message) ? EXIT.usage : EXIT.failed,
-          );
-    });
-    const out = failoverJson(result);
-    if (!json) this.log(formatFailover(result));
-    if (!result.ok && result.phase !== 'cancelled') {
-      if (json) this.logJson(out);
-      this.exit(result.aborted ? EXIT.interrupted : EXIT.failed);
-    }
-    return out;
+    const ctx = await this.ctx();
+    const result = await this.interruptible((signal) =>
+      failoverTest(inventory, {
+        connect: ctx.connect(),
+        http: ctx.http,
+        ...(flags.vip ? { vip: flags.vip } : {}),
+        faults: parseFaults(flags.fault),
+        rate: flags.rate,
+        signal,
+        say: (l) => this.logToStderr(l),
+        ...(flags.yes
+          ? {}
+          : {
+              confirm: (preview) => this.confirm('Break it now?', formatPreview(preview), 'no terminal to confirm on'),
+            }),
+      }),
+    );
+    this.log(formatFailover(result));
+    const code = result.ok || result.phase === 'cancelled' ? EXIT.ok : result.aborted ? EXIT.interrupted : EXIT.failed;
+    return this.finish(failoverJson(result), code);
   }
 }

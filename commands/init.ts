@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../src/ui/base-command.js';
+import { BaseCommand, EXIT } from '../src/cli/base-command.js';
 import { runInit } from '../src/init/init.js';
-import { discoverer } from '../src/init/discover.js';
-import { inquirerPrompter } from '../src/init/prompter.js';
 import { formatProblem } from '../src/inventory/problems.js';
 
 export default class Init extends BaseCommand {
@@ -75,7 +73,8 @@ Exit codes: 0 written, 1 failed, 2 usage error (missing answers, invalid values,
 
   async run() {
     const { flags } = await this.parse(Init);
-    const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    const ctx = await this.ctx();
+    const tty = await this.interactive();
     const result = await runInit(
       {
         output: flags.output,
@@ -100,9 +99,10 @@ Exit codes: 0 written, 1 failed, 2 usage error (missing answers, invalid values,
         vrrpPassEnv: flags['vrrp-pass-env'],
       },
       {
-        prompter: tty && !flags.yes ? inquirerPrompter() : undefined,
-        discover: discoverer(),
+        prompter: tty && !flags.yes ? ctx.prompter() : undefined,
+        discover: ctx.discover(),
         log: (l) => this.logToStderr(l),
+        env: ctx.env,
       },
     );
     // An unset password variable is not a problem yet: the next steps say to export it.
@@ -113,6 +113,6 @@ Exit codes: 0 written, 1 failed, 2 usage error (missing answers, invalid values,
     );
     this.log('Next:');
     for (const n of result.next) this.log(`  ${n}`);
-    return { file: result.file, answers: result.answers, next: result.next };
+    return this.finish({ ok: true, file: result.file, answers: result.answers, next: result.next }, EXIT.ok);
   }
 }

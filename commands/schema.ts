@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../src/ui/base-command.js';
+import { BaseCommand } from '../src/cli/base-command.js';
 import { InventorySchema } from '../src/inventory/schema.js';
 import { inventoryReference, spliceReference } from '../src/docs/inventory-reference.js';
 

@@ -1,16 +1,17 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, EXIT, inventoryFlag } from '../src/ui/base-command.js';
+import { BaseCommand, EXIT, inventoryFlag } from '../src/cli/base-command.js';
 import { loadInventoryFile } from '../src/inventory/load.js';
 import { formatProblem } from '../src/inventory/problems.js';
 
 export default class Validate extends BaseCommand {
   static override summary = 'Check an inventory: schema, cross-host rules, and whether the health check can fail over.';
-  static override description = `Reports every problem at once with file:line:column, the YAML path, what was expected and how to fix it. Touches no host.
+  static override description = `Reports every problem at once with file:line:column, the YAML path, what was expected and how to fix it. Touches no host. An unset password variable (auth.pass_env) is a warning here; deploy and render need it.
 
-Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`;
+Exit codes: 0 valid (warnings allowed), 2 invalid (an inventory error, as for every other command) or a usage error.`;
   static override examples = [
     '<%= config.bin %> validate --inventory inventory.yaml',
-    'HACTL_VRRP_PASS=s3cret <%= config.bin %> validate --inventory examples/seed-dual-master.yaml --json',
+    '<%= config.bin %> validate --inventory examples/seed-dual-master.yaml --json',
+    '<%= config.bin %> validate --inventory inventory.yaml --strict',
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -20,24 +21,28 @@ Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage error.`;
 
   async run() {
     const { flags } = await this.parse(Validate);
-    const { inventory, problems } = loadInventoryFile(flags.inventory, { requireSecrets: false });
+    const { env } = await this.ctx();
+    const { inventory, problems } = loadInventoryFile(flags.inventory, { requireSecrets: false, env });
     const errors = problems.filter((p) => p.severity === 'error' || flags.strict);
     const ok = inventory !== undefined && errors.length === 0;
-    const result = { ok, file: flags.inventory, problems };
-    if (!this.jsonEnabled()) {
-      for (const p of problems) this.log(formatProblem(p));
-      if (ok) {
-        const lbs = inventory!.clusters.reduce((n, c) => n + c.lbs.length, 0);
-        const vips = inventory!.clusters.reduce((n, c) => n + c.vips.length, 0);
-        this.log(
-          `${flags.inventory}: valid (${inventory!.clusters.length} cluster(s), ${lbs} load balancers, ${vips} VIPs)`,
-        );
-      } else this.log(`\n${flags.inventory}: ${errors.length} problem(s)`);
+    for (const p of problems) this.log(formatProblem(p));
+    let message: string;
+    if (inventory && ok) {
+      const lbs = inventory.clusters.reduce((n, c) => n + c.lbs.length, 0);
+      const vips = inventory.clusters.reduce((n, c) => n + c.vips.length, 0);
+      message = `${flags.inventory}: valid (${inventory.clusters.length} cluster(s), ${lbs} load balancers, ${vips} VIPs)`;
+      this.log(message);
+    } else {
+      message = `${flags.inventory}: ${errors.length} problem(s)`;
+      this.log(`\n${message}`);
     }
-    if (!ok) {
-      if (this.jsonEnabled()) this.logJson(result);
-      this.exit(EXIT.failed);
-    }
-    return result;
+    const result = {
+      ok,
+      file: flags.inventory,
+      message,
+      problems,
+      ...(ok ? {} : { error: { code: 'inventory', message, problems: errors } }),
+    };
+    return this.finish(result, ok ? EXIT.ok : EXIT.usage);
   }
 }

@@ -2,17 +2,21 @@
  * hactl failover-test: verify, confirm, then for each fault run it against the VIP's holder
  * over one SSH connection per node (a watcher channel plus commands), and verify again.
  */
-import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
-import type { Transport } from '../transport/transport.js';
-import type { HostFacts } from '../facts/host-facts.js';
+import type { Cluster, Inventory, Vip } from '../inventory/model.js';
+import type { LbConnector, Transport } from '../transport/transport.js';
+import { UsageError } from '../errors.js';
+import type { HttpClient } from '../util/http.js';
+import type { HostFacts } from '../remote/facts.js';
 import { verify, type VerifyReport } from '../verify/verify.js';
 import { buildFault, FAULT_KINDS, type Fault, type FaultKind } from './faults.js';
 import { findVip, planFault, type FaultPlan, type VipTarget } from './plan.js';
-import { runFault, type FaultRun, type Timing } from './runner.js';
+import { faultTarget, runFault, type FaultRun, type Timing } from './runner.js';
 import { watchVips } from './vip-watch.js';
 
 export interface FailoverTestOptions {
-  connect: (lb: LoadBalancer) => Promise<Transport>;
+  connect: LbConnector;
+  /** HTTP from this machine (the probe and verify). Default: httpGet. */
+  http?: HttpClient;
   vip?: string;
   faults: FaultKind[];
   rate: number;
@@ -45,12 +49,12 @@ export interface FailoverTestResult {
 export function parseFaults(flag: string): FaultKind[] {
   if (flag === 'all') return [...FAULT_KINDS];
   if ((FAULT_KINDS as readonly string[]).includes(flag)) return [flag as FaultKind];
-  throw new Error(`unknown fault ${flag} (choose ${FAULT_KINDS.join(', ')} or all)`);
+  throw new UsageError(`unknown fault ${flag} (choose ${FAULT_KINDS.join(', ')} or all)`);
 }
 
-function siteOf(cluster: Cluster, vipName: string) {
-  const site = cluster.sites.find((s) => s.vips.includes(vipName));
-  if (!site) throw new Error(`no site is served on ${vipName}: there is nothing to probe through it`);
+function siteOf(cluster: Cluster, vip: Vip) {
+  const site = cluster.sites.find((s) => s.vips.includes(vip));
+  if (!site) throw new UsageError(`no site is served on ${vip.name}: there is nothing to probe through it`);
   return { port: site.port, path: site.healthPath, host: site.healthHost };
 }
 
@@ -62,7 +66,7 @@ function holderOf(report: VerifyReport, target: VipTarget): string {
 export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Promise<FailoverTestResult> {
   const say = o.say ?? (() => undefined);
   const target = findVip(inv, o.vip);
-  const http = siteOf(target.cluster, target.vip.name);
+  const http = siteOf(target.cluster, target.vip);
   const base = {
     target: { cluster: target.cluster.name, vip: target.vip.name, ip: target.vip.ip },
     runs: [] as FaultRun[],
@@ -71,14 +75,13 @@ export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Prom
     restoreFailed: false,
   };
   say('verifying the cluster before breaking anything…');
-  const before = await verify(inv, { connect: o.connect, diagnose: false });
+  const before = await verify(inv, { connect: o.connect, diagnose: false, ...(o.http ? { http: o.http } : {}) });
   if (!before.ok) return { ...base, ok: false, phase: 'verify-before', before };
 
   const holder = holderOf(before, target);
   const plans = o.faults.map((k) => planFault(k, target, holder));
-  const sm = before.facts.get(holder)?.serviceManager ?? 'sysvinit';
-  const peers = target.cluster.lbs.filter((lb) => lb.name !== holder).map((lb) => lb.vrrpAddress ?? lb.address);
-  const faults = o.faults.map((k) => buildFault(k, { serviceManager: sm, peers, family: target.vip.family }));
+  const ft = faultTarget(target.cluster, holder, before.facts, target.vip.family);
+  const faults = o.faults.map((k) => buildFault(k, ft));
   if (
     o.confirm &&
     !(await o.confirm({
@@ -119,6 +122,7 @@ export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Prom
             http,
             signal: o.signal,
             timing: o.timing,
+            ...(o.http ? { httpClient: o.http } : {}),
             say,
           });
           runs.push(run);
@@ -134,7 +138,7 @@ export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Prom
     await Promise.all([...transports.values()].map((t) => t.close().catch(() => undefined)));
   }
   say('verifying the cluster after restoring…');
-  const after = await verify(inv, { connect: o.connect, diagnose: false });
+  const after = await verify(inv, { connect: o.connect, diagnose: false, ...(o.http ? { http: o.http } : {}) });
   const restoreFailed = runs.some((r) => !r.report.restore.ok);
   const aborted = o.signal.aborted;
   const ok =

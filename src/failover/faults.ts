@@ -2,13 +2,21 @@
  * The faults failover-test injects on a VIP's current master, each as shell text built with
  * sh() for the host's service manager, with the command that undoes it. Pure: no transport.
  */
+import type { MasterEvent } from '../inventory/vrrp-math.js';
+import type { ServiceManager } from '../remote/sections/host.js';
 import { sh } from '../shell/quote.js';
-import { serviceCommand } from '../run/apply-script.js';
-import type { ServiceManager } from '../facts/host-facts.js';
-import type { FaultKind } from '../inventory/failover-math.js';
+import { serviceCommand } from '../shell/service.js';
 
-export type { FaultKind };
-export const FAULT_KINDS: readonly FaultKind[] = ['stop-nginx', 'stop-keepalived', 'kill-keepalived', 'partition'];
+export const FAULT_KINDS = ['stop-nginx', 'stop-keepalived', 'kill-keepalived', 'partition'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** What VRRP sees of each fault, for the bound it promises. */
+export const FAULT_EVENT: Record<FaultKind, MasterEvent> = {
+  'stop-nginx': 'nginx-death',
+  'stop-keepalived': 'graceful-stop',
+  'kill-keepalived': 'silent',
+  partition: 'silent',
+};
 
 export interface FaultTarget {
   serviceManager: ServiceManager;
@@ -21,6 +29,8 @@ export interface Fault {
   kind: FaultKind;
   /** One line for the confirmation and the report. */
   describe: string;
+  /** What the undo does, in a few words (the report and the view show this, not the shell text). */
+  undoSummary: string;
   /** What the operator should expect, for the confirmation. */
   expect: string;
   /** Run on the master before injecting; a non-zero exit refuses the fault (stderr says why). */
@@ -51,6 +61,7 @@ export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
         expect: 'the nginx health check fails, the master gives up the VIP and a backup takes it',
         inject: svc('stop', 'nginx'),
         undo: `pidof nginx >/dev/null 2>&1 || ${svc('start', 'nginx')}`,
+        undoSummary: `nginx started (${svc('start', 'nginx')})`,
       };
     case 'stop-keepalived':
       return {
@@ -59,6 +70,7 @@ export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
         expect: 'the master sends a priority-0 advert and removes the VIP; a backup takes it after its skew time',
         inject: svc('stop', 'keepalived'),
         undo: `pidof keepalived >/dev/null 2>&1 || ${svc('start', 'keepalived')}`,
+        undoSummary: `keepalived started (${svc('start', 'keepalived')})`,
       };
     case 'kill-keepalived':
       return {
@@ -69,6 +81,7 @@ export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
         inject: `${sh(['pkill', '-KILL', '-x', 'keepalived'])} || true`,
         // keepalived removes the stale VIP when it starts and settles (checked in the lab).
         undo: `pidof keepalived >/dev/null 2>&1 || ${svc('start', 'keepalived')}`,
+        undoSummary: `keepalived started (${svc('start', 'keepalived')})`,
       };
     case 'partition': {
       const ipt = t.family === 6 ? 'ip6tables' : 'iptables';
@@ -80,6 +93,7 @@ export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
           'the backup stops hearing the master and takes the VIP while the master keeps it: split brain on purpose, healed when the rules are removed',
         precheck: `command -v ${ipt} >/dev/null 2>&1 || { echo ${sh([`${ipt} is not installed on this host: the partition fault needs it`])} >&2; exit 3; }`,
         inject: rules.map((r) => sh([ipt, '-w', '-I', ...r])).join(' && '),
+        undoSummary: `the ${ipt} rules marked ${RULE_COMMENT} removed`,
         undo: rules
           .map(
             (r) =>

@@ -3,7 +3,9 @@
  * promises. Pure: inventory model + current holders in, plan out.
  */
 import type { Cluster, Inventory, Vip } from '../inventory/model.js';
-import { promisedFailoverSeconds, type FaultKind } from '../inventory/failover-math.js';
+import { UsageError } from '../errors.js';
+import { promisedFailoverSeconds } from '../inventory/vrrp-math.js';
+import { FAULT_EVENT, type FaultKind } from './faults.js';
 
 export interface FaultPlan {
   kind: FaultKind;
@@ -35,7 +37,7 @@ export function findVip(inv: Inventory, name?: string): VipTarget {
     for (const vip of cluster.vips) if (!v || vip.name === v) return { cluster, vip };
   }
   const known = inv.clusters.flatMap((cl) => cl.vips.map((x) => `${cl.name}/${x.name}`)).join(', ');
-  throw new Error(`no VIP named ${name} in the inventory (known: ${known})`);
+  throw new UsageError(`no VIP named ${name} in the inventory (known: ${known})`);
 }
 
 export function expectedBackup(vip: Vip, master: string): { lb: string; priority: number } | undefined {
@@ -47,8 +49,8 @@ export function expectedBackup(vip: Vip, master: string): { lb: string; priority
 
 export function planFault(kind: FaultKind, { cluster, vip }: VipTarget, holder: string): FaultPlan {
   const next = expectedBackup(vip, holder);
-  if (!next) throw new Error(`${cluster.name}/${vip.name} has no backup node: a failover cannot be tested`);
-  const bound = promisedFailoverSeconds(kind, cluster.healthCheck, vip.advertInt, next.priority);
+  if (!next) throw new UsageError(`${cluster.name}/${vip.name} has no backup node: a failover cannot be tested`);
+  const bound = promisedFailoverSeconds(FAULT_EVENT[kind], cluster.healthCheck, vip.advertInt, next.priority);
   return {
     kind,
     cluster: cluster.name,

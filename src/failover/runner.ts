@@ -3,11 +3,13 @@
  * move, hold, undo, watch it come back. The undo is armed before the inject is sent and runs
  * in `finally`, so success, error, timeout and Ctrl-C all end with the fault removed.
  */
+import type { Cluster } from '../inventory/model.js';
+import type { HostFacts } from '../remote/facts.js';
 import type { Transport } from '../transport/transport.js';
-import type { HostFacts } from '../facts/host-facts.js';
-import { startProbe, type RunningProbe } from '../verify/probe.js';
+import type { HttpClient } from '../util/http.js';
 import { waitFor } from '../util/wait-for.js';
-import { buildFault, restoredCheck, type FaultKind, type FaultTarget } from './faults.js';
+import { startProbe, type RunningProbe } from '../verify/probe.js';
+import { buildFault, restoredCheck, type Fault, type FaultKind, type FaultTarget } from './faults.js';
 import { planFault, type FaultPlan, type VipTarget } from './plan.js';
 import { computeReport, type FaultReport, type FaultTimes, type ProbeSample } from './report.js';
 import type { VipWatch } from './vip-watch.js';
@@ -35,6 +37,8 @@ export interface RunFaultOptions {
   signal: AbortSignal;
   timing?: Partial<Timing>;
   say?: (line: string) => void;
+  /** The probe's HTTP client. Default: httpGet. */
+  httpClient?: HttpClient;
 }
 
 export interface FaultRun {
@@ -46,164 +50,223 @@ export interface FaultRun {
 
 const UNDO_TIMEOUT_MS = 60_000;
 
-export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
+/** The master's side of a fault: its service manager and the VRRP addresses of its peers. */
+export function faultTarget(
+  cluster: Cluster,
+  master: string,
+  facts: ReadonlyMap<string, HostFacts>,
+  family: 4 | 6,
+): FaultTarget {
+  return {
+    serviceManager: facts.get(master)?.os.serviceManager ?? 'sysvinit',
+    peers: cluster.lbs.filter((lb) => lb.name !== master).map((lb) => lb.vrrpAddress ?? lb.address),
+    family,
+  };
+}
+
+/** Waits on the watch's view of the VIP's holders (the watch's own failure ends the wait). */
+class HolderWaits {
+  constructor(
+    private readonly watch: VipWatch,
+    private readonly ip: string,
+    private readonly stableMs: number,
+  ) {}
+
+  /** Until `want` holds; with `stable`, until the holders also stayed the same for stableMs. */
+  until(
+    what: string,
+    timeoutMs: number,
+    want: (h: string[]) => boolean,
+    o: { stable?: boolean; signal?: AbortSignal } = {},
+  ) {
+    let last = '';
+    let since = Date.now();
+    return waitFor(
+      () => {
+        const failure = this.watch.failure();
+        if (failure) throw failure;
+        const h = this.watch.holders(this.ip);
+        if (h.join() !== last) {
+          last = h.join();
+          since = Date.now();
+        }
+        const settled = !o.stable || Date.now() - since >= this.stableMs;
+        return settled && want(h) ? h : undefined;
+      },
+      { timeoutMs, intervalMs: 50, what, signal: o.signal },
+    );
+  }
+}
+
+interface Restore {
+  ok: boolean;
+  detail: string;
+}
+
+/** Runs the undo (and the check that it took) up to three times. */
+async function undoWithRetries(
+  t: Transport,
+  master: string,
+  fault: Fault,
+  ft: FaultTarget,
+  times: FaultTimes,
+): Promise<Restore> {
+  times.undoAt = Date.now();
+  let detail = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      const r = await t.exec(`${fault.undo}\n${restoredCheck(fault.kind, ft)}`, { timeoutMs: UNDO_TIMEOUT_MS });
+      if (r.code === 0) {
+        times.undoDoneAt = Date.now();
+        return { ok: true, detail: `${fault.undoSummary}${attempt > 1 ? ` (attempt ${attempt})` : ''}` };
+      }
+      detail = `exit ${r.code}: ${(r.stderr || r.stdout).trim()}`;
+    } catch (e) {
+      detail = (e as Error).message;
+    }
+  }
+  times.undoDoneAt = Date.now();
+  return { ok: false, detail: `${master}: undoing ${fault.kind} failed: ${detail}. Run by hand: ${fault.undo}` };
+}
+
+/** The state one fault run shares between its steps. */
+interface Run {
+  o: RunFaultOptions;
+  plan: FaultPlan;
+  fault: Fault;
+  ft: FaultTarget;
+  t: Transport;
+  waits: HolderWaits;
+  timing: Timing;
+  times: FaultTimes;
+  /** Set from the inject on: the fault must be undone. */
+  armed: boolean;
+  restore: Restore;
+  say: (line: string) => void;
+}
+
+/** Settle, inject, watch the VIP move and stay, undo, watch the failback. Throws on any failure. */
+async function injectAndObserve(run: Run): Promise<void> {
+  const { o, plan, fault, waits, timing, times, say } = run;
+  const { vip } = o.target;
+  const master = plan.oldMaster;
+  await waits
+    .until(
+      `${vip.name} settled before the fault`,
+      timing.baselineMs + 10_000,
+      (h) => h.length === 1 && h[0] === master,
+      {
+        stable: true,
+        signal: o.signal,
+      },
+    )
+    .catch((e: Error) => {
+      throw o.signal.aborted ? e : new Error(`${vip.name} did not stay on ${master} before the fault: ${e.message}`);
+    });
+  run.armed = true; // from here on the finally undoes, even if the inject itself fails halfway
+  times.injectAt = Date.now();
+  say(`${plan.kind}: injecting on ${master}: ${fault.describe}`);
+  const r = await run.t.exec(fault.inject, { timeoutMs: 30_000 });
+  times.injectDoneAt = Date.now();
+  if (r.code !== 0) throw new Error(`${master}: injecting ${o.kind} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  const away = (h: string[]) => h.some((x) => x !== master);
+  const moved = await waits.until(`${vip.name} on a node other than ${master}`, plan.boundMs + 10_000, away, {
+    signal: o.signal,
+  });
+  say(`${plan.kind}: ${vip.name} now on ${moved.join(' and ')}`);
+  await waits.until(`${vip.name} stable after the failover`, 20_000, () => true, { stable: true, signal: o.signal });
+  run.restore = await undoWithRetries(run.t, master, fault, run.ft, times);
+  run.armed = !run.restore.ok;
+  say(`${plan.kind}: undone on ${master}: ${run.restore.ok ? 'ok' : run.restore.detail}`);
+  if (!run.restore.ok) return;
+  const want = (h: string[]) => (plan.preempt ? h.length === 1 && h[0] === master : h.length === 1);
+  const what = plan.preempt ? `${vip.name} back on ${master} (preemption)` : `${vip.name} on exactly one node`;
+  await waits.until(what, timing.failbackTimeoutMs, want, { stable: true, signal: o.signal });
+}
+
+/** Plan and fault for the VIP's current holder, after the fault's precheck passed there. */
+async function prepareRun(o: RunFaultOptions): Promise<Run> {
   const timing = { ...DEFAULT_TIMING, ...o.timing };
-  const say = o.say ?? (() => undefined);
   const { cluster, vip } = o.target;
-  const ip = vip.ip;
-  const start = Date.now();
-  const holders0 = o.watch.holders(ip);
+  const holders0 = o.watch.holders(vip.ip);
   if (holders0.length !== 1)
     throw new Error(
       `${cluster.name}/${vip.name} is held by ${holders0.length ? holders0.join(' and ') : 'nobody'}: a failover needs exactly one holder to start from`,
     );
   const plan = planFault(o.kind, o.target, holders0[0]);
-  const master = plan.oldMaster;
-  const t = o.transports.get(master)!;
-  const ft: FaultTarget = {
-    serviceManager: o.facts.get(master)?.serviceManager ?? 'sysvinit',
-    peers: cluster.lbs.filter((lb) => lb.name !== master).map((lb) => lb.vrrpAddress ?? lb.address),
-    family: vip.family,
-  };
+  const t = o.transports.get(plan.oldMaster);
+  if (!t) throw new Error(`${plan.oldMaster}: not connected`);
+  const ft = faultTarget(cluster, plan.oldMaster, o.facts, vip.family);
   const fault = buildFault(o.kind, ft);
   if (fault.precheck) {
     const r = await t.exec(fault.precheck, { timeoutMs: 15_000 });
     if (r.code !== 0)
-      throw new Error(`${master}: cannot inject ${o.kind}: ${r.stderr.trim() || `precheck exit ${r.code}`}`);
+      throw new Error(`${plan.oldMaster}: cannot inject ${o.kind}: ${r.stderr.trim() || `precheck exit ${r.code}`}`);
   }
-
-  const stableHolders = (what: string, timeoutMs: number, want: (h: string[]) => boolean, signal?: AbortSignal) => {
-    let last = '';
-    let since = Date.now();
-    return waitFor(
-      () => {
-        const failure = o.watch.failure();
-        if (failure) throw failure;
-        const h = o.watch.holders(ip);
-        if (h.join() !== last) {
-          last = h.join();
-          since = Date.now();
-        }
-        return Date.now() - since >= timing.stableMs && want(h) ? h : undefined;
-      },
-      { timeoutMs, intervalMs: 50, what, signal },
-    );
+  return {
+    o,
+    plan,
+    fault,
+    ft,
+    t,
+    waits: new HolderWaits(o.watch, vip.ip, timing.stableMs),
+    timing,
+    times: { start: Date.now(), injectAt: 0, injectDoneAt: 0, end: 0 },
+    armed: false,
+    restore: { ok: true, detail: 'nothing to restore' },
+    say: o.say ?? (() => undefined),
   };
-  const waitHolders = (what: string, timeoutMs: number, want: (h: string[]) => boolean, signal?: AbortSignal) =>
-    waitFor(
-      () => {
-        const failure = o.watch.failure();
-        if (failure) throw failure;
-        const h = o.watch.holders(ip);
-        return want(h) ? h : undefined;
-      },
-      { timeoutMs, intervalMs: 50, what, signal },
-    );
+}
 
-  const eventsBefore = o.watch.events(ip).length;
-  let probe: RunningProbe | undefined;
-  let armed = false;
-  let restore = { ok: true, detail: 'nothing to restore' };
+export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
+  const run = await prepareRun(o);
+  const { plan, times, say } = run;
+  const { vip } = o.target;
+  const initialHolders = [plan.oldMaster];
+  const eventsBefore = o.watch.events(vip.ip).length;
   let error: string | undefined;
-  const times: FaultTimes = { start, injectAt: 0, injectDoneAt: 0, end: 0 };
-  const undo = async () => {
-    times.undoAt = Date.now();
-    let detail = '';
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      try {
-        const r = await t.exec(`${fault.undo}\n${restoredCheck(o.kind, ft)}`, { timeoutMs: UNDO_TIMEOUT_MS });
-        if (r.code === 0) {
-          armed = false;
-          times.undoDoneAt = Date.now();
-          return {
-            ok: true,
-            detail: `${fault.undo.length > 80 ? 'rules removed' : fault.undo}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
-          };
-        }
-        detail = `exit ${r.code}: ${(r.stderr || r.stdout).trim()}`;
-      } catch (e) {
-        detail = (e as Error).message;
-      }
-    }
-    times.undoDoneAt = Date.now();
-    return { ok: false, detail: `${master}: undoing ${o.kind} failed: ${detail}. Run by hand: ${fault.undo}` };
-  };
-
+  let probe: RunningProbe | undefined;
   try {
     probe = startProbe({
-      ip,
+      ip: vip.ip,
       port: o.http.port,
       path: o.http.path,
       hostHeader: o.http.host,
       ratePerSec: o.rate,
       durationMs: 300_000,
       timeoutMs: 1000,
+      ...(o.httpClient ? { http: o.httpClient } : {}),
     });
     say(
-      `${plan.kind}: probing http://${o.http.host}${o.http.path} via ${ip}:${o.http.port} at ${o.rate}/s; ${master} holds ${vip.name}`,
+      `${plan.kind}: probing http://${o.http.host}${o.http.path} via ${vip.ip}:${o.http.port} at ${o.rate}/s; ${plan.oldMaster} holds ${vip.name}`,
     );
-    await stableHolders(
-      `${vip.name} settled before the fault`,
-      timing.baselineMs + 10_000,
-      (h) => h.length === 1 && h[0] === master,
-      o.signal,
-    ).catch((e) => {
-      if (o.signal.aborted) throw e;
-      throw new Error(`${vip.name} did not stay on ${master} before the fault: ${(e as Error).message}`);
-    });
-    armed = true; // from here on the finally undoes, even if the inject itself fails halfway
-    times.injectAt = Date.now();
-    say(`${plan.kind}: injecting on ${master}: ${fault.describe}`);
-    const r = await t.exec(fault.inject, { timeoutMs: 30_000 });
-    times.injectDoneAt = Date.now();
-    if (r.code !== 0) throw new Error(`${master}: injecting ${o.kind} failed (exit ${r.code}): ${r.stderr.trim()}`);
-    const moved = await waitHolders(
-      `${vip.name} on a node other than ${master}`,
-      plan.boundMs + 10_000,
-      (h) => h.some((x) => x !== master),
-      o.signal,
-    );
-    say(`${plan.kind}: ${vip.name} now on ${moved.join(' and ')}`);
-    await stableHolders(`${vip.name} stable after the failover`, 20_000, () => true, o.signal);
-    restore = await undo();
-    say(`${plan.kind}: undone on ${master}: ${restore.ok ? 'ok' : restore.detail}`);
-    if (restore.ok) {
-      const want = (h: string[]) => (plan.preempt ? h.length === 1 && h[0] === master : h.length === 1);
-      await stableHolders(
-        plan.preempt ? `${vip.name} back on ${master} (preemption)` : `${vip.name} on exactly one node`,
-        timing.failbackTimeoutMs,
-        want,
-        o.signal,
-      );
-    }
+    await injectAndObserve(run);
   } catch (e) {
     error = (e as Error).message;
-  }
-  {
-    if (armed) {
-      say(`${plan.kind}: restoring ${master}…`);
-      restore = await undo();
+  } finally {
+    if (run.armed) {
+      say(`${plan.kind}: restoring ${plan.oldMaster}…`);
+      run.restore = await undoWithRetries(run.t, plan.oldMaster, run.fault, run.ft, times);
       // Report the state the restore led to, bounded, and without the (possibly aborted) signal.
-      await waitHolders(
-        `${vip.name} on exactly one node after restoring`,
-        timing.failbackTimeoutMs,
-        (h) => h.length === 1,
-      ).catch(() => undefined);
+      const one = (h: string[]) => h.length === 1;
+      await run.waits
+        .until(`${vip.name} on exactly one node after restoring`, run.timing.failbackTimeoutMs, one)
+        .catch(() => undefined);
     }
     times.end = Date.now();
-    const probes = probe ? await probe.stop() : [];
-    if (!times.injectAt) times.injectAt = times.injectDoneAt = times.end;
-    const report = computeReport({
-      plan,
-      probes,
-      events: o.watch.events(ip).slice(eventsBefore),
-      initialHolders: holders0,
-      times,
-      rate: o.rate,
-      restore,
-      ...(error && !o.signal.aborted ? { error } : {}),
-      aborted: o.signal.aborted,
-    });
-    return { plan, report, probes, times };
   }
+  const probes = probe ? await probe.stop() : [];
+  if (!times.injectAt) times.injectAt = times.injectDoneAt = times.end;
+  const report = computeReport({
+    plan,
+    probes,
+    events: o.watch.events(vip.ip).slice(eventsBefore),
+    initialHolders,
+    times,
+    rate: o.rate,
+    restore: run.restore,
+    ...(error && !o.signal.aborted ? { error } : {}),
+    aborted: o.signal.aborted,
+  });
+  return { plan, report, probes, times };
 }

@@ -6,13 +6,14 @@
 import type { SshDoc } from '../inventory/schema.js';
 import { JumpPool, connect } from '../transport/ssh.js';
 import { loadSshConfig, resolveTarget } from '../transport/ssh-config.js';
+import { gather } from '../remote/section.js';
+import { discoveryFacts, discoverySections, type DiscoveryFacts } from '../remote/sections/discovery.js';
 import { TransportError, type Transport } from '../transport/transport.js';
-import { discoveryScript, parseDiscovery, type HostFacts } from './facts.js';
 import type { LbRef } from './propose.js';
 
 export interface Discovered {
   lb: string;
-  facts?: HostFacts;
+  facts?: DiscoveryFacts;
   error?: string;
 }
 
@@ -30,19 +31,16 @@ export function sshHostConnector(connectTimeoutS = 5): HostConnector {
     );
 }
 
-export async function discoverHost(t: Transport, listenSeconds: number): Promise<HostFacts> {
-  const script = discoveryScript(listenSeconds);
-  const timeoutMs = (listenSeconds + 10) * 1000;
-  let r;
+export async function discoverHost(t: Transport, listenSeconds: number): Promise<DiscoveryFacts> {
+  const sections = discoverySections(listenSeconds);
+  const opts = { step: 'discovery', timeoutMs: (listenSeconds + 10) * 1000 };
   try {
-    r = await t.exec(script, { timeoutMs });
+    return discoveryFacts(await gather(t, sections, opts));
   } catch (e) {
     // Without root the addresses are still readable; only listening for adverts needs it.
     if (!(e instanceof TransportError && e.kind === 'sudo')) throw e;
-    r = await t.exec(script, { root: false, timeoutMs });
+    return discoveryFacts(await gather(t, sections, { ...opts, root: false }));
   }
-  if (r.code !== 0) throw new Error(`discovery script exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-  return parseDiscovery(r.stdout);
 }
 
 export function discoverer(opts: { connect?: HostConnector; listenSeconds?: number } = {}): Discoverer {

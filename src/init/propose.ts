@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { DEFAULTS } from '../inventory/model.js';
-import type { HostFacts, Iface, IfaceAddr } from './facts.js';
+import type { DiscoveryFacts as HostFacts, Iface, IfaceAddr } from '../remote/sections/discovery.js';
 
 export type Mode = 'active-passive' | 'dual-master';
 

@@ -4,30 +4,24 @@
  */
 import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { EXIT, UserError } from '../ui/base-command.js';
-import type { Prompter } from './prompter.js';
+import { HactlError, RefusedError, UsageError } from '../errors.js';
+import type { Prompter } from '../cli/prompter.js';
 
 /** Decides whether the file may be written; asks when it exists and there is someone to ask. */
 export async function mayWrite(file: string, force: boolean, prompter?: Prompter): Promise<boolean> {
   if (!existsSync(file)) return false;
-  if (statSync(file).isDirectory())
-    throw new UserError(`${file} is a directory; give a file name with --output`, EXIT.usage);
+  if (statSync(file).isDirectory()) throw new UsageError(`${file} is a directory; give a file name with --output`);
   if (force) return true;
   if (!prompter)
-    throw new UserError(
+    throw new RefusedError(
       `${file} already exists and was left untouched: pass --force to overwrite it, or --output to write elsewhere`,
-      EXIT.usage,
     );
   const yes = await prompter.confirm({
     id: 'overwrite',
     message: `${file} already exists. Overwrite it?`,
     default: false,
   });
-  if (!yes)
-    throw new UserError(
-      `${file} already exists and was left untouched (choose another file with --output)`,
-      EXIT.usage,
-    );
+  if (!yes) throw new RefusedError(`${file} already exists and was left untouched (choose another file with --output)`);
   return true;
 }
 
@@ -37,11 +31,10 @@ export function writeInventory(file: string, text: string, overwrite: boolean): 
       writeFileSync(file, text, { flag: 'wx', mode: 0o644 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST')
-        throw new UserError(
+        throw new RefusedError(
           `${file} appeared while init was running and was left untouched; run again with --force to overwrite it`,
-          EXIT.usage,
         );
-      throw new UserError(`cannot write ${file}: ${(e as Error).message}`);
+      throw new HactlError(`cannot write ${file}: ${(e as Error).message}`);
     }
     return;
   }

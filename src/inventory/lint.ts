@@ -6,7 +6,7 @@ import type { ClusterDoc, InventoryDoc } from './schema.js';
 import type { Locator, PathSeg, Problem } from './problems.js';
 import { derivePriorities, healthCheckOf, vipSettings, vrrpAddressOf } from './normalize.js';
 import { contains, ipFamily, isNetworkOrBroadcast, networkKey, parseCidr } from '../util/ip.js';
-import { failoverVerdict } from './failover-math.js';
+import { failoverVerdict } from './vrrp-math.js';
 
 export interface LintOptions {
   /** Environment for pass_env lookups; missing variables are errors only when required. */

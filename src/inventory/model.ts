@@ -87,9 +87,11 @@ export interface Backend {
 export interface Site {
   name: string;
   serverNames: string[];
-  vips: string[];
+  /** The cluster's VIPs this site listens on (the same objects as Cluster.vips). */
+  vips: Vip[];
   port: number;
-  backends: string[];
+  /** The cluster's backends of this site's upstream (the same objects as Cluster.backends). */
+  backends: Backend[];
   upstream: string;
   healthPath: string;
   healthHost: string;
@@ -107,6 +109,8 @@ export interface Cluster {
   nginxStatusPort: number;
   backends: Backend[];
   sites: Site[];
+  /** Kernel settings every load balancer of the cluster needs (key → value), e.g. ip_nonlocal_bind. */
+  sysctl: Record<string, string>;
 }
 
 export interface Inventory {

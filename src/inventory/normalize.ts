@@ -1,6 +1,15 @@
 /** Schema-valid document → model: applies defaults and derives priorities and states. */
 import type { ClusterDoc, InventoryDoc, SshDoc, VipDoc } from './schema.js';
-import { DEFAULTS, type Cluster, type HealthCheck, type Inventory, type Vip, type VipNode } from './model.js';
+import {
+  DEFAULTS,
+  type Backend,
+  type Cluster,
+  type HealthCheck,
+  type Inventory,
+  type Site,
+  type Vip,
+  type VipNode,
+} from './model.js';
 import { Secret } from './secret.js';
 import { ipFamily, parseCidr } from '../util/ip.js';
 
@@ -91,7 +100,50 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
   };
 }
 
+/** nginx listens on VIPs the node may not hold yet: non-local bind, per address family in use. */
+function sysctlOf(vips: Vip[]): Record<string, string> {
+  return {
+    'net.ipv4.ip_nonlocal_bind': '1',
+    ...(vips.some((v) => v.family === 6) ? { 'net.ipv6.ip_nonlocal_bind': '1' } : {}),
+  };
+}
+
+function buildBackend(b: ClusterDoc['backends'][number]): Backend {
+  return {
+    name: b.name,
+    address: b.address,
+    port: b.port ?? DEFAULTS.backendPort,
+    weight: b.weight ?? 1,
+    maxFails: b.max_fails,
+    failTimeout: b.fail_timeout,
+    backup: b.backup ?? false,
+  };
+}
+
+/** Names resolve to the cluster's own objects: lint has already checked that each exists. */
+function pick<T extends { name: string }>(all: T[], names: string[]): T[] {
+  return names.flatMap((n) => all.filter((x) => x.name === n));
+}
+
+function buildSite(s: ClusterDoc['sites'][number], vips: Vip[], backends: Backend[]): Site {
+  return {
+    name: s.name,
+    serverNames: s.server_names,
+    vips: pick(vips, s.vips),
+    port: s.port ?? DEFAULTS.sitePort,
+    backends: pick(backends, s.backends),
+    upstream: s.upstream ?? s.name,
+    healthPath: s.health_path ?? '/',
+    healthHost: s.health_host ?? s.server_names[0].replace(/^\*\./, 'www.'),
+    proxyHeaders: s.proxy_headers ? Object.entries(s.proxy_headers) : DEFAULTS.proxyHeaders,
+    identify: s.identify ?? true,
+    extra: s.extra ?? [],
+  };
+}
+
 function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv): Cluster {
+  const vips = c.vips.map((v) => buildVip(c, v, env));
+  const backends = c.backends.map(buildBackend);
   return {
     name: c.name,
     interface: c.interface,
@@ -102,31 +154,12 @@ function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv):
       interface: lb.interface ?? c.interface,
       ssh: mergeSsh(doc.ssh, lb.ssh),
     })),
-    vips: c.vips.map((v) => buildVip(c, v, env)),
+    vips,
     healthCheck: healthCheckOf(c),
     nginxStatusPort: c.nginx_status_port ?? DEFAULTS.nginxStatusPort,
-    backends: c.backends.map((b) => ({
-      name: b.name,
-      address: b.address,
-      port: b.port ?? DEFAULTS.backendPort,
-      weight: b.weight ?? 1,
-      maxFails: b.max_fails,
-      failTimeout: b.fail_timeout,
-      backup: b.backup ?? false,
-    })),
-    sites: c.sites.map((s) => ({
-      name: s.name,
-      serverNames: s.server_names,
-      vips: s.vips,
-      port: s.port ?? DEFAULTS.sitePort,
-      backends: s.backends,
-      upstream: s.upstream ?? s.name,
-      healthPath: s.health_path ?? '/',
-      healthHost: s.health_host ?? s.server_names[0].replace(/^\*\./, 'www.'),
-      proxyHeaders: s.proxy_headers ? Object.entries(s.proxy_headers) : DEFAULTS.proxyHeaders,
-      identify: s.identify ?? true,
-      extra: s.extra ?? [],
-    })),
+    backends,
+    sites: c.sites.map((s) => buildSite(s, vips, backends)),
+    sysctl: sysctlOf(vips),
   };
 }
 

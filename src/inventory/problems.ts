@@ -1,6 +1,7 @@
 /** Inventory problems: each names file:line:column, the YAML path, what was expected, the fix. */
 import type { Document, LineCounter } from 'yaml';
 import { isMap, isPair, isScalar } from 'yaml';
+import { EXIT, HactlError } from '../errors.js';
 
 export type PathSeg = string | number;
 
@@ -88,13 +89,15 @@ export class Locator {
 }
 
 /** Thrown when the inventory cannot be used; carries every problem found. */
-export class InventoryError extends Error {
+export class InventoryError extends HactlError {
   constructor(readonly problems: Problem[]) {
     super(
       problems
         .filter((p) => p.severity === 'error')
         .map(formatProblem)
         .join('\n'),
+      EXIT.usage,
+      'inventory',
     );
     this.name = 'InventoryError';
   }

@@ -20,9 +20,12 @@ export class Secret {
   }
 }
 
-/** Replaces every occurrence of each secret value in text (plans, diffs, logs, --json). */
-export function maskSecrets(text: string, secrets: Iterable<string>): string {
+/** The one masker: every occurrence of each secret's value in text (plans, diffs, logs, --json). */
+export function maskSecrets(text: string, secrets: Iterable<Secret>): string {
   let out = text;
-  for (const s of secrets) if (s.length > 0) out = out.split(s).join(REDACTED);
+  for (const s of secrets) {
+    const value = s.reveal();
+    if (value.length > 0) out = out.split(value).join(REDACTED);
+  }
   return out;
 }

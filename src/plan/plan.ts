@@ -4,16 +4,19 @@
  */
 import { createRequire } from 'node:module';
 
+import type { ApplyRequest, ChangeAction, ManagedService } from '../remote/apply.js';
+import type { HostFacts } from '../remote/facts.js';
+import { HOST_PATHS } from '../remote/paths.js';
+import { MANAGED_PROGRAMS } from '../remote/sections/host.js';
+import type { HostRender, RenderedFile, Service } from '../render/render.js';
+import { maskSecrets, type Secret } from '../inventory/secret.js';
+
 /** jsdiff, loaded on the first file that differs: a no-op deploy never needs it (~25 ms of start-up). */
 let jsdiff: typeof import('diff') | undefined;
 function createTwoFilesPatch(...args: Parameters<typeof import('diff').createTwoFilesPatch>): string {
   jsdiff ??= createRequire(import.meta.url)('diff') as typeof import('diff');
   return jsdiff.createTwoFilesPatch(...args);
 }
-import type { HostFacts } from '../facts/host-facts.js';
-import { MANAGED_PACKAGES } from '../facts/host-facts.js';
-import type { HostRender, RenderedFile, Service } from '../render/render.js';
-import { maskSecrets } from '../inventory/secret.js';
 
 /** remove: a hactl-*.conf nginx file the inventory no longer renders (a renamed or removed cluster). */
 export type FileAction = 'create' | 'update' | 'chmod' | 'remove' | 'unchanged';
@@ -32,16 +35,20 @@ export interface HostPlan {
   cluster: string;
   files: FileChange[];
   packages: string[];
-  /** sysctl keys whose runtime value must be set now. */
-  sysctl: string[];
+  /** sysctl keys whose runtime value must be set now, with that value. */
+  sysctl: Record<string, string>;
   reload: Service[];
-  start: ('nginx' | 'keepalived')[];
+  start: ManagedService[];
   changed: boolean;
   /** Why nothing is needed, or a one-line summary of the changes. */
   summary: string;
 }
 
-export function fileChange(file: RenderedFile, facts: HostFacts, secrets: string[]): FileChange {
+export function fileChange(
+  file: RenderedFile,
+  facts: Pick<HostFacts, 'files'>,
+  secrets: readonly Secret[],
+): FileChange {
   const remote = facts.files[file.path];
   if (!remote?.exists) {
     const diff = createTwoFilesPatch('/dev/null', file.path, '', file.content, '', '', { context: 3 });
@@ -60,56 +67,67 @@ export function fileChange(file: RenderedFile, facts: HostFacts, secrets: string
   return { file, action: contentChanged ? 'update' : 'chmod', diff: maskSecrets(diff, secrets), reasons };
 }
 
-export function planHost(render: HostRender, facts: HostFacts): HostPlan {
-  const files = render.files.map((f) => fileChange(f, facts, render.secrets));
-  // hactl's own nginx files that nothing renders any more: left in place they keep serving an
-  // old cluster's sites (and can clash with the new ones: duplicate upstream), so they go.
+/** hactl's own nginx files that nothing renders any more: left in place they keep serving an
+ * old cluster's sites (and can clash with the new ones: duplicate upstream), so they go. */
+function removals(render: HostRender, facts: HostFacts): FileChange[] {
   const rendered = new Set(render.files.map((f) => f.path));
-  for (const path of (facts.managed ?? []).filter((m) => !rendered.has(m)).sort()) {
-    const remote = facts.files[path];
-    const file: RenderedFile = {
-      path,
-      mode: remote?.mode ?? '0644',
-      owner: remote?.owner ?? 'root',
-      group: remote?.group ?? 'root',
-      content: '',
-      service: 'nginx',
-      sha256: '',
-    };
-    const diff =
-      remote?.content !== undefined
-        ? createTwoFilesPatch(path, '/dev/null', remote.content, '', '', '', { context: 3 })
-        : '';
-    files.push({
-      file,
-      action: 'remove',
-      diff: maskSecrets(diff, render.secrets),
-      reasons: ['no longer rendered by the inventory'],
+  return facts.managed
+    .filter((m) => !rendered.has(m))
+    .sort()
+    .map((path) => {
+      const remote = facts.files[path];
+      const file: RenderedFile = {
+        path,
+        mode: remote?.mode ?? '0644',
+        owner: remote?.owner ?? 'root',
+        group: remote?.group ?? 'root',
+        content: '',
+        service: 'nginx',
+        sha256: '',
+      };
+      const diff =
+        remote?.content !== undefined
+          ? createTwoFilesPatch(path, '/dev/null', remote.content, '', '', '', { context: 3 })
+          : '';
+      return {
+        file,
+        action: 'remove' as const,
+        diff: maskSecrets(diff, render.secrets),
+        reasons: ['no longer rendered by the inventory'],
+      };
     });
-  }
-  const packages = MANAGED_PACKAGES.filter((p) => !facts.packages[p]);
-  const sysctl = render.files
-    .filter((f) => f.service === 'sysctl')
-    .flatMap((f) => f.content.split('\n').filter((l) => /^net\./.test(l)))
-    .map((l) => l.split('=').map((x) => x.trim()))
-    .filter(([key, value]) => facts.sysctl[key.replace(/^net\./, '').replace(/\./g, '/')] !== value)
-    .map(([key]) => key);
+}
+
+/** Runtime values that differ from what the model wants (the file persists them; this sets them now). */
+function sysctlChanges(render: HostRender, facts: HostFacts): Record<string, string> {
+  return Object.fromEntries(Object.entries(render.sysctl).filter(([key, value]) => facts.sysctl[key] !== value));
+}
+
+/** Start what does not run (or is being installed); reload what runs and had a file change. */
+function serviceChanges(files: FileChange[], facts: HostFacts, packages: string[]) {
   const touched = new Set(files.filter((f) => f.action !== 'unchanged').map((f) => f.file.service));
-  const willInstall = new Set(packages);
-  const start: HostPlan['start'] = [];
+  const start: ManagedService[] = [];
   const reload: Service[] = [];
   for (const svc of ['nginx', 'keepalived'] as const) {
-    const running = facts.running[svc] && !willInstall.has(svc);
+    const running = facts.running[svc] && !packages.includes(svc);
     if (!running) start.push(svc);
     else if (touched.has(svc)) reload.push(svc);
   }
   if (touched.has('sysctl')) reload.push('sysctl');
-  const changed =
-    files.some((f) => f.action !== 'unchanged') || packages.length > 0 || sysctl.length > 0 || start.length > 0;
+  return { start, reload };
+}
+
+export function planHost(render: HostRender, facts: HostFacts): HostPlan {
+  const files = [...render.files.map((f) => fileChange(f, facts, render.secrets)), ...removals(render, facts)];
+  const packages = MANAGED_PROGRAMS.filter((p) => !facts.programs[p]);
+  const sysctl = sysctlChanges(render, facts);
+  const { start, reload } = serviceChanges(files, facts, packages);
+  const changing = files.filter((f) => f.action !== 'unchanged');
+  const changed = changing.length > 0 || packages.length > 0 || Object.keys(sysctl).length > 0 || start.length > 0;
   const parts = [
-    ...files.filter((f) => f.action !== 'unchanged').map((f) => `${f.action} ${f.file.path}`),
+    ...changing.map((f) => `${f.action} ${f.file.path}`),
     ...(packages.length ? [`install ${packages.join(' ')}`] : []),
-    ...sysctl.map((k) => `sysctl ${k}=1`),
+    ...Object.entries(sysctl).map(([k, v]) => `sysctl ${k}=${v}`),
     ...reload.filter((s) => s !== 'sysctl').map((s) => `reload ${s}`),
     ...start.map((s) => `start ${s}`),
   ];
@@ -123,5 +141,23 @@ export function planHost(render: HostRender, facts: HostFacts): HostPlan {
     start,
     changed,
     summary: changed ? parts.join(', ') : 'up to date: files, packages and sysctl match; keepalived and nginx running',
+  };
+}
+
+/** What the host's transaction must do for this plan. */
+export function applyRequest(plan: HostPlan, facts: HostFacts): ApplyRequest {
+  return {
+    host: plan.host,
+    changes: plan.files
+      .filter((f): f is FileChange & { action: ChangeAction } => f.action !== 'unchanged')
+      .map((f) => ({ action: f.action, ...f.file })),
+    packages: plan.packages,
+    sysctl: plan.sysctl,
+    reloadSysctl: plan.reload.includes('sysctl'),
+    reload: plan.reload.filter((s): s is ManagedService => s !== 'sysctl'),
+    start: plan.start,
+    serviceManager: facts.os.serviceManager,
+    ...(facts.os.packageManager ? { packageManager: facts.os.packageManager } : {}),
+    validate: { keepalivedConf: HOST_PATHS.keepalivedConf },
   };
 }

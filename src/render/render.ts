@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
-import { findLb } from '../inventory/model.js';
+import type { Secret } from '../inventory/secret.js';
+import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
 
 export type Service = 'keepalived' | 'nginx' | 'sysctl';
@@ -24,18 +25,14 @@ export interface HostRender {
   cluster: Cluster;
   lb: LoadBalancer;
   files: RenderedFile[];
-  /** Secret values present in the files, for masking in any output. */
-  secrets: string[];
+  /** Kernel settings this host needs now and after a reboot (the sysctl file persists them). */
+  sysctl: Record<string, string>;
+  /** Secrets present in the files, for masking in any output. */
+  secrets: Secret[];
 }
 
-export const PATHS = {
-  keepalivedConf: '/etc/keepalived/keepalived.conf',
-  checkScript: '/etc/keepalived/hactl-check-nginx.sh',
-  notifyScript: '/etc/keepalived/hactl-notify.sh',
-  nginxConf: (cluster: string) => `/etc/nginx/conf.d/hactl-${cluster}.conf`,
-  sysctl: '/etc/sysctl.d/90-hactl.conf',
-  stateDir: '/run/hactl/vrrp',
-};
+/** Where the rendered files go on each host (one table with the rest: remote/paths.ts). */
+export const PATHS = HOST_PATHS;
 
 export const CHECK_SCRIPT_NAME = 'hactl_check_nginx';
 export const TRACK_PROCESS_NAME = 'hactl_nginx_process';
@@ -116,23 +113,17 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer) {
     status_port: cluster.nginxStatusPort,
     upstreams: uniqueBy(cluster.sites, (s) => s.upstream).map((site) => ({
       name: site.upstream,
-      servers: site.backends.map((name) => {
-        const b = cluster.backends.find((x) => x.name === name)!;
-        return {
-          address: b.address.includes(':') ? `[${b.address}]` : b.address,
-          port: b.port,
-          weight: b.weight !== 1 ? b.weight : null,
-          max_fails: b.maxFails ?? null,
-          fail_timeout: b.failTimeout ?? null,
-          backup: b.backup,
-        };
-      }),
+      servers: site.backends.map((b) => ({
+        address: b.address.includes(':') ? `[${b.address}]` : b.address,
+        port: b.port,
+        weight: b.weight !== 1 ? b.weight : null,
+        max_fails: b.maxFails ?? null,
+        fail_timeout: b.failTimeout ?? null,
+        backup: b.backup,
+      })),
     })),
     servers: cluster.sites.map((site) => ({
-      listens: site.vips.map((name) => {
-        const vip = cluster.vips.find((v) => v.name === name)!;
-        return listenAddress(vip.ip, vip.family, site.port);
-      }),
+      listens: site.vips.map((vip) => listenAddress(vip.ip, vip.family, site.port)),
       server_names: site.serverNames.join(' '),
       identify: site.identify,
       extra: site.extra,
@@ -140,12 +131,6 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer) {
       proxy_headers: site.proxyHeaders.map(([name, value]) => ({ name, value })),
     })),
   };
-}
-
-export function sysctlLines(cluster: Cluster): string[] {
-  const lines = ['net.ipv4.ip_nonlocal_bind = 1'];
-  if (cluster.vips.some((v) => v.family === 6)) lines.push('net.ipv6.ip_nonlocal_bind = 1');
-  return lines;
 }
 
 export function renderHost(cluster: Cluster, lb: LoadBalancer): HostRender {
@@ -157,7 +142,12 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer): HostRender {
       'keepalived',
       renderTemplate('keepalived.conf.hbs', keepalivedContext(cluster, lb)),
     ),
-    file(PATHS.notifyScript, '0755', 'keepalived', renderTemplate('notify.sh.hbs', {})),
+    file(
+      PATHS.notifyScript,
+      '0755',
+      'keepalived',
+      renderTemplate('notify.sh.hbs', { state_dir: HOST_PATHS.vrrpStateDir }),
+    ),
   ];
   if (hc.mode === 'script' || hc.mode === 'both')
     files.push(
@@ -176,15 +166,18 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer): HostRender {
       renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb)),
     ),
   );
-  files.push(file(PATHS.sysctl, '0644', 'sysctl', renderTemplate('sysctl.conf.hbs', { lines: sysctlLines(cluster) })));
-  const secrets = cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass.reveal()] : []));
-  return { cluster, lb, files, secrets };
+  files.push(
+    file(
+      PATHS.sysctl,
+      '0644',
+      'sysctl',
+      renderTemplate('sysctl.conf.hbs', { lines: Object.entries(cluster.sysctl).map(([k, v]) => `${k} = ${v}`) }),
+    ),
+  );
+  const secrets = cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : []));
+  return { cluster, lb, files, sysctl: { ...cluster.sysctl }, secrets };
 }
 
 export function renderInventory(inv: Inventory): HostRender[] {
-  return inv.clusters.flatMap((cluster) => cluster.lbs.map((lb) => renderHost(cluster, findLb(cluster, lb.name))));
-}
-
-export function allSecrets(renders: HostRender[]): string[] {
-  return [...new Set(renders.flatMap((r) => r.secrets))];
+  return inv.clusters.flatMap((cluster) => cluster.lbs.map((lb) => renderHost(cluster, lb)));
 }

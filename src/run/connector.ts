@@ -1,10 +1,7 @@
 /** Builds the per-host connect function commands use: inventory ssh settings + ~/.ssh/config → ssh2. */
-import type { LoadBalancer } from '../inventory/model.js';
-import type { Transport } from '../transport/transport.js';
+import type { LbConnector } from '../transport/transport.js';
 import { connect, JumpPool } from '../transport/ssh.js';
 import { loadSshConfig, resolveTarget, type SshConfig } from '../transport/ssh-config.js';
-
-export type LbConnector = (lb: LoadBalancer) => Promise<Transport>;
 
 export function sshConnector(opts: { sshConfigPath?: string } = {}): LbConnector {
   let config: SshConfig | undefined;

@@ -5,16 +5,19 @@
  * flight finish its transaction and stops before the next one.
  */
 import pLimit from 'p-limit';
-import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
-import type { Transport } from '../transport/transport.js';
-import { renderInventory, type HostRender } from '../render/render.js';
+import { RemoteStepError } from '../errors.js';
+import type { Cluster, Inventory } from '../inventory/model.js';
+import { convergenceMs } from '../inventory/vrrp-math.js';
 import { planHost, type HostPlan } from '../plan/plan.js';
-import { preflight } from './preflight.js';
-import { rollingOrder } from './order.js';
-import { applyPlan, lockAndReadFacts, readFacts, readHealth, type HeldLock } from './host-ops.js';
+import type { HostFacts } from '../remote/facts.js';
+import { renderInventory, type HostRender } from '../render/render.js';
+import type { LbConnector, Transport } from '../transport/transport.js';
+import type { HttpClient } from '../util/http.js';
 import { waitFor } from '../util/wait-for.js';
-import type { HostFacts } from '../facts/host-facts.js';
 import { postDeployChecks, type Check } from '../verify/post-deploy.js';
+import { applyPlan, lockAndReadFacts, readHealth, readHostFacts, type HeldLock } from './host-ops.js';
+import { rollingOrder } from './order.js';
+import { preflight } from './preflight.js';
 
 export type HostStatus = 'pending' | 'unchanged' | 'planned' | 'changed' | 'failed' | 'skipped';
 
@@ -41,7 +44,7 @@ export interface DeployEvent {
 }
 
 export interface DeployOptions {
-  connect: (lb: LoadBalancer) => Promise<Transport>;
+  connect: LbConnector;
   dryRun?: boolean;
   /** Asked with the plans when something would change; false stops before any change. */
   confirm?: (plans: HostPlan[]) => Promise<boolean>;
@@ -52,6 +55,8 @@ export interface DeployOptions {
   holder?: string;
   /** Run the post-deploy checks (VIP holders, sites through the VIPs). Default: true. */
   verify?: boolean;
+  /** HTTP from this machine for the site checks. Default: httpGet. */
+  http?: HttpClient;
 }
 
 export interface DeployResult {
@@ -67,14 +72,25 @@ export interface DeployResult {
   durationMs: number;
 }
 
+/** A host through preflight: connected, (locked,) its facts read and its plan made. */
+interface Ready {
+  render: HostRender;
+  result: HostResult;
+  transport: Transport;
+  lock?: HeldLock;
+  facts: HostFacts;
+  plan: HostPlan;
+}
+
 interface HostCtx {
   render: HostRender;
   result: HostResult;
   transport?: Transport;
   lock?: HeldLock;
-  facts?: HostFacts;
-  plan?: HostPlan;
+  ready?: Ready;
 }
+
+type Emit = (h: { render: HostRender }, step: DeployEvent['step'], message?: string) => void;
 
 const ms = (since: number) => Math.round(performance.now() - since);
 
@@ -93,160 +109,71 @@ function newResult(r: HostRender): HostResult {
   };
 }
 
-export async function deploy(inv: Inventory, opts: DeployOptions): Promise<DeployResult> {
-  const started = performance.now();
-  const dryRun = opts.dryRun ?? false;
-  const emit = (c: HostCtx, step: DeployEvent['step'], message?: string) =>
-    opts.onEvent?.({ host: c.render.lb.name, cluster: c.render.cluster.name, step, message });
-  const hosts: HostCtx[] = renderInventory(inv).map((render) => ({ render, result: newResult(render) }));
-  const byName = new Map(hosts.map((h) => [h.render.lb.name, h]));
-  const limit = pLimit(opts.concurrency ?? 32);
-  const finish = (
-    partial: Omit<DeployResult, 'hosts' | 'plans' | 'durationMs' | 'dryRun' | 'aborted' | 'checks'> & {
-      checks?: Check[];
-    },
-  ): DeployResult => {
-    for (const h of hosts) h.result.roundTrips = h.transport?.roundTrips ?? 0;
-    return {
-      ...partial,
-      checks: partial.checks ?? [],
-      dryRun,
-      aborted: opts.signal?.aborted ?? false,
-      hosts: hosts.map((h) => h.result),
-      plans: hosts.flatMap((h) => (h.plan ? [h.plan] : [])),
-      durationMs: ms(started),
-    };
-  };
-
-  try {
-    // Phase 1: connect, lock, facts, plan, preflight — on every host before any change.
-    await Promise.all(
-      hosts.map((h) =>
-        limit(async () => {
-          try {
-            emit(h, 'connect');
-            let t0 = performance.now();
-            h.transport = await opts.connect(h.render.lb);
-            h.result.timings.connectMs = ms(t0);
-            emit(h, 'facts');
-            t0 = performance.now();
-            if (dryRun) h.facts = await readFacts(h.transport, h.render);
-            else {
-              h.lock = await lockAndReadFacts(h.transport, h.render, opts.holder ?? 'hactl');
-              h.facts = h.lock.facts;
-              h.result.staleLock = h.lock.stale;
-            }
-            h.result.timings.factsMs = ms(t0);
-            h.plan = planHost(h.render, h.facts);
-            const problems = preflight(h.render.cluster, h.render.lb, h.facts, h.plan);
-            if (problems.length > 0) throw new Error(`preflight: ${problems.join('; ')}`);
-            h.result.summary = h.plan.summary;
-            h.result.status = h.plan.changed ? 'planned' : 'unchanged';
-            emit(h, 'plan', h.plan.summary);
-          } catch (e) {
-            h.result.status = 'failed';
-            h.result.error = (e as Error).message;
-            emit(h, 'failed', h.result.error);
-          }
-        }),
-      ),
-    );
-    const failed = hosts.filter((h) => h.result.status === 'failed');
-    if (failed.length > 0)
-      return finish({
-        ok: false,
-        phase: 'preflight',
-        message: `preflight failed on ${failed.map((h) => h.result.host).join(', ')}; nothing was changed on any host`,
-      });
-    const changing = hosts.filter((h) => h.plan!.changed);
-    if (dryRun)
-      return finish({
-        ok: true,
-        phase: 'plan',
-        message: changing.length
-          ? `${changing.length} host(s) would change (dry run: nothing was changed)`
-          : 'nothing to change',
-      });
-    if (changing.length > 0 && opts.confirm && !(await opts.confirm(hosts.map((h) => h.plan!))))
-      return finish({ ok: false, phase: 'confirm', message: 'not confirmed; nothing was changed' });
-    if (opts.signal?.aborted) return finish({ ok: false, phase: 'confirm', message: 'interrupted before any change' });
-
-    // Phase 2: rolling apply, clusters in parallel, one load balancer at a time within each.
-    let stop = false;
-    await Promise.all(
-      inv.clusters.map(async (cluster) => {
-        for (const name of rollingOrder(cluster)) {
-          const h = byName.get(name)!;
-          if (!h.plan!.changed) continue;
-          if (stop || opts.signal?.aborted) {
-            h.result.status = 'skipped';
-            h.result.summary = `not applied (rollout stopped): ${h.plan!.summary}`;
-            emit(h, 'skipped');
-            continue;
-          }
-          try {
-            await applyHost(h, cluster, emit);
-          } catch (e) {
-            stop = true;
-            h.result.status = 'failed';
-            h.result.error = (e as Error).message;
-            emit(h, 'failed', h.result.error);
-          }
-        }
-      }),
-    );
-    const applyFailed = hosts.filter((h) => h.result.status === 'failed' || h.result.status === 'skipped');
-    if (applyFailed.length > 0 || opts.signal?.aborted) {
-      const why = opts.signal?.aborted
-        ? 'interrupted'
-        : `failed on ${hosts
-            .filter((h) => h.result.status === 'failed')
-            .map((h) => h.result.host)
-            .join(', ')}`;
-      return finish({
-        ok: false,
-        phase: 'apply',
-        message: `rollout ${why}; every host is on its previous or its new configuration`,
-      });
-    }
-
-    // Phase 3: prove it: each VIP on exactly one holder, each site answering through its VIPs.
-    if (opts.verify === false) return finish({ ok: true, phase: 'done', message: summary(hosts) });
-    // Nothing changed: the facts read under the lock are a fresh observation of who holds each VIP.
-    const known = changing.length === 0 ? (name: string) => byName.get(name)!.facts : undefined;
-    const checks = await postDeployChecks(
-      inv,
-      (name) => byName.get(name)!.transport!,
-      (name) => byName.get(name)!.render,
-      opts.signal,
-      known,
-    );
-    const bad = checks.filter((c) => !c.ok);
-    return finish({
-      ok: bad.length === 0,
-      phase: bad.length ? 'verify' : 'done',
-      checks,
-      message: bad.length ? `deployed, but ${bad.length} check(s) failed` : summary(hosts),
-    });
-  } finally {
-    await Promise.all(
-      hosts.map(async (h) => {
-        await h.lock?.release().catch(() => undefined);
-        await h.transport?.close().catch(() => undefined);
-      }),
-    );
+/**
+ * Connect, take the lock and read facts (one round trip), plan, preflight. A dry run reads
+ * without the lock: its plan may be stale against a concurrent deploy, which a preview allows,
+ * and it never blocks (or is blocked by) a real deploy.
+ */
+async function prepare(h: HostCtx, opts: DeployOptions, emit: Emit): Promise<void> {
+  emit(h, 'connect');
+  let t0 = performance.now();
+  const transport = await opts.connect(h.render.lb);
+  h.transport = transport;
+  h.result.timings.connectMs = ms(t0);
+  emit(h, 'facts');
+  t0 = performance.now();
+  let facts: HostFacts;
+  if (opts.dryRun) facts = await readHostFacts(transport, h.render);
+  else {
+    h.lock = await lockAndReadFacts(transport, h.render, opts.holder ?? 'hactl');
+    facts = h.lock.facts;
+    if (h.lock.stale) h.result.staleLock = h.lock.stale;
   }
+  h.result.timings.factsMs = ms(t0);
+  const plan = planHost(h.render, facts);
+  const problems = preflight(h.render.cluster, h.render.lb, facts, plan);
+  if (problems.length > 0) throw new RemoteStepError(h.render.lb.name, 'preflight', problems.join('; '));
+  h.result.summary = plan.summary;
+  h.result.status = plan.changed ? 'planned' : 'unchanged';
+  h.ready = { render: h.render, result: h.result, transport, facts, plan, ...(h.lock ? { lock: h.lock } : {}) };
+  emit(h, 'plan', plan.summary);
 }
 
-async function applyHost(
-  h: HostCtx,
-  cluster: Cluster,
-  emit: (c: HostCtx, step: DeployEvent['step'], m?: string) => void,
-): Promise<void> {
-  const t = h.transport!;
-  const plan = h.plan!;
+function failHost(h: { render: HostRender; result: HostResult }, e: unknown, emit: Emit): void {
+  h.result.status = 'failed';
+  h.result.error = (e as Error).message;
+  emit(h, 'failed', h.result.error);
+}
+
+/** Per cluster in parallel, one load balancer at a time; the first failure stops every cluster's rollout. */
+async function rollOut(inv: Inventory, ready: Map<string, Ready>, opts: DeployOptions, emit: Emit): Promise<void> {
+  let stop = false;
+  await Promise.all(
+    inv.clusters.map(async (cluster) => {
+      for (const name of rollingOrder(cluster)) {
+        const h = ready.get(name);
+        if (!h?.plan.changed) continue;
+        if (stop || opts.signal?.aborted) {
+          h.result.status = 'skipped';
+          h.result.summary = `not applied (rollout stopped): ${h.plan.summary}`;
+          emit(h, 'skipped');
+          continue;
+        }
+        try {
+          await applyHost(h, cluster, emit);
+        } catch (e) {
+          stop = true;
+          failHost(h, e, emit);
+        }
+      }
+    }),
+  );
+}
+
+async function applyHost(h: Ready, cluster: Cluster, emit: Emit): Promise<void> {
+  const { plan, transport } = h;
   emit(h, 'apply', plan.summary);
-  const outcome = await applyPlan(t, plan, h.facts!, h.render.secrets);
+  const outcome = await applyPlan(transport, plan, h.facts, h.render);
   h.result.timings.applyMs = Math.round(outcome.ms);
   h.result.filesChanged = plan.files.filter((f) => f.action !== 'unchanged').map((f) => f.file.path);
   h.result.packagesInstalled = plan.packages;
@@ -254,19 +181,13 @@ async function applyHost(
   h.result.servicesStarted = plan.start;
   emit(h, 'health');
   const t0 = performance.now();
-  const advert = Math.max(...cluster.vips.map((v) => v.advertInt));
-  const delay = Math.max(0, ...cluster.vips.map((v) => v.preemptDelay ?? 0));
   const health = await waitFor(
     async () => {
-      const hl = await readHealth(t, h.render, true, 5);
+      const hl = await readHealth(transport, h.render, true, 5);
       if (!hl.ok) throw new Error(hl.problems.join('; '));
       return hl;
     },
-    {
-      timeoutMs: Math.round((3 * advert + 1 + delay) * 1000) + 8000,
-      intervalMs: 150,
-      what: `${h.render.lb.name} to be healthy`,
-    },
+    { timeoutMs: convergenceMs(cluster, cluster.vips), intervalMs: 150, what: `${h.render.lb.name} to be healthy` },
   );
   h.result.timings.healthMs = ms(t0);
   h.result.status = 'changed';
@@ -279,4 +200,82 @@ function summary(hosts: HostCtx[]): string {
   return changed === 0
     ? `nothing to change on ${hosts.length} host(s)`
     : `${changed} of ${hosts.length} host(s) changed`;
+}
+
+type Outcome = Pick<DeployResult, 'ok' | 'phase' | 'message'> & { checks?: Check[] };
+
+/** After preflight: dry-run stop, confirmation, rollout, then the post-deploy checks. */
+async function afterPreflight(inv: Inventory, hosts: HostCtx[], opts: DeployOptions, emit: Emit): Promise<Outcome> {
+  const ready = new Map(hosts.flatMap((h) => (h.ready ? [[h.render.lb.name, h.ready] as const] : [])));
+  const plans = [...ready.values()].map((h) => h.plan);
+  const changing = plans.filter((p) => p.changed);
+  if (opts.dryRun) {
+    const message = changing.length
+      ? `${changing.length} host(s) would change (dry run: nothing was changed)`
+      : 'nothing to change';
+    return { ok: true, phase: 'plan', message };
+  }
+  if (changing.length > 0 && opts.confirm && !(await opts.confirm(plans)))
+    return { ok: false, phase: 'confirm', message: 'not confirmed; nothing was changed' };
+  if (opts.signal?.aborted) return { ok: false, phase: 'confirm', message: 'interrupted before any change' };
+  await rollOut(inv, ready, opts, emit);
+  const failed = hosts.filter((h) => h.result.status === 'failed').map((h) => h.result.host);
+  if (failed.length > 0 || opts.signal?.aborted) {
+    const why = opts.signal?.aborted ? 'interrupted' : `failed on ${failed.join(', ')}`;
+    return {
+      ok: false,
+      phase: 'apply',
+      message: `rollout ${why}; every host is on its previous or its new configuration`,
+    };
+  }
+  if (opts.verify === false) return { ok: true, phase: 'done', message: summary(hosts) };
+  // Nothing changed: the facts read under the lock are a fresh observation of who holds each VIP.
+  const known = changing.length === 0 ? (name: string) => ready.get(name)?.facts : undefined;
+  const checks = await postDeployChecks(inv, (name) => ready.get(name)?.transport, opts.signal, known, opts.http);
+  const bad = checks.filter((c) => !c.ok);
+  return {
+    ok: bad.length === 0,
+    phase: bad.length ? 'verify' : 'done',
+    checks,
+    message: bad.length ? `deployed, but ${bad.length} check(s) failed` : summary(hosts),
+  };
+}
+
+export async function deploy(inv: Inventory, opts: DeployOptions): Promise<DeployResult> {
+  const started = performance.now();
+  const emit: Emit = (h, step, message) =>
+    opts.onEvent?.({ host: h.render.lb.name, cluster: h.render.cluster.name, step, message });
+  const hosts: HostCtx[] = renderInventory(inv).map((render) => ({ render, result: newResult(render) }));
+  const limit = pLimit(opts.concurrency ?? 32);
+  const finish = (o: Outcome): DeployResult => {
+    for (const h of hosts) h.result.roundTrips = h.transport?.roundTrips ?? 0;
+    return {
+      ...o,
+      checks: o.checks ?? [],
+      dryRun: opts.dryRun ?? false,
+      aborted: opts.signal?.aborted ?? false,
+      hosts: hosts.map((h) => h.result),
+      plans: hosts.flatMap((h) => (h.ready ? [h.ready.plan] : [])),
+      durationMs: ms(started),
+    };
+  };
+  try {
+    // Every host is read and planned before any host changes.
+    await Promise.all(hosts.map((h) => limit(() => prepare(h, opts, emit).catch((e) => failHost(h, e, emit)))));
+    const failed = hosts.filter((h) => h.result.status === 'failed').map((h) => h.result.host);
+    if (failed.length > 0)
+      return finish({
+        ok: false,
+        phase: 'preflight',
+        message: `preflight failed on ${failed.join(', ')}; nothing was changed on any host`,
+      });
+    return finish(await afterPreflight(inv, hosts, opts, emit));
+  } finally {
+    await Promise.all(
+      hosts.map(async (h) => {
+        await h.lock?.release().catch(() => undefined);
+        await h.transport?.close().catch(() => undefined);
+      }),
+    );
+  }
 }

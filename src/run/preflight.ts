@@ -1,12 +1,12 @@
 /** Preflight: can this host take its configuration? Pure checks over its facts. */
 import type { Cluster, LoadBalancer } from '../inventory/model.js';
-import type { HostFacts } from '../facts/host-facts.js';
+import type { HostFacts } from '../remote/facts.js';
 import type { HostPlan } from '../plan/plan.js';
 import { contains, parseCidr } from '../util/ip.js';
 
 export function preflight(cluster: Cluster, lb: LoadBalancer, facts: HostFacts, plan: HostPlan): string[] {
   const out: string[] = [];
-  if (plan.packages.length > 0 && !facts.packageManager)
+  if (plan.packages.length > 0 && !facts.os.packageManager)
     out.push(
       `needs ${plan.packages.join(', ')} but has no supported package manager (apt-get, dnf, yum; OS "${facts.os.id}"): install them by hand`,
     );

@@ -4,14 +4,14 @@
  * refreshes so `--watch` does not reconnect every second. A failed host is reconnected on the
  * next refresh.
  */
-import type { Inventory, LoadBalancer } from '../inventory/model.js';
-import type { Transport } from '../transport/transport.js';
-import { factsScript, parseFacts } from '../facts/host-facts.js';
-import { KEEPALIVED_STATE_SCRIPT, parseKeepalivedState } from './keepalived-state.js';
+import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
+import { readFacts } from '../remote/facts.js';
+import { keepalivedDataSection } from '../remote/sections/keepalived.js';
+import type { LbConnector, Transport } from '../transport/transport.js';
 import { buildStatus, type HostObservation, type StatusReport } from './status.js';
 
 export interface StatusOptions {
-  connect: (lb: LoadBalancer) => Promise<Transport>;
+  connect: LbConnector;
   timeoutMs?: number;
 }
 
@@ -39,13 +39,15 @@ export class StatusSession {
     return t;
   }
 
-  private async observe(lb: LoadBalancer, statusPort: number): Promise<HostObservation> {
+  private async observe(lb: LoadBalancer, cluster: Cluster): Promise<HostObservation> {
     try {
       const t = await this.transport(lb);
-      const script = `${factsScript({ files: [], statusPort })}\n${KEEPALIVED_STATE_SCRIPT}`;
-      const r = await t.exec(script, { timeoutMs: this.opts.timeoutMs ?? 10_000 });
-      if (r.code !== 0) throw new Error(`status script failed (exit ${r.code}): ${r.stderr.trim()}`);
-      return { facts: parseFacts(r.stdout), keepalived: parseKeepalivedState(r.stdout) };
+      const req = { files: [], sysctl: [], statusPort: cluster.nginxStatusPort };
+      const { facts, extra } = await readFacts(t, req, [keepalivedDataSection] as const, {
+        step: 'status',
+        timeoutMs: this.opts.timeoutMs ?? 10_000,
+      });
+      return { facts, keepalived: extra[0] };
     } catch (e) {
       const stale = this.transports.get(lb.name);
       this.transports.delete(lb.name);
@@ -60,7 +62,7 @@ export class StatusSession {
     await Promise.all(
       this.inv.clusters.flatMap((c) =>
         c.lbs.map(async (lb) => {
-          observed.set(lb.name, await this.observe(lb, c.nginxStatusPort));
+          observed.set(lb.name, await this.observe(lb, c));
         }),
       ),
     );

@@ -2,9 +2,10 @@
  * hactl status, the pure part: from each load balancer's facts (or why there are none) to who
  * holds each VIP, who should, and each load balancer's VRRP state per instance and services.
  */
-import type { Inventory } from '../inventory/model.js';
-import { holds, type HostFacts } from '../facts/host-facts.js';
-import type { InstanceState } from './keepalived-state.js';
+import type { Inventory, Vip } from '../inventory/model.js';
+import { holds, type HostFacts } from '../remote/facts.js';
+import type { InstanceState } from '../remote/sections/keepalived.js';
+import { vipVerdict, vrrpState, type StateSource, type VipHealth } from '../verify/verdicts.js';
 
 /** What one refresh learned from one load balancer. */
 export interface HostObservation {
@@ -15,7 +16,7 @@ export interface HostObservation {
   error?: string;
 }
 
-export type StateSource = 'keepalived' | 'notify' | 'vip';
+export type { StateSource, VipHealth };
 
 export interface InstanceView {
   vip: string;
@@ -35,8 +36,6 @@ export interface LbView {
   nginx?: boolean;
   instances: InstanceView[];
 }
-
-export type VipHealth = 'ok' | 'failed-over' | 'down' | 'split-brain';
 
 export interface VipView {
   cluster: string;
@@ -59,17 +58,15 @@ export interface StatusReport {
   lbs: LbView[];
 }
 
-function instanceView(vip: { name: string; ip: string }, o: HostObservation): InstanceView {
-  const f = o.facts!;
-  const holdsVip = holds(f, vip.ip);
-  const own = o.keepalived?.get(vip.name);
-  if (!f.running.keepalived) return { vip: vip.name, state: 'down', holdsVip };
-  if (own && own.state !== 'UNKNOWN')
-    return { vip: vip.name, state: own.state, source: 'keepalived', priority: own.priority, holdsVip };
-  const notified = f.vrrp[vip.name];
-  if (notified)
-    return { vip: vip.name, state: notified.state, source: 'notify', priority: notified.priority, holdsVip };
-  return { vip: vip.name, state: holdsVip ? 'MASTER' : 'BACKUP', source: 'vip', holdsVip };
+function instanceView(vip: Vip, o: HostObservation & { facts: HostFacts }): InstanceView {
+  const holdsVip = holds(o.facts, vip.ip);
+  const st = vrrpState({
+    keepalivedRunning: o.facts.running.keepalived,
+    keepalived: o.keepalived?.get(vip.name),
+    notified: o.facts.notified[vip.name],
+    holdsVip,
+  });
+  return { vip: vip.name, ...st, holdsVip };
 }
 
 export function buildStatus(inv: Inventory, observed: Map<string, HostObservation>, at: number): StatusReport {
@@ -94,22 +91,18 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
         reachable: true,
         keepalived: o.facts.running.keepalived,
         nginx: o.facts.running.nginx,
-        instances: cluster.vips.map((v) => instanceView(v, o)),
+        instances: cluster.vips.map((v) => instanceView(v, { ...o, facts: o.facts! })),
       });
     }
     for (const vip of cluster.vips) {
       const holders = cluster.lbs
-        .filter((lb) => observed.get(lb.name)?.facts && holds(observed.get(lb.name)!.facts!, vip.ip))
+        .filter((lb) => {
+          const f = observed.get(lb.name)?.facts;
+          return f !== undefined && holds(f, vip.ip);
+        })
         .map((lb) => lb.name);
       const unknown = cluster.lbs.filter((lb) => !observed.get(lb.name)?.facts).map((lb) => lb.name);
-      const health: VipHealth =
-        holders.length === 0
-          ? 'down'
-          : holders.length > 1
-            ? 'split-brain'
-            : holders[0] === vip.master
-              ? 'ok'
-              : 'failed-over';
+      const { health } = vipVerdict(vip, holders, unknown);
       vips.push({
         cluster: cluster.name,
         name: vip.name,

@@ -3,10 +3,8 @@
  * wins) and every call is recorded in order, so planner and runner tests can assert what would
  * have been run on a host, without SSH.
  */
-import type { SshTarget } from '../inventory/model.js';
 import {
   TransportError,
-  type Connector,
   type ExecOptions,
   type ExecResult,
   type Transport,
@@ -104,13 +102,4 @@ export class FakeTransport implements Transport {
   async close(): Promise<void> {
     this.closed = true;
   }
-}
-
-/** A Connector handing out prepared fakes by target name (an unknown name fails like 'connect'). */
-export function fakeConnector(fakes: Record<string, FakeTransport>): Connector {
-  return async (target: SshTarget) => {
-    const fake = fakes[target.name];
-    if (!fake) throw new TransportError(target.name, 'connect', 'no fake transport prepared for this host');
-    return fake;
-  };
 }

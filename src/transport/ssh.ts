@@ -20,7 +20,7 @@ import type { SshTarget } from '../inventory/model.js';
 import { asRoot } from '../shell/quote.js';
 import { createHostVerifier, hostKeyAlgorithms, knownKeyTypes } from './known-hosts.js';
 import { expandHome } from './ssh-config.js';
-import { TransportError, type Connector, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+import { TransportError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
 const { Client, utils } = ssh2;
 
@@ -37,7 +37,7 @@ export interface ConnectOptions {
   hashKnownHosts?: boolean;
   /** Keys tried when the target names no identity file, like ssh. Default: ~/.ssh/id_{ed25519,ecdsa,rsa}. */
   defaultIdentityFiles?: string[];
-  /** Shared jump host connections; connectAll passes one. */
+  /** Shared jump host connections (one per jump host for every target behind it). */
   jumps?: JumpPool;
   /** ssh2 protocol debug lines. */
   debug?: (line: string) => void;
@@ -81,8 +81,6 @@ export function sudoFailure(result: ExecResult, user: string): string | undefine
 
 export class SshTransport implements Transport {
   roundTrips = 0;
-  /** Channel opens the server refused and that were retried (see openChannel). */
-  channelRetries = 0;
   private readonly limit: LimitFunction;
   private readonly pending = new Set<(err: TransportError) => void>();
   private closedError?: TransportError;
@@ -259,7 +257,6 @@ export class SshTransport implements Transport {
           ),
         );
       }
-      this.channelRetries++;
       setTimeout(() => this.openChannel(command, abandoned, done, attempt + 1), 10 * 2 ** attempt);
     };
     try {
@@ -544,60 +541,4 @@ function connectError(
   };
   if (err.code && hints[err.code]) return new TransportError(t.name, 'connect', hints[err.code]);
   return new TransportError(t.name, 'connect', `${at}: SSH handshake failed: ${err.message}`);
-}
-
-export interface HostPool {
-  /** Connected hosts by target name. */
-  readonly transports: Map<string, Transport>;
-  /** Hosts that could not be connected, by target name. */
-  readonly failures: Map<string, TransportError>;
-  get(name: string): Transport;
-  /** Close every connection, jump hosts included. */
-  close(): Promise<void>;
-}
-
-export interface ConnectAllOptions extends ConnectOptions {
-  /** Handshakes in flight at once. Default: 16. */
-  concurrency?: number;
-  /** Replaces ssh (tests pass fakeConnector). */
-  connector?: Connector;
-}
-
-/** Connect every target in parallel (bounded); failures are collected, not thrown, so preflight can name them all. */
-export async function connectAll(targets: readonly SshTarget[], opts: ConnectAllOptions = {}): Promise<HostPool> {
-  const jumps = opts.jumps ?? new JumpPool(opts);
-  const connector: Connector = opts.connector ?? ((t) => connect(t, { ...opts, jumps }));
-  const limit = pLimit(opts.concurrency ?? 16);
-  const transports = new Map<string, Transport>();
-  const failures = new Map<string, TransportError>();
-  const pool: HostPool = {
-    transports,
-    failures,
-    get(name) {
-      const t = transports.get(name);
-      if (!t) throw failures.get(name) ?? new Error(`no connection to ${name}`);
-      return t;
-    },
-    async close() {
-      await Promise.all([...transports.values()].map((t) => t.close()));
-    },
-  };
-  const results = await Promise.allSettled(
-    targets.map((target) =>
-      limit(async () => {
-        try {
-          transports.set(target.name, await connector(target));
-        } catch (err) {
-          if (!(err instanceof TransportError)) throw err;
-          failures.set(target.name, err);
-        }
-      }),
-    ),
-  );
-  const bug = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (bug) {
-    await pool.close();
-    throw bug.reason;
-  }
-  return pool;
 }

@@ -36,28 +36,17 @@ export interface Transport {
   readonly name: string;
   /** Run one shell script (already quoted with shell/quote.ts). The exit code decides success. */
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Test sandboxes only: the directory remote scripts treat as the host's / (their "$R").
+   * Unset on every real transport, so scripts touch the real paths.
+   */
+  readonly rootPrefix?: string;
   /** Number of exec round trips so far (the benchmark reports it). */
   readonly roundTrips: number;
   close(): Promise<void>;
 }
 
-export type TransportErrorKind =
-  | 'connect' // TCP connect/handshake failed or timed out
-  | 'auth' // no key was accepted
-  | 'hostkey' // unknown (strict) or changed host key, unreadable known_hosts
-  | 'sudo' // sudo wants a password / not allowed
-  | 'timeout' // a command took longer than its deadline
-  | 'closed'; // the connection dropped mid-command
+export { TransportError, type TransportErrorKind } from '../errors.js';
 
-export class TransportError extends Error {
-  constructor(
-    readonly host: string,
-    readonly kind: TransportErrorKind,
-    message: string,
-  ) {
-    super(`${host}: ${message}`);
-    this.name = 'TransportError';
-  }
-}
-
-export type Connector = (target: import('../inventory/model.js').SshTarget) => Promise<Transport>;
+/** How commands reach a load balancer: the SSH connector in real runs, fakes in tests. */
+export type LbConnector = (lb: import('../inventory/model.js').LoadBalancer) => Promise<Transport>;

@@ -16,7 +16,7 @@ export function formatPreview(p: Preview): string {
     out.push(
       `    expected: ${p.faults[i].expect}; ${plan.expectedNewMaster} takes over within ${s(plan.boundMs)} (${plan.boundFormula})`,
     );
-    out.push(`    then undone: ${p.faults[i].undo.length > 100 ? 'the rules are removed' : p.faults[i].undo}`);
+    out.push(`    then undone: ${p.faults[i].undoSummary}`);
   });
   out.push(
     `Clients: ${p.http.rate} requests/s to ${p.http.url} during each fault: some will fail while the VIP moves.`,
@@ -148,10 +148,22 @@ const verifyJson = (v: VerifyReport | undefined) =>
     vips: v.vips.map((x) => ({ cluster: x.cluster, name: x.name, holders: x.holders })),
   };
 
+function failoverMessage(r: FailoverTestResult): string {
+  if (r.phase === 'verify-before') return 'the cluster was unhealthy before the test: nothing was broken';
+  if (r.phase === 'cancelled') return 'cancelled: nothing was broken';
+  if (r.aborted) return 'interrupted; every fault injected was undone';
+  if (r.restoreFailed) return 'a fault could not be undone: restore that host by hand';
+  const failed = r.runs.filter((x) => !x.report.pass).length + r.skipped.length;
+  return failed
+    ? `${failed} of ${r.runs.length + r.skipped.length} fault(s) failed`
+    : `all ${r.runs.length} fault(s) passed`;
+}
+
 /** The stable --json document. Times are ms after the fault was injected. */
 export function failoverJson(r: FailoverTestResult) {
   return {
     ok: r.ok,
+    message: failoverMessage(r),
     phase: r.phase,
     aborted: r.aborted,
     restoreFailed: r.restoreFailed,

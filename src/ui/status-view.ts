@@ -13,6 +13,8 @@ function vipState(v: VipView): string {
       return red('DOWN: no load balancer holds it') + unknown;
     case 'split-brain':
       return red(`SPLIT BRAIN: held by ${v.holders.join(' and ')}`);
+    case 'unknown':
+      return yellow('unknown: no reachable load balancer holds it') + unknown;
   }
 }
 
@@ -83,8 +85,12 @@ export function formatStatus(r: StatusReport): string {
  * `lbs[]` {cluster, name, reachable, error?, keepalived, nginx, instances[] {vip, state, source, priority, holdsVip}}.
  */
 export function statusJson(r: StatusReport) {
+  const bad = r.vips.filter((v) => v.health !== 'ok' && v.health !== 'failed-over');
   return {
     ok: r.ok,
+    message: bad.length
+      ? bad.map((v) => `${v.cluster}/${v.name} ${v.health}`).join(', ')
+      : `every VIP has one holder (${r.vips.length})`,
     at: new Date(r.at).toISOString(),
     vips: r.vips.map((v) => ({
       cluster: v.cluster,

@@ -47,20 +47,25 @@ export function quietVerify(r: VerifyReport): string[] {
  * - `checks[]`: one per check: `kind` (keepalived, nginx, nginx -t, sysctl, drift, backend,
  *   site, vip, ssh), `cluster`, `target` (host and object checked), `ok`, `detail` (first line
  *   is a summary; drift details carry a masked diff on the following lines).
- * - `vips[]`: per VIP: `address` (cidr), `holders` (load balancers that have it now), `master`.
+ * - `vips[]`: per VIP: `address` (cidr), `holders` (load balancers that have it now), `master`,
+ *   `health` (ok, failed-over, down, split-brain, unknown).
  * - `findings[]`: split-brain and configuration diagnosis: `node`, `cause`, `evidence`, `fix`.
  */
 export interface VerifyJson {
   ok: boolean;
+  /** One line: how many checks failed. */
+  message: string;
   durationMs: number;
   checks: { kind: string; cluster: string; target: string; ok: boolean; detail: string }[];
-  vips: { cluster: string; name: string; address: string; master: string; holders: string[] }[];
+  vips: { cluster: string; name: string; address: string; master: string; holders: string[]; health: string }[];
   findings: { vip: string; node: string; cause: string; evidence: string; fix: string }[];
 }
 
 export function verifyJson(r: VerifyReport): VerifyJson {
+  const failed = r.checks.filter((c) => !c.ok).length;
   return {
     ok: r.ok,
+    message: failed ? `${failed} of ${r.checks.length} checks failed` : `all ${r.checks.length} checks passed`,
     durationMs: r.durationMs,
     checks: r.checks.map((c) => ({ kind: c.kind, cluster: c.cluster, target: c.target, ok: c.ok, detail: c.detail })),
     vips: r.vips.map((v) => ({
@@ -69,6 +74,7 @@ export function verifyJson(r: VerifyReport): VerifyJson {
       address: v.address,
       master: v.master,
       holders: v.holders,
+      health: v.health,
     })),
     findings: r.findings.map((f) => ({ vip: f.vip, node: f.node, cause: f.cause, evidence: f.evidence, fix: f.fix })),
   };

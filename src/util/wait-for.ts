@@ -3,6 +3,8 @@
  * or a backend goes through here, so a timeout always names what was awaited and what was
  * last seen.
  */
+import { sleep } from './sleep.js';
+
 export interface WaitForOptions {
   timeoutMs: number;
   intervalMs?: number;
@@ -43,6 +45,6 @@ export async function waitFor<T>(
         `timed out after ${opts.timeoutMs} ms waiting for ${opts.what} (${attempt} checks; last: ${last})`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, left)));
+    await sleep(Math.min(interval, left), opts.signal);
   }
 }

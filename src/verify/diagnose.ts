@@ -1,12 +1,16 @@
 /**
- * Split-brain diagnosis: when a VIP has more than one holder, find out why, with evidence,
- * checking the seed's causes (heartbeat path, firewall, virtual_router_id) and the other
- * configuration mismatches operators hit: authentication, advert_int, VRRP version, unicast peers.
+ * Split-brain diagnosis: when a VIP has more than one holder, find out why, with evidence:
+ * adverts not reaching a node (heartbeat cable, NIC, switch), a firewall dropping VRRP, nodes
+ * whose keepalived.conf disagree on virtual_router_id, authentication, advert_int, VRRP
+ * version or unicast peers.
  */
 import type { Cluster, Vip } from '../inventory/model.js';
-import type { HostFacts } from '../facts/host-facts.js';
+import type { HostFacts } from '../remote/facts.js';
+import { gather } from '../remote/section.js';
+import { firewallSection, keepalivedStatsSection, type AdvertStats } from '../remote/sections/keepalived.js';
 import type { Transport } from '../transport/transport.js';
-import { PATHS } from '../render/render.js';
+import { HOST_PATHS as PATHS } from '../remote/paths.js';
+import { sleep } from '../util/sleep.js';
 import { parseKeepalivedConf, type InstanceConf } from './keepalived-conf.js';
 
 export interface Finding {
@@ -17,39 +21,14 @@ export interface Finding {
   fix: string;
 }
 
-export interface AdvertStats {
-  received: number;
-  sent: number;
-  authErrors: number;
-  intervalErrors: number;
-}
-
-/** keepalived writes per-instance counters to /tmp/keepalived.stats on its STATS signal. */
-export const STATS_SCRIPT = [
-  'p=$(cat /run/keepalived.pid 2>/dev/null || pidof -s keepalived) || exit 3',
-  'rm -f /tmp/keepalived.stats; kill -s "$(keepalived --signum=STATS)" $p || exit 3',
-  'i=0; while [ ! -s /tmp/keepalived.stats ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done',
-  'cat /tmp/keepalived.stats',
-].join('\n');
-
-export function parseStats(text: string): Map<string, AdvertStats> {
-  const out = new Map<string, AdvertStats>();
-  for (const chunk of text.split(/^VRRP Instance: /m).slice(1)) {
-    const name = chunk.split('\n')[0].trim();
-    const num = (re: RegExp) => Number(chunk.match(re)?.[1] ?? 0);
-    out.set(name, {
-      received: num(/Advertisements:\s*\n\s*Received:\s*(\d+)/),
-      sent: num(/Advertisements:\s*\n\s*Received:\s*\d+\s*\n\s*Sent:\s*(\d+)/),
-      authErrors: num(/Type Mismatch:\s*(\d+)/) + num(/Failure:\s*(\d+)/),
-      intervalErrors: num(/Advertisement Interval:\s*(\d+)/),
-    });
-  }
-  return out;
-}
-
+/** keepalived's advert counters on one node, or undefined when it could not dump them. */
 async function stats(t: Transport): Promise<Map<string, AdvertStats> | undefined> {
-  const r = await t.exec(STATS_SCRIPT, { timeoutMs: 5000 }).catch(() => undefined);
-  return r && r.code === 0 ? parseStats(r.stdout) : undefined;
+  try {
+    const [s] = await gather(t, [keepalivedStatsSection] as const, { step: 'keepalived stats', timeoutMs: 5000 });
+    return s;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Watch advert counters on every node for a bounded time (2 × the longest advert_int, at least 1 s), for every VIP at once. */
@@ -60,7 +39,8 @@ export async function observeAdverts(
 ): Promise<Finding[]> {
   const secs = Math.max(1, 2 * Math.max(...vips.map((v) => v.advertInt)));
   const before = await Promise.all(nodes.map((n) => stats(transport(n))));
-  await new Promise((r) => setTimeout(r, secs * 1000));
+  // A measurement window, not a wait for a condition: the counters are compared across it.
+  await sleep(secs * 1000);
   const after = await Promise.all(nodes.map((n) => stats(transport(n))));
   const findings: Finding[] = [];
   for (const vip of vips)
@@ -99,26 +79,32 @@ export async function observeAdverts(
   return findings;
 }
 
-/** Firewall rules that touch VRRP, read only when a VIP has split (the healthy path skips iptables-save and nft). */
-export const FIREWALL_SCRIPT =
-  "{ iptables-save 2>/dev/null; nft list ruleset 2>/dev/null; } | grep -Ei -- '-p (112|vrrp)|protocol (112|vrrp)|ip protocol vrrp|224\\.0\\.0\\.18|vrrp' || true";
-
-/** Reads each node's VRRP firewall rules into its facts (one round trip per node, in parallel). */
-export async function readFirewalls(facts: Map<string, HostFacts>, transport: (n: string) => Transport): Promise<void> {
+/** Each node's firewall rules that touch VRRP (one round trip per node, in parallel; read only on split brain). */
+export async function readFirewalls(
+  nodes: string[],
+  transport: (n: string) => Transport,
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
   await Promise.all(
-    [...facts].map(async ([node, f]) => {
-      const r = await transport(node)
-        .exec(FIREWALL_SCRIPT, { timeoutMs: 5000 })
-        .catch(() => undefined);
-      if (r?.code === 0) f.firewall = r.stdout.split('\n').filter((l) => l.trim());
+    nodes.map(async (node) => {
+      try {
+        const [rules] = await gather(transport(node), [firewallSection] as const, {
+          step: 'firewall',
+          timeoutMs: 5000,
+        });
+        out.set(node, rules);
+      } catch {
+        /* unreadable: no finding for this node */
+      }
     }),
   );
+  return out;
 }
 
-export function firewallFindings(vip: Vip, facts: Map<string, HostFacts>): Finding[] {
+export function firewallFindings(vip: Vip, firewall: Map<string, string[]>): Finding[] {
   const out: Finding[] = [];
-  for (const [node, f] of facts) {
-    const drops = f.firewall.filter((r) => /DROP|REJECT|drop|reject/.test(r));
+  for (const [node, lines] of firewall) {
+    const drops = lines.filter((r) => /DROP|REJECT|drop|reject/.test(r));
     // iptables-nft rules also appear in `nft list ruleset`: report each rule once, as iptables shows it.
     const iptables = drops.filter((r) => r.trim().startsWith('-A'));
     const rules = iptables.length ? iptables : drops;

@@ -4,7 +4,8 @@
  * with a short deadline. Returns every result with the time it was sent. Pure Node, no
  * Linux tools, so it runs on an operator's laptop too.
  */
-import { request } from 'node:http';
+import { header, httpGet, type HttpClient } from '../util/http.js';
+import { sleep } from '../util/sleep.js';
 
 export interface ProbeOptions {
   /** http://host[:port]/path; or give ip (and port, path). */
@@ -24,6 +25,8 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Hard cap on requests, default 100000. */
   maxRequests?: number;
+  /** Default: httpGet. */
+  http?: HttpClient;
 }
 
 export interface ProbeResult {
@@ -65,55 +68,25 @@ function target(o: ProbeOptions): Target {
   return { host: o.ip, port: o.port ?? 80, path: o.path ?? '/', hostHeader: o.hostHeader ?? o.ip };
 }
 
-function header(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function once(seq: number, to: Target, timeoutMs: number): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const t = Date.now();
-    const started = performance.now();
-    let settled = false;
-    const finish = (r: Omit<ProbeResult, 'seq' | 't' | 'latencyMs'>) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({ seq, t, latencyMs: Math.round((performance.now() - started) * 10) / 10, ...r });
-    };
-    const req = request({
-      host: to.host,
-      port: to.port,
-      path: to.path,
-      method: 'GET',
-      agent: false,
-      headers: { Host: to.hostHeader, Connection: 'close', 'User-Agent': 'hactl-probe' },
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, error: err.code ?? err.message, body: '' }));
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (body.length < BODY_SNIPPET) body += chunk.slice(0, BODY_SNIPPET - body.length);
-      });
-      res.on('error', (err: NodeJS.ErrnoException) =>
-        finish({ ok: false, status: res.statusCode, error: err.code ?? err.message, body }),
-      );
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        const lb = header(res.headers['x-hactl-lb']);
-        const upstream = header(res.headers['x-hactl-upstream']);
-        finish({
-          ok: status >= 200 && status < 400,
-          status,
-          body,
-          ...(lb ? { lb } : {}),
-          ...(upstream ? { upstream } : {}),
-        });
-      });
-    });
-    req.end();
-  });
+async function once(seq: number, to: Target, timeoutMs: number, http: HttpClient): Promise<ProbeResult> {
+  const t = Date.now();
+  const r = await http(
+    { ip: to.host, port: to.port, path: to.path, host: to.hostHeader, timeoutMs },
+    { 'User-Agent': 'hactl-probe' },
+  );
+  const lb = header(r, 'x-hactl-lb');
+  const upstream = header(r, 'x-hactl-upstream');
+  return {
+    seq,
+    t,
+    latencyMs: r.ms,
+    ok: !r.error && r.status >= 200 && r.status < 400,
+    ...(r.status ? { status: r.status } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    ...(lb ? { lb } : {}),
+    ...(upstream ? { upstream } : {}),
+    body: r.body.slice(0, BODY_SNIPPET),
+  };
 }
 
 /** Sends ratePerSec × durationMs requests (capped) on schedule and resolves when all have finished. */
@@ -132,18 +105,10 @@ export async function probe(opts: ProbeOptions): Promise<ProbeResult[]> {
     if (opts.signal?.aborted) break;
     const wait = start + seq * interval - performance.now();
     if (wait > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, wait);
-        function done() {
-          clearTimeout(timer);
-          opts.signal?.removeEventListener('abort', done);
-          resolve();
-        }
-        opts.signal?.addEventListener('abort', done, { once: true });
-      });
+      await sleep(wait, opts.signal);
       if (opts.signal?.aborted) break;
     }
-    pending.push(once(seq, to, timeoutMs));
+    pending.push(once(seq, to, timeoutMs, opts.http ?? httpGet));
   }
   return Promise.all(pending);
 }

@@ -1,25 +1,21 @@
 /**
- * hactl verify: is the front end healthy right now, and if not, why? One facts round trip per
- * load balancer (services, nginx -t, sysctl, files, addresses, firewall, HTTP from the LB to
- * every backend and through every VIP), plus HTTP from this machine through every VIP, all in
- * parallel. Split brain triggers a bounded diagnosis.
+ * hactl verify: is the front end healthy right now, and if not, why? One round trip per load
+ * balancer (its facts, `nginx -t`, and HTTP from the LB to every backend and through every
+ * VIP, started in the background of the same exec), plus HTTP from this machine through every
+ * VIP, all in parallel. Split brain triggers a bounded diagnosis.
  */
-import type { Cluster, Inventory, LoadBalancer, Vip } from '../inventory/model.js';
-import type { Transport } from '../transport/transport.js';
-import { renderInventory, type HostRender } from '../render/render.js';
-import {
-  factsScript,
-  holds,
-  parseFacts,
-  type HostFacts,
-  type HttpProbe,
-  type ProbeResult,
-} from '../facts/host-facts.js';
-import { sh } from '../shell/quote.js';
+import type { Cluster, Inventory, Vip } from '../inventory/model.js';
 import { fileChange } from '../plan/plan.js';
-import { httpGet } from './http.js';
+import { holds, readFacts, type HostFacts } from '../remote/facts.js';
+import { httpProbesSection, type HttpProbe, type HttpProbeResult } from '../remote/sections/http-probes.js';
+import { nginxTestSection, type NginxTest } from '../remote/sections/host.js';
+import { renderInventory, type HostRender } from '../render/render.js';
+import { factsRequest } from '../run/host-ops.js';
+import type { LbConnector, Transport } from '../transport/transport.js';
+import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
 import { configFindings, firewallFindings, observeAdverts, readFirewalls, type Finding } from './diagnose.js';
 import type { Check } from './post-deploy.js';
+import { vipVerdict, type VipHealth } from './verdicts.js';
 
 export interface VipStatus {
   cluster: string;
@@ -27,6 +23,7 @@ export interface VipStatus {
   address: string;
   master: string;
   holders: string[];
+  health: VipHealth;
 }
 
 export interface VerifyReport {
@@ -39,223 +36,134 @@ export interface VerifyReport {
 }
 
 export interface VerifyOptions {
-  connect: (lb: LoadBalancer) => Promise<Transport>;
+  connect: LbConnector;
+  /** HTTP from this machine through the VIPs. Default: httpGet. */
+  http?: HttpClient;
   /** Watch VRRP adverts when a VIP has two holders (bounded: 2 × advert_int). Default: true. */
   diagnose?: boolean;
   timeoutMs?: number;
 }
 
+/** What one load balancer told verify. */
+interface LbObservation {
+  facts: HostFacts;
+  probes: HttpProbeResult[];
+  nginxTest: NginxTest;
+}
+
+const backendProbeId = (site: string, backend: string) => `b-${site}-${backend}`;
+const vipProbeId = (site: string, vip: string) => `s-${site}-${vip}`;
+
 function probesFor(cluster: Cluster): HttpProbe[] {
   const probes: HttpProbe[] = [];
   for (const site of cluster.sites) {
-    for (const name of site.backends) {
-      const b = cluster.backends.find((x) => x.name === name)!;
-      probes.push({
-        id: `b-${site.name}-${b.name}`,
-        ip: b.address,
-        port: b.port,
-        host: site.healthHost,
-        path: site.healthPath,
-      });
-    }
-    for (const vipName of site.vips) {
-      const vip = cluster.vips.find((v) => v.name === vipName)!;
-      probes.push({
-        id: `s-${site.name}-${vip.name}`,
-        ip: vip.ip,
-        port: site.port,
-        host: site.healthHost,
-        path: site.healthPath,
-      });
-    }
+    const ask = { host: site.healthHost, path: site.healthPath };
+    for (const b of site.backends)
+      probes.push({ id: backendProbeId(site.name, b.name), ip: b.address, port: b.port, ...ask });
+    for (const vip of site.vips)
+      probes.push({ id: vipProbeId(site.name, vip.name), ip: vip.ip, port: site.port, ...ask });
   }
   return [...new Map(probes.map((p) => [p.id, p])).values()];
 }
 
-/**
- * The LB's HTTP probes, wrapped around the facts script: one curl (its startup is the costly
- * part) makes every request, in parallel, in the background while the facts are gathered;
- * the @@vprobes section prints its lines at the end. Each request is its own --next group
- * (own Host header and -w line). A curl without --parallel (before 7.66) writes nothing and
- * the requests are repeated one after another. %header{} needs curl 7.84+; older curls print
- * it verbatim and parseProbes drops it.
- */
-export function probeScript(probes: HttpProbe[]): { start: string; collect: string } {
-  const groups = probes
-    .map((p) => {
-      const url = `http://${p.ip.includes(':') ? `[${p.ip}]` : p.ip}:${p.port}${p.path}`;
-      return sh([
-        '-s',
-        '-o',
-        '/dev/null',
-        '-m',
-        '2',
-        '-w',
-        `${p.id} %{http_code} %{time_total} %header{x-hactl-upstream}\n`,
-        '-H',
-        `Host: ${p.host}`,
-        url,
-      ]);
-    })
-    .join(' --next ');
-  const start = probes.length
-    ? `hv_p=$(mktemp) || exit 1; { curl --parallel --parallel-immediate ${groups} > "$hv_p" 2>/dev/null; [ -s "$hv_p" ] || curl ${groups} > "$hv_p" 2>/dev/null; } &`
-    : 'hv_p=/dev/null';
-  const collect = [
-    'wait',
-    'echo @@vprobes',
-    'while read -r hv_l; do echo "$hv_l"; done < "$hv_p"',
-    '[ "$hv_p" = /dev/null ] || rm -f "$hv_p"',
-    'echo @@vprobesend',
-  ];
-  return { start, collect: collect.join('\n') };
+async function observe(t: Transport, render: HostRender, timeoutMs: number): Promise<LbObservation> {
+  const extra = [httpProbesSection(probesFor(render.cluster)), nginxTestSection] as const;
+  const { facts, extra: got } = await readFacts(t, factsRequest(render), extra, { step: 'verify', timeoutMs });
+  return { facts, probes: got[0], nginxTest: got[1] };
 }
 
-export function parseProbes(output: string): ProbeResult[] {
-  const start = output.indexOf('@@vprobes\n');
-  if (start < 0) return [];
-  const end = output.indexOf('@@vprobesend', start);
-  return output
-    .slice(start + 10, end < 0 ? undefined : end)
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => {
-      const [id, status, secs, ...rest] = l.trim().split(' ');
-      const upstream = rest.join(' ').trim();
-      return {
-        id,
-        status: Number(status) || 0,
-        ms: Math.round(Number(secs) * 1000),
-        upstream: upstream && !upstream.startsWith('%') ? upstream : undefined,
-      };
-    });
+/** "Answered by one of this site's backends" (X-Hactl-Upstream may list several on retries). */
+function fromSite(upstream: string | undefined, site: Cluster['sites'][number]): boolean {
+  if (!upstream) return true;
+  const mine = site.backends.map((b) => `${b.address}:${b.port}`);
+  return upstream.split(/[ ,]+/).some((u) => mine.includes(u));
 }
 
-async function lbFacts(t: Transport, render: HostRender, timeoutMs: number): Promise<HostFacts> {
-  const probes = probeScript(probesFor(render.cluster));
-  const facts = factsScript({
-    files: render.files.map((f) => f.path),
-    statusPort: render.cluster.nginxStatusPort,
-    nginxTest: true,
-  });
-  const r = await t.exec(`${probes.start}\n${facts}\n${probes.collect}`, { timeoutMs });
-  if (r.code !== 0) throw new Error(`facts script failed (exit ${r.code}): ${r.stderr.trim()}`);
-  return { ...parseFacts(r.stdout), probes: parseProbes(r.stdout) };
-}
-
-function lbChecks(render: HostRender, f: HostFacts): Check[] {
-  const c = render.cluster.name;
+function serviceChecks(render: HostRender, o: LbObservation, add: AddCheck): void {
   const lb = render.lb.name;
-  const out: Check[] = [];
-  const add = (kind: string, target: string, ok: boolean, detail: string) =>
-    out.push({ kind, cluster: c, target, ok, detail });
+  const f = o.facts;
   add('keepalived', lb, f.running.keepalived, f.running.keepalived ? 'running' : 'keepalived is not running');
-  add(
-    'nginx',
-    lb,
-    f.running.nginx,
-    f.running.nginx ? (f.nginxStatus ? 'running, status endpoint answers' : 'running') : 'nginx is not running',
-  );
-  if (f.nginxTest)
-    add(
-      'nginx -t',
-      lb,
-      f.nginxTest.ok,
-      f.nginxTest.ok
-        ? 'configuration valid'
-        : f.nginxTest.output
-            .split('\n')
-            .filter((l) => /emerg|error|failed/.test(l))
-            .join(' ') || 'nginx -t failed',
-    );
-  const bind = f.sysctl['ipv4/ip_nonlocal_bind'];
-  add(
-    'sysctl',
-    `${lb} net.ipv4.ip_nonlocal_bind`,
-    bind === '1',
-    bind === '1' ? '1' : `is ${bind ?? 'unreadable'}, nginx cannot listen on a VIP it does not hold`,
-  );
+  const nginxDetail = f.nginxStatus ? 'running, status endpoint answers' : 'running';
+  add('nginx', lb, f.running.nginx, f.running.nginx ? nginxDetail : 'nginx is not running');
+  const errors = o.nginxTest.output.split('\n').filter((l) => /emerg|error|failed/.test(l));
+  add('nginx -t', lb, o.nginxTest.ok, o.nginxTest.ok ? 'configuration valid' : errors.join(' ') || 'nginx -t failed');
+  for (const [key, want] of Object.entries(render.sysctl)) {
+    const v = f.sysctl[key];
+    const why = `is ${v ?? 'unreadable'}, nginx cannot listen on a VIP it does not hold`;
+    add('sysctl', `${lb} ${key}`, v === want, v === want ? want : why);
+  }
+}
+
+function driftChecks(render: HostRender, f: HostFacts, add: AddCheck): void {
   for (const file of render.files) {
     const ch = fileChange(file, f, render.secrets);
     const ok = ch.action === 'unchanged';
-    add(
-      'drift',
-      `${lb}:${file.path}`,
-      ok,
-      ok
-        ? 'matches the inventory'
-        : ch.action === 'create'
-          ? 'missing (not deployed?)'
-          : `differs from the inventory (${ch.reasons.join(', ')}): hand edit?\n${ch.diff.split('\n').slice(2).join('\n').trimEnd()}`,
-    );
+    const diff = ch.diff.split('\n').slice(2).join('\n').trimEnd();
+    const detail = ok
+      ? 'matches the inventory'
+      : ch.action === 'create'
+        ? 'missing (not deployed?)'
+        : `differs from the inventory (${ch.reasons.join(', ')}): hand edit?\n${diff}`;
+    add('drift', `${render.lb.name}:${file.path}`, ok, detail);
   }
-  for (const site of render.cluster.sites)
-    for (const name of site.backends) {
-      const b = render.cluster.backends.find((x) => x.name === name)!;
-      const p = f.probes.find((x) => x.id === `b-${site.name}-${b.name}`);
+}
+
+function probeChecks(render: HostRender, o: LbObservation, add: AddCheck): void {
+  const lb = render.lb.name;
+  const find = (id: string) => o.probes.find((x) => x.id === id);
+  for (const site of render.cluster.sites) {
+    for (const b of site.backends) {
+      const p = find(backendProbeId(site.name, b.name));
       const ok = p !== undefined && p.status >= 200 && p.status < 300;
-      add(
-        'backend',
-        `${lb} → ${b.name} ${b.address}:${b.port}${site.healthPath} (Host ${site.healthHost})`,
-        ok,
-        p
-          ? p.status
-            ? `${p.status} in ${p.ms} ms`
-            : `no answer (connection refused or timed out after ${p.ms} ms)`
-          : 'not probed',
-      );
+      const why = p?.status
+        ? `${p.status} in ${p.ms} ms`
+        : `no answer (connection refused or timed out after ${p?.ms} ms)`;
+      const target = `${lb} → ${b.name} ${b.address}:${b.port}${site.healthPath} (Host ${site.healthHost})`;
+      add('backend', target, ok, p ? why : 'not probed');
     }
-  for (const site of render.cluster.sites)
-    for (const vipName of site.vips) {
-      const vip = render.cluster.vips.find((v) => v.name === vipName)!;
-      const p = f.probes.find((x) => x.id === `s-${site.name}-${vip.name}`);
-      const backends = render.cluster.backends
-        .filter((b) => site.backends.includes(b.name))
-        .map((b) => `${b.address}:${b.port}`);
-      const fromSite = !p?.upstream || p.upstream.split(/[ ,]+/).some((u) => backends.includes(u));
-      const ok = p !== undefined && p.status >= 200 && p.status < 300 && fromSite;
-      add(
-        'site',
-        `${lb} → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`,
-        ok,
-        !p
-          ? 'not probed'
-          : !p.status
-            ? `no answer after ${p.ms} ms`
-            : fromSite
-              ? `${p.status} in ${p.ms} ms${p.upstream ? ` from ${p.upstream}` : ''}`
-              : `${p.status}, but answered by ${p.upstream}, not a backend of ${site.name}`,
-      );
+    for (const vip of site.vips) {
+      const p = find(vipProbeId(site.name, vip.name));
+      const mine = fromSite(p?.upstream, site);
+      const ok = p !== undefined && p.status >= 200 && p.status < 300 && mine;
+      const answered = mine
+        ? `${p?.status} in ${p?.ms} ms${p?.upstream ? ` from ${p.upstream}` : ''}`
+        : `${p?.status}, but answered by ${p?.upstream}, not a backend of ${site.name}`;
+      const detail = !p ? 'not probed' : !p.status ? `no answer after ${p.ms} ms` : answered;
+      add('site', `${lb} → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`, ok, detail);
     }
+  }
+}
+
+type AddCheck = (kind: string, target: string, ok: boolean, detail: string) => void;
+
+function lbChecks(render: HostRender, o: LbObservation): Check[] {
+  const out: Check[] = [];
+  const add: AddCheck = (kind, target, ok, detail) =>
+    out.push({ kind, cluster: render.cluster.name, target, ok, detail });
+  serviceChecks(render, o, add);
+  driftChecks(render, o.facts, add);
+  probeChecks(render, o, add);
   return out;
 }
 
-async function operatorSiteChecks(cluster: Cluster): Promise<Check[]> {
+async function operatorSiteChecks(cluster: Cluster, http: HttpClient): Promise<Check[]> {
   const jobs = cluster.sites.flatMap((site) =>
-    site.vips.map(async (vipName): Promise<Check> => {
-      const vip = cluster.vips.find((v) => v.name === vipName)!;
-      const r = await httpGet({
+    site.vips.map(async (vip): Promise<Check> => {
+      const r = await http({
         ip: vip.ip,
         port: site.port,
         host: site.healthHost,
         path: site.healthPath,
         timeoutMs: 2000,
       });
-      const upstream = String(r.headers['x-hactl-upstream'] ?? '');
-      const backends = cluster.backends
-        .filter((b) => site.backends.includes(b.name))
-        .map((b) => `${b.address}:${b.port}`);
-      const fromSite = !upstream || upstream.split(/[ ,]+/).some((u) => backends.includes(u));
-      const lb = r.headers['x-hactl-lb'];
-      return {
-        kind: 'site',
-        cluster: cluster.name,
-        target: `this machine → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`,
-        ok: r.ok && fromSite,
-        detail: r.status
-          ? `${r.status} in ${r.ms} ms${lb ? ` via ${lb}` : ''}${upstream ? ` from ${upstream}` : ''}${fromSite ? '' : `: not a backend of ${site.name}`}`
-          : `no answer: ${r.error}`,
-      };
+      const upstream = header(r, 'x-hactl-upstream');
+      const lb = header(r, 'x-hactl-lb');
+      const mine = fromSite(upstream, site);
+      const detail = r.status
+        ? `${r.status} in ${r.ms} ms${lb ? ` via ${lb}` : ''}${upstream ? ` from ${upstream}` : ''}${mine ? '' : `: not a backend of ${site.name}`}`
+        : `no answer: ${r.error}`;
+      const target = `this machine → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`;
+      return { kind: 'site', cluster: cluster.name, target, ok: is2xx(r) && mine, detail };
     }),
   );
   return Promise.all(jobs);
@@ -264,46 +172,51 @@ async function operatorSiteChecks(cluster: Cluster): Promise<Check[]> {
 export function vipChecks(cluster: Cluster, facts: Map<string, HostFacts>): { checks: Check[]; vips: VipStatus[] } {
   const checks: Check[] = [];
   const vips: VipStatus[] = [];
+  const unknown = cluster.lbs.filter((lb) => !facts.has(lb.name)).map((lb) => lb.name);
   for (const vip of cluster.vips) {
     const holders = cluster.lbs
-      .filter((lb) => facts.has(lb.name) && holds(facts.get(lb.name)!, vip.ip))
+      .filter((lb) => {
+        const f = facts.get(lb.name);
+        return f !== undefined && holds(f, vip.ip);
+      })
       .map((lb) => lb.name);
-    vips.push({ cluster: cluster.name, name: vip.name, address: vip.cidr, master: vip.master, holders });
-    const target = `${vip.name} ${vip.cidr}`;
-    if (holders.length === 0)
-      checks.push({
-        kind: 'vip',
-        cluster: cluster.name,
-        target,
-        ok: false,
-        detail: 'VIP down: no load balancer holds it',
-      });
-    else if (holders.length > 1)
-      checks.push({
-        kind: 'vip',
-        cluster: cluster.name,
-        target,
-        ok: false,
-        detail: `SPLIT BRAIN: held by ${holders.join(' and ')}`,
-      });
-    else if (holders[0] !== vip.master)
-      checks.push({
-        kind: 'vip',
-        cluster: cluster.name,
-        target,
-        ok: !vip.preempt,
-        detail: `held by ${holders[0]}, not its master ${vip.master}: ${vip.preempt ? `a failover happened and ${vip.master} has not taken it back (is it healthy?)` : 'preemption is off, so it stays until the holder fails'}`,
-      });
-    else
-      checks.push({
-        kind: 'vip',
-        cluster: cluster.name,
-        target,
-        ok: true,
-        detail: `held by ${holders[0]} (its master)`,
-      });
+    const v = vipVerdict(vip, holders, unknown);
+    vips.push({
+      cluster: cluster.name,
+      name: vip.name,
+      address: vip.cidr,
+      master: vip.master,
+      holders,
+      health: v.health,
+    });
+    checks.push({ kind: 'vip', cluster: cluster.name, target: `${vip.name} ${vip.cidr}`, ok: v.ok, detail: v.detail });
   }
   return { checks, vips };
+}
+
+/** Configuration disagreements always; on split brain also firewall rules and a bounded advert watch. */
+async function diagnoseCluster(
+  cluster: Cluster,
+  status: VipStatus[],
+  clusterFacts: Map<string, HostFacts>,
+  transport: (n: string) => Transport,
+  watchAdverts: boolean,
+): Promise<Finding[]> {
+  const found: Finding[] = [];
+  const split: Vip[] = [];
+  for (const s of status) {
+    const vip = cluster.vips.find((x) => x.name === s.name);
+    if (!vip) continue;
+    // Nodes that disagree on disk are a problem even before they split.
+    found.push(...configFindings(cluster, vip, clusterFacts));
+    if (s.holders.length >= 2) split.push(vip);
+  }
+  if (split.length === 0) return found;
+  const firewall = await readFirewalls([...clusterFacts.keys()], transport);
+  for (const vip of split) found.push(...firewallFindings(vip, firewall));
+  // One bounded observation for every split VIP of the cluster (one stats dump covers all instances).
+  if (watchAdverts) found.push(...(await observeAdverts(split, [...clusterFacts.keys()], transport)));
+  return found;
 }
 
 export async function verify(inv: Inventory, opts: VerifyOptions): Promise<VerifyReport> {
@@ -315,66 +228,38 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
   const transports = new Map<string, Transport>();
   const facts = new Map<string, HostFacts>();
   const hostChecks = new Map<string, Check[]>();
-  const siteChecks = new Map<string, Check[]>();
   try {
     const hostJobs = renders.map(async (r) => {
       try {
         const t = await connecting.get(r.lb.name)!;
         transports.set(r.lb.name, t);
-        const f = await lbFacts(t, r, opts.timeoutMs ?? 15000);
-        facts.set(r.lb.name, f);
-        hostChecks.set(r.lb.name, lbChecks(r, f));
+        const o = await observe(t, r, opts.timeoutMs ?? 15000);
+        facts.set(r.lb.name, o.facts);
+        hostChecks.set(r.lb.name, lbChecks(r, o));
       } catch (e) {
-        hostChecks.set(r.lb.name, [
-          { kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail: (e as Error).message },
-        ]);
+        const detail = (e as Error).message;
+        hostChecks.set(r.lb.name, [{ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail }]);
       }
     });
-    const siteJobs = inv.clusters.map(async (c) => siteChecks.set(c.name, await operatorSiteChecks(c)));
-    await Promise.all([...hostJobs, ...siteJobs]);
-    const checks: Check[] = [];
-    const vips: VipStatus[] = [];
-    const findings: Finding[] = [];
-    await Promise.all(
-      inv.clusters.map(async (cluster) => {
+    const siteJobs = Promise.all(inv.clusters.map((c) => operatorSiteChecks(c, opts.http ?? httpGet)));
+    const [, sites] = await Promise.all([Promise.all(hostJobs), siteJobs]);
+    const perCluster = await Promise.all(
+      inv.clusters.map(async (cluster, i) => {
         // Inventory order, whichever host answered first.
-        const own: Check[] = [
-          ...cluster.lbs.flatMap((lb) => hostChecks.get(lb.name) ?? []),
-          ...(siteChecks.get(cluster.name) ?? []),
-        ];
+        const own = [...cluster.lbs.flatMap((lb) => hostChecks.get(lb.name) ?? []), ...sites[i]];
         const v = vipChecks(cluster, facts);
-        const clusterFacts = new Map(
-          cluster.lbs.filter((lb) => facts.has(lb.name)).map((lb) => [lb.name, facts.get(lb.name)!]),
-        );
-        const found: Finding[] = [];
-        const split: Vip[] = [];
-        for (const status of v.vips) {
-          const vip = cluster.vips.find((x) => x.name === status.name)!;
-          // Nodes that disagree on disk are a problem even before they split.
-          found.push(...configFindings(cluster, vip, clusterFacts));
-          if (status.holders.length >= 2) split.push(vip);
-        }
-        if (split.length) {
-          await readFirewalls(clusterFacts, (n) => transports.get(n)!);
-          for (const vip of split) found.push(...firewallFindings(vip, clusterFacts));
-        }
-        // One bounded observation for every split VIP of the cluster (one stats dump covers all instances).
-        if (split.length && opts.diagnose !== false)
-          found.push(...(await observeAdverts(split, [...clusterFacts.keys()], (n) => transports.get(n)!)));
-        return { own: [...own, ...v.checks], vips: v.vips, found };
-      }),
-    ).then((perCluster) =>
-      perCluster.forEach((x) => {
-        checks.push(...x.own);
-        vips.push(...x.vips);
-        findings.push(...x.found);
+        const mine = new Map([...facts].filter(([name]) => cluster.lbs.some((lb) => lb.name === name)));
+        const transport = (n: string) => transports.get(n)!;
+        const found = await diagnoseCluster(cluster, v.vips, mine, transport, opts.diagnose !== false);
+        return { checks: [...own, ...v.checks], vips: v.vips, found };
       }),
     );
+    const checks = perCluster.flatMap((x) => x.checks);
     return {
       ok: checks.every((c) => c.ok),
       checks,
-      vips,
-      findings,
+      vips: perCluster.flatMap((x) => x.vips),
+      findings: perCluster.flatMap((x) => x.found),
       facts,
       durationMs: Math.round(performance.now() - started),
     };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Init from '../../commands/init.js';
 import { discoverer, type Discoverer } from '../../src/init/discover.js';
 import { runInit, type InitOptions } from '../../src/init/init.js';
-import { ACCEPT, scriptedPrompter } from '../../src/init/prompter.js';
+import { ACCEPT, scriptedPrompter } from '../../src/cli/prompter.js';
 import { loadInventoryFile } from '../../src/inventory/load.js';
 import { FakeTransport, ok } from '../../src/transport/fake.js';
 import { TransportError } from '../../src/transport/transport.js';

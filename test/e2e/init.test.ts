@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { discoverer } from '../../src/init/discover.js';
 import { runInit } from '../../src/init/init.js';
-import { ACCEPT, scriptedPrompter } from '../../src/init/prompter.js';
+import { ACCEPT, scriptedPrompter } from '../../src/cli/prompter.js';
 import { loadInventoryFile } from '../../src/inventory/load.js';
 import { ROOT } from '../helpers/inventory.js';
 import { useLab, waitFor } from './helpers/index.js';

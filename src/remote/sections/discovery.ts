@@ -1,6 +1,7 @@
 /**
- * The network facts `hactl init` reads from a load balancer: one script (one round trip) and
- * pure parsers of its output.
+ * The network facts `hactl init` reads from a load balancer, as sections of one exec:
+ * interfaces and addresses, ARP neighbours, VRIDs in the host's keepalived configs, and VRRP
+ * adverts heard for a few seconds.
  *
  * VRIDs already used on the segment come from two places:
  *  - keepalived configs on the host itself (`virtual_router_id` in /etc/keepalived), and
@@ -10,7 +11,8 @@
  *    used if installed; otherwise the report says nothing was listened to. Both are bounded by
  *    `timeout`, so a quiet segment costs the listening time and no more.
  */
-import { sh } from '../shell/quote.js';
+import { cmd, hostPath, raw, script } from '../script.js';
+import { section, type Section } from '../section.js';
 
 export interface IfaceAddr {
   ip: string;
@@ -43,7 +45,7 @@ export interface ListenReport {
   seconds: number;
 }
 
-export interface HostFacts {
+export interface DiscoveryFacts {
   interfaces: Iface[];
   /** IPv4 neighbours that answered ARP recently (addresses in use on the segment). */
   neighbours: { ip: string; dev: string }[];
@@ -80,33 +82,79 @@ while True:
     print('vrrp', a[0], src, v[1], v[2], ','.join(ips) or '-', flush=True)
 `.trim();
 
-/** The discovery script: addresses, neighbours, keepalived VRIDs, then a bounded listen. */
-export function discoveryScript(listenSeconds = 3): string {
-  const secs = String(listenSeconds);
-  const hard = String(Math.ceil(listenSeconds) + 5); // python3 may start slowly (pyenv shims); its own deadline is what counts
-  return [
-    `echo @@addr-json; ${sh(['ip', '-j', '-4', 'addr', 'show'])} 2>/dev/null || { echo @@addr-oneline; ${sh(['ip', '-o', '-4', 'addr', 'show'])}; }`,
-    `echo @@neigh; ${sh(['ip', '-j', '-4', 'neigh', 'show'])} 2>/dev/null`,
-    `echo @@conf; for f in /etc/keepalived/keepalived.conf /etc/keepalived/conf.d/*.conf; do [ -r "$f" ] && grep -hE '^[[:space:]]*virtual_router_id[[:space:]]' "$f"; done 2>/dev/null`,
-    `if command -v python3 >/dev/null 2>&1; then echo @@listen python3 ${secs}; ${sh(['timeout', hard, 'python3', '-c', LISTEN_PY, secs])} 2>/dev/null; echo "@@listen-rc $?";` +
-      ` elif command -v tcpdump >/dev/null 2>&1; then echo @@listen tcpdump ${secs}; ${sh(['timeout', secs, 'tcpdump', '-l', '-nn', '-p', '-i', 'any', 'ip proto 112'])} 2>/dev/null; rc=$?; [ $rc = 124 ] && rc=0; echo "@@listen-rc $rc";` +
-      ` else echo @@listen none 0; fi`,
-    'exit 0',
-  ].join('\n');
+/** `ip -j -4 addr show`, or its one-line form where iproute2 has no JSON. */
+export const addrs4Section: Section<Iface[]> = section(
+  'addrs4',
+  raw("if ip -j -4 addr show 2>/dev/null; then :; else echo '#oneline'; ip -o -4 addr show; fi"),
+  (lines) => {
+    if (lines[0] === '#oneline') return parseIpAddrOneline(lines.slice(1).join('\n'));
+    const text = lines.join('\n').trim();
+    if (!text) throw new Error('the host printed no addresses (is iproute2 installed?)');
+    return parseIpAddrJson(text);
+  },
+);
+
+/** IPv4 neighbours; old iproute2 without -j gives none (neighbours are only a hint). */
+export const neighSection: Section<{ ip: string; dev: string }[]> = section(
+  'neigh',
+  raw('ip -j -4 neigh show 2>/dev/null || true'),
+  (lines) => {
+    try {
+      return parseNeighJson(lines.join('\n'));
+    } catch {
+      return [];
+    }
+  },
+);
+
+/** virtual_router_id lines of the keepalived configs already on the host. */
+export const confVridsSection: Section<SeenVrid[]> = section(
+  'conf-vrids',
+  cmd`for cv_f in ${hostPath('/etc/keepalived/keepalived.conf')} ${hostPath('/etc/keepalived/conf.d')}/*.conf; do [ -r "$cv_f" ] && grep -hE '^[[:space:]]*virtual_router_id[[:space:]]' "$cv_f"; done 2>/dev/null; true`,
+  parseKeepalivedVrids,
+);
+
+export interface Heard {
+  listen: ListenReport;
+  vrids: SeenVrid[];
 }
 
-/** Splits the script output into its @@ sections; the marker line's words are kept. */
-export function sections(stdout: string): Map<string, { args: string[]; lines: string[] }> {
-  const out = new Map<string, { args: string[]; lines: string[] }>();
-  let cur: { args: string[]; lines: string[] } | undefined;
-  for (const line of stdout.split('\n')) {
-    const m = /^@@(\S+)(.*)$/.exec(line);
-    if (m) {
-      cur = { args: m[2].trim().split(/\s+/).filter(Boolean), lines: [] };
-      out.set(m[1], cur);
-    } else if (cur && line.trim() !== '') cur.lines.push(line);
-  }
-  return out;
+/** Listens for VRRP adverts for a bounded time: "method python3 3", advert lines, "rc 0". */
+export function advertsSection(listenSeconds = 3): Section<Heard> {
+  const secs = String(listenSeconds);
+  const hard = String(Math.ceil(listenSeconds) + 5); // python3 may start slowly (pyenv shims); its own deadline is what counts
+  return section(
+    'adverts',
+    script(
+      cmd`if command -v python3 >/dev/null 2>&1; then echo ${`method python3 ${secs}`}; timeout ${hard} python3 -c ${LISTEN_PY} ${secs} 2>/dev/null; echo "rc $?";`,
+      cmd`elif command -v tcpdump >/dev/null 2>&1; then echo ${`method tcpdump ${secs}`}; timeout ${secs} tcpdump -l -nn -p -i any ${'ip proto 112'} 2>/dev/null; ad_rc=$?; [ $ad_rc = 124 ] && ad_rc=0; echo "rc $ad_rc";`,
+      raw('else echo method none 0; fi'),
+    ),
+    (lines) => {
+      const method = /^method (\S+) (\S+)$/.exec(lines.find((l) => l.startsWith('method ')) ?? '');
+      const rc = lines.find((l) => /^rc \d+$/.test(l))?.slice(3);
+      const m = (method?.[1] ?? 'none') as ListenReport['method'];
+      const known = m === 'python3' || m === 'tcpdump';
+      return {
+        listen: { method: known ? m : 'none', ok: known && rc === '0', seconds: Number(method?.[2] ?? 0) || 0 },
+        vrids: parseAdverts(lines.filter((l) => !l.startsWith('method ') && !/^rc \d+$/.test(l))),
+      };
+    },
+  );
+}
+
+/** Every discovery section, for one exec. */
+export function discoverySections(listenSeconds = 3) {
+  return [addrs4Section, neighSection, confVridsSection, advertsSection(listenSeconds)] as const;
+}
+
+export function discoveryFacts([interfaces, neighbours, conf, heard]: readonly [
+  Iface[],
+  { ip: string; dev: string }[],
+  SeenVrid[],
+  Heard,
+]): DiscoveryFacts {
+  return { interfaces, neighbours, vrids: [...conf, ...heard.vrids], listen: heard.listen };
 }
 
 interface IpJsonLink {
@@ -212,31 +260,4 @@ export function parseAdverts(lines: string[]): SeenVrid[] {
     }
   }
   return out;
-}
-
-/** The whole discovery output → facts. Throws when the address section is unreadable. */
-export function parseDiscovery(stdout: string): HostFacts {
-  const s = sections(stdout);
-  const json = s.get('addr-json');
-  const oneline = s.get('addr-oneline');
-  let interfaces: Iface[];
-  if (oneline) interfaces = parseIpAddrOneline(oneline.lines.join('\n'));
-  else if (json && json.lines.length > 0) interfaces = parseIpAddrJson(json.lines.join('\n'));
-  else throw new Error('the host printed no addresses (is iproute2 installed?)');
-  let neighbours: HostFacts['neighbours'] = [];
-  try {
-    neighbours = parseNeighJson(s.get('neigh')?.lines.join('\n') ?? '');
-  } catch {
-    neighbours = []; // old iproute2 without -j: neighbours are only a hint
-  }
-  const listen = s.get('listen');
-  const rc = s.get('listen-rc');
-  const method = (listen?.args[0] ?? 'none') as ListenReport['method'];
-  const report: ListenReport = {
-    method: ['python3', 'tcpdump'].includes(method) ? method : 'none',
-    ok: method !== 'none' && rc?.args[0] === '0',
-    seconds: Number(listen?.args[1] ?? 0) || 0,
-  };
-  const vrids = [...parseKeepalivedVrids(s.get('conf')?.lines ?? []), ...parseAdverts(listen?.lines ?? [])];
-  return { interfaces, neighbours, vrids, listen: report };
 }

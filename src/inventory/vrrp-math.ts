@@ -1,8 +1,9 @@
 /**
- * keepalived's priority arithmetic, in one place: whether a failed nginx check moves a VIP
- * (lint), and how fast VRRP promises to move it (failover-test's bound).
+ * keepalived's priority and timer arithmetic, in one place: whether a failed nginx check moves
+ * a VIP (lint), how fast VRRP promises to move it (failover-test's bounds), and how long a
+ * cluster takes to converge after keepalived (re)starts (deploy's waits).
  */
-import type { HealthCheck } from './model.js';
+import type { Cluster, HealthCheck, Vip } from './model.js';
 
 export interface FailoverVerdict {
   ok: boolean;
@@ -50,24 +51,30 @@ export function skewTime(backupPriority: number, advertInt: number): number {
   return ((256 - backupPriority) / 256) * advertInt;
 }
 
-export type FaultKind = 'stop-nginx' | 'stop-keepalived' | 'kill-keepalived' | 'partition';
+/** What happened to the master, as VRRP sees it. */
+export type MasterEvent =
+  /** keepalived stopped gracefully: it sends priority 0, the backup takes over after its skew. */
+  | 'graceful-stop'
+  /** The master went silent (crash, power loss, partition): master-down interval. */
+  | 'silent'
+  /** nginx died: the health check fails, then VRRP moves the VIP by the check's weight mode. */
+  | 'nginx-death';
 
-/** Seconds VRRP promises for the VIP to move after the fault, for the given new master. */
+/** Seconds VRRP promises for the VIP to move after the event, for the given new master. */
 export function promisedFailoverSeconds(
-  fault: FaultKind,
+  event: MasterEvent,
   hc: HealthCheck,
   advertInt: number,
   backupPriority: number,
 ): { seconds: number; formula: string } {
   const skew = skewTime(backupPriority, advertInt);
   const r = (n: number) => Math.round(n * 1000) / 1000;
-  switch (fault) {
-    case 'stop-keepalived':
+  switch (event) {
+    case 'graceful-stop':
       return { seconds: r(skew), formula: `skew (256-${backupPriority})/256×${advertInt}s` };
-    case 'kill-keepalived':
-    case 'partition':
+    case 'silent':
       return { seconds: r(3 * advertInt + skew), formula: `3×${advertInt}s + skew ${r(skew)}s` };
-    case 'stop-nginx': {
+    case 'nginx-death': {
       const detect = hc.mode === 'process' ? 0 : hc.interval * hc.fall;
       // weight 0 → FAULT: the master sends priority 0 and the backup takes over after skew;
       // a weight change lowers the advertised priority, and the backup preempts at once on the next advert.
@@ -78,4 +85,26 @@ export function promisedFailoverSeconds(
       };
     }
   }
+}
+
+/** Slack on top of convergence for process start-up and a loaded host. */
+const CONVERGENCE_MARGIN_MS = 8000;
+
+/**
+ * How long after keepalived (re)starts on a node its VIPs may take to settle: a second to
+ * start, the health check's rise to become healthy, preempt_delay, then the master-down
+ * interval (3 × advert_int + skew) of the slowest VIP. Deploy's health wait and its
+ * post-deploy holder check both wait this long at most.
+ */
+export function convergenceMs(cluster: Pick<Cluster, 'healthCheck'>, vips: readonly Vip[]): number {
+  const hc = cluster.healthCheck;
+  const rise = hc.mode === 'script' || hc.mode === 'both' ? hc.rise * hc.interval : 0;
+  const slowest = Math.max(
+    0,
+    ...vips.map((v) => {
+      const lowest = Math.min(...v.nodes.map((n) => n.priority));
+      return 3 * v.advertInt + skewTime(lowest, v.advertInt) + (v.preemptDelay ?? 0);
+    }),
+  );
+  return Math.round((1 + rise + slowest) * 1000) + CONVERGENCE_MARGIN_MS;
 }

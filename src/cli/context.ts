@@ -1,0 +1,66 @@
+/**
+ * What a command needs from the world outside its flags: how to reach hosts, whom to ask,
+ * whether there is a terminal, the clock, the environment and the interrupt signals. Real
+ * runs get the defaults below; the cli test tier replaces any of them, so every command runs
+ * in-process against fake hosts.
+ */
+import { hostname, userInfo } from 'node:os';
+import type { Discoverer } from '../init/discover.js';
+import type { LbConnector } from '../transport/transport.js';
+import { httpGet, type HttpClient } from '../util/http.js';
+import type { Prompter } from './prompter.js';
+
+export interface CommandContext {
+  /** A connector for this run (one per command: it pools jump hosts). */
+  connect(): LbConnector;
+  /** HTTP from this machine (verify's and deploy's site checks, failover-test's probe). */
+  http: HttpClient;
+  /** init's discovery of the load balancers. */
+  discover(): Discoverer;
+  /** Asks the operator; only used when `isTTY` says there is a terminal. */
+  prompter(): Prompter;
+  isTTY: { stdin: boolean; stdout: boolean };
+  now(): Date;
+  env: NodeJS.ProcessEnv;
+  /** Who runs hactl, for lock notes ("alice@laptop"). */
+  who(): string;
+  /** Subscribes to Ctrl-C and SIGTERM; returns the unsubscribe. */
+  onInterrupt(handler: (signal: string) => void): () => void;
+}
+
+async function defaults(): Promise<CommandContext> {
+  const [{ sshConnector }, { discoverer }, { inquirerPrompter }] = await Promise.all([
+    import('../run/connector.js'),
+    import('../init/discover.js'),
+    import('./prompter.js'),
+  ]);
+  return {
+    connect: () => sshConnector(),
+    http: httpGet,
+    discover: () => discoverer(),
+    prompter: () => inquirerPrompter(),
+    isTTY: { stdin: Boolean(process.stdin.isTTY), stdout: Boolean(process.stdout.isTTY) },
+    now: () => new Date(),
+    env: process.env,
+    who: () => `${userInfo().username}@${hostname()}`,
+    onInterrupt: (handler) => {
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
+    },
+  };
+}
+
+let override: Partial<CommandContext> | undefined;
+
+/** Tests: every command run from now on gets these instead of the defaults (undefined: back to real). */
+export function setCommandContext(ctx: Partial<CommandContext> | undefined): void {
+  override = ctx;
+}
+
+export async function commandContext(): Promise<CommandContext> {
+  return { ...(await defaults()), ...override };
+}

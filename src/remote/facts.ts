@@ -1,0 +1,113 @@
+/**
+ * A load balancer's facts: what deploy plans against, verify checks and status shows, read as
+ * one set of sections in one round trip (under the deploy lock for deploy).
+ */
+import type { Transport } from '../transport/transport.js';
+import { HOST_PATHS } from './paths.js';
+import { gather, type Results, type Section } from './section.js';
+import { filesSection, managedSection, type RemoteFile } from './sections/files.js';
+import {
+  holdsAddress,
+  netSection,
+  nginxStatusSection,
+  notifySection,
+  osSection,
+  procsSection,
+  programsSection,
+  sysctlSection,
+  type HostAddress,
+  type NotifiedState,
+  type OsFacts,
+  type ProcessFacts,
+  type Programs,
+} from './sections/host.js';
+
+export interface HostFacts {
+  os: OsFacts;
+  programs: Programs;
+  sysctl: Record<string, string>;
+  links: string[];
+  addresses: HostAddress[];
+  files: Record<string, RemoteFile>;
+  /** hactl's nginx files on the host (hactl-*.conf), rendered or not. */
+  managed: string[];
+  running: ProcessFacts;
+  /** The notify script's last state per VRRP instance. */
+  notified: Record<string, NotifiedState>;
+  /** Body of the nginx status endpoint, when it answered. */
+  nginxStatus?: string;
+}
+
+export interface FactsRequest {
+  /** Files whose bytes, mode and owner are compared with the rendered ones. */
+  files: readonly string[];
+  sysctl: readonly string[];
+  statusPort: number;
+  nginxConfDir?: string;
+}
+
+/** The sections of HostFacts, in the order parseFacts expects them. */
+export function factsSections(req: FactsRequest) {
+  return [
+    osSection,
+    programsSection,
+    sysctlSection(req.sysctl),
+    netSection,
+    filesSection(req.files),
+    managedSection(req.nginxConfDir ?? HOST_PATHS.nginxConfDir),
+    procsSection,
+    notifySection,
+    nginxStatusSection(req.statusPort),
+  ] as const;
+}
+
+export type FactsSections = ReturnType<typeof factsSections>;
+
+type FactsResults = Results<FactsSections>;
+
+export function hostFacts([
+  os,
+  programs,
+  sysctl,
+  net,
+  files,
+  managed,
+  running,
+  notified,
+  status,
+]: FactsResults): HostFacts {
+  return {
+    os,
+    programs,
+    sysctl,
+    links: net.links,
+    addresses: net.addresses,
+    files,
+    managed,
+    running,
+    notified,
+    ...(status ? { nginxStatus: status } : {}),
+  };
+}
+
+/**
+ * Facts plus any extra sections in the same exec (verify's probes and `nginx -t`, status's
+ * keepalived state): still one round trip per host.
+ */
+export async function readFacts<E extends readonly Section<unknown>[]>(
+  t: Transport,
+  req: FactsRequest,
+  extra: E,
+  opts: { step: string; timeoutMs?: number; signal?: AbortSignal },
+): Promise<{ facts: HostFacts; extra: { [K in keyof E]: E[K] extends Section<infer T> ? T : never } }> {
+  const base = factsSections(req);
+  const all = await gather(t, [...base, ...extra] as const, opts);
+  return {
+    facts: hostFacts(all.slice(0, base.length) as unknown as FactsResults),
+    extra: all.slice(base.length) as unknown as { [K in keyof E]: E[K] extends Section<infer T> ? T : never },
+  };
+}
+
+export function holds(facts: Pick<HostFacts, 'addresses'>, ip: string): boolean {
+  return holdsAddress({ links: [], addresses: facts.addresses }, ip);
+}

@@ -1,0 +1,24 @@
+/** Every path hactl reads or writes on a load balancer, in one table. */
+export const HOST_PATHS = {
+  keepalivedConf: '/etc/keepalived/keepalived.conf',
+  checkScript: '/etc/keepalived/hactl-check-nginx.sh',
+  notifyScript: '/etc/keepalived/hactl-notify.sh',
+  nginxConfDir: '/etc/nginx/conf.d',
+  nginxConf: (cluster: string) => `/etc/nginx/conf.d/hactl-${cluster}.conf`,
+  sysctl: '/etc/sysctl.d/90-hactl.conf',
+  /** The notify script's per-instance state files (tmpfs: gone after a reboot, like VRRP state). */
+  vrrpStateDir: '/run/hactl/vrrp',
+  /** Transactions, backups and the deploy lock. */
+  stateDir: '/var/lib/hactl',
+  backupsDir: '/var/lib/hactl/backups',
+  lockFile: '/var/lib/hactl/deploy.lock',
+  lockHolder: '/var/lib/hactl/deploy.lock.holder',
+  osRelease: '/etc/os-release',
+  keepalivedPid: '/run/keepalived.pid',
+  /** Written by keepalived on its DATA and STATS signals. */
+  keepalivedData: '/tmp/keepalived.data',
+  keepalivedStats: '/tmp/keepalived.stats',
+} as const;
+
+/** Backups of previous files kept on each host. */
+export const KEEP_BACKUPS = 5;

@@ -1,0 +1,212 @@
+/**
+ * Sections that read a load balancer's own state: OS and managers, the programs hactl
+ * manages (and their versions), sysctl, links and addresses, files, processes, the notify
+ * script's VRRP states, nginx's status endpoint and `nginx -t`. Every process a host forks
+ * costs (tens of milliseconds on a busy host), so these use shell builtins where they can and
+ * one process per kind of fact where they cannot.
+ */
+import { HOST_PATHS } from '../paths.js';
+import { cmd, hostPath, raw, script } from '../script.js';
+import { section, type Section } from '../section.js';
+
+export type ServiceManager = 'systemd' | 'openrc' | 'sysvinit';
+export type PackageManager = 'apt-get' | 'dnf' | 'yum';
+
+export interface OsFacts {
+  id: string;
+  like: string;
+  version: string;
+  codename: string;
+  packageManager?: PackageManager;
+  serviceManager: ServiceManager;
+}
+
+/** /etc/os-release read with `read` (no process), then the first package manager found. */
+export const osSection: Section<OsFacts> = section(
+  'os',
+  script(
+    cmd`if [ -r ${hostPath(HOST_PATHS.osRelease)} ]; then while IFS= read -r os_l; do case "$os_l" in ID=*|ID_LIKE=*|VERSION_ID=*|VERSION_CODENAME=*) echo "$os_l";; esac; done < ${hostPath(HOST_PATHS.osRelease)}; fi`,
+    raw('for os_p in apt-get dnf yum; do if command -v $os_p >/dev/null 2>&1; then echo "pm $os_p"; break; fi; done'),
+    cmd`if [ -d ${hostPath('/run/systemd/system')} ]; then echo sm systemd; elif command -v rc-service >/dev/null 2>&1; then echo sm openrc; else echo sm sysvinit; fi`,
+  ),
+  (lines) => {
+    const kv = new Map<string, string>();
+    for (const l of lines) {
+      const eq = l.indexOf('=');
+      if (eq > 0) kv.set(l.slice(0, eq), l.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
+    }
+    const word = (key: string) => lines.find((l) => l.startsWith(`${key} `))?.slice(key.length + 1);
+    const pm = word('pm');
+    const sm = word('sm');
+    return {
+      id: kv.get('ID') ?? '',
+      like: kv.get('ID_LIKE') ?? '',
+      version: kv.get('VERSION_ID') ?? '',
+      codename: kv.get('VERSION_CODENAME') ?? '',
+      ...(pm === 'apt-get' || pm === 'dnf' || pm === 'yum' ? { packageManager: pm } : {}),
+      serviceManager: sm === 'systemd' || sm === 'openrc' ? sm : 'sysvinit',
+    };
+  },
+);
+
+export const MANAGED_PROGRAMS = ['keepalived', 'nginx', 'curl'] as const;
+export type ManagedProgram = (typeof MANAGED_PROGRAMS)[number];
+
+export interface Program {
+  path: string;
+  /** As the program reports it: "2.2.7", "1.22.1"; absent when it would not say. */
+  version?: string;
+}
+
+export type Programs = Partial<Record<ManagedProgram, Program>>;
+
+/**
+ * The programs hactl manages, found on root's PATH (a package or a local build alike: hactl
+ * never replaces a working install), with their versions for version-aware rendering.
+ */
+export const programsSection: Section<Programs> = section(
+  'programs',
+  script(
+    raw(
+      'for pg_n in keepalived nginx curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
+    ),
+    raw(
+      'if command -v keepalived >/dev/null 2>&1; then echo "version keepalived $(keepalived --version 2>&1 | head -n 1)"; fi',
+    ),
+    raw('if command -v nginx >/dev/null 2>&1; then echo "version nginx $(nginx -v 2>&1 | head -n 1)"; fi'),
+  ),
+  (lines) => {
+    const out: Programs = {};
+    for (const l of lines) {
+      const [kind, name, ...rest] = l.split(' ');
+      if (!(MANAGED_PROGRAMS as readonly string[]).includes(name)) continue;
+      const prog = name as ManagedProgram;
+      if (kind === 'path' && rest[0] && rest[0] !== '-') out[prog] = { path: rest[0] };
+      if (kind === 'version' && out[prog]) {
+        // "Keepalived v2.2.7 (01/16,2022)", "nginx version: nginx/1.22.1"
+        const v = rest.join(' ').match(/(?:Keepalived v|nginx\/)(\d+(?:\.\d+)+)/)?.[1];
+        if (v) out[prog] = { ...out[prog], version: v };
+      }
+    }
+    return out;
+  },
+);
+
+/** Runtime values of the given sysctl keys (net.ipv4.ip_nonlocal_bind → its /proc/sys file). */
+export function sysctlSection(keys: readonly string[]): Section<Record<string, string>> {
+  const files = keys.map((k) => hostPath(`/proc/sys/${k.replace(/\./g, '/')}`));
+  return section(
+    'sysctl',
+    cmd`for sc_f in ${files}; do if [ -r "$sc_f" ]; then read -r sc_v < "$sc_f"; echo "\${sc_f#"$R"/proc/sys/} $sc_v"; fi; done`,
+    (lines) =>
+      Object.fromEntries(
+        lines
+          .filter((l) => l.includes(' '))
+          .map((l) => [l.slice(0, l.indexOf(' ')).replace(/\//g, '.'), l.slice(l.indexOf(' ') + 1).trim()]),
+      ),
+  );
+}
+
+export interface HostAddress {
+  iface: string;
+  family: 4 | 6;
+  /** address/prefix */
+  cidr: string;
+  label?: string;
+}
+
+export interface NetFacts {
+  links: string[];
+  addresses: HostAddress[];
+}
+
+/**
+ * Links and addresses from one `ip` process (its batch mode): link lines look like
+ * "2: eth0@if7: <BROADCAST,…", address lines like "2: eth0    inet 10.0.0.11/24 … eth0:1".
+ */
+export const netSection: Section<NetFacts> = section(
+  'net',
+  raw("printf 'link show\\naddr show\\n' | ip -o -batch -"),
+  (lines) => {
+    const links: string[] = [];
+    const addresses: HostAddress[] = [];
+    for (const line of lines) {
+      const link = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+</.exec(line);
+      if (link) {
+        links.push(link[1]);
+        continue;
+      }
+      const m = /^\d+:\s+(\S+)\s+(inet6?)\s+(\S+)(.*)$/.exec(line);
+      if (!m) continue;
+      const label = m[4].match(/ scope \S+ (?:secondary )?(?:dynamic )?(?:noprefixroute )?(\S+:\S+)/)?.[1];
+      addresses.push({ iface: m[1], family: m[2] === 'inet' ? 4 : 6, cidr: m[3], ...(label ? { label } : {}) });
+    }
+    return { links, addresses };
+  },
+);
+
+export function holdsAddress(net: NetFacts, ip: string): boolean {
+  return net.addresses.some((a) => a.cidr.split('/')[0] === ip);
+}
+
+export interface ProcessFacts {
+  keepalived: boolean;
+  nginx: boolean;
+}
+
+/** Whether keepalived and nginx run, from /proc/<pid>/comm read with `read` (no pidof). */
+export const procsSection: Section<ProcessFacts> = section(
+  'procs',
+  cmd`pr_k=0; pr_n=0; for pr_c in ${hostPath('/proc')}/[0-9]*/comm; do read -r pr_x < "$pr_c" 2>/dev/null || continue; case "$pr_x" in keepalived) pr_k=1;; nginx) pr_n=1;; esac; done; echo "keepalived $pr_k"; echo "nginx $pr_n"`,
+  (lines) => ({ keepalived: lines.includes('keepalived 1'), nginx: lines.includes('nginx 1') }),
+);
+
+export interface NotifiedState {
+  state: string;
+  priority: number;
+  /** Unix seconds of the transition. */
+  since: number;
+}
+
+/** The VRRP state hactl's notify script last wrote per instance. */
+export const notifySection: Section<Record<string, NotifiedState>> = section(
+  'vrrp-notify',
+  cmd`for vn_f in ${hostPath(HOST_PATHS.vrrpStateDir)}/*; do if [ -f "$vn_f" ]; then read -r vn_l < "$vn_f"; echo "\${vn_f##*/} $vn_l"; fi; done`,
+  (lines) => {
+    const out: Record<string, NotifiedState> = {};
+    for (const line of lines) {
+      const [name, state, priority, since] = line.split(' ');
+      if (name && state) out[name] = { state, priority: Number(priority), since: Number(since) };
+    }
+    return out;
+  },
+);
+
+/** The body of hactl's nginx status endpoint on loopback ("ok <lb> …"), when it answers. */
+export function nginxStatusSection(port: number): Section<string | undefined> {
+  return section(
+    'nginx-status',
+    cmd`if command -v curl >/dev/null 2>&1; then curl -fsS -m 1 ${`http://127.0.0.1:${port}/hactl-health`} 2>/dev/null; fi; echo`,
+    (lines) => lines.join('\n').trim() || undefined,
+  );
+}
+
+export interface NginxTest {
+  ok: boolean;
+  output: string;
+}
+
+/** `nginx -t` with its output; exit 127 when nginx is not installed. */
+export const nginxTestSection: Section<NginxTest> = section(
+  'nginx-test',
+  raw(
+    'if command -v nginx >/dev/null 2>&1; then nginx -t 2>&1; echo "exit=$?"; else echo "nginx: not installed"; echo exit=127; fi',
+  ),
+  (lines) => ({
+    ok: lines.includes('exit=0'),
+    output: lines
+      .filter((l) => !l.startsWith('exit='))
+      .join('\n')
+      .trim(),
+  }),
+);
