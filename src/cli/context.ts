@@ -8,7 +8,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Discoverer } from '../init/discover.js';
 import type { LbConnector } from '../transport/transport.js';
 import { httpGet, type HttpClient } from '../util/http.js';
-import type { Prompter } from './prompter.js';
+import { inquirerPrompter, type Prompter } from './prompter.js';
 
 export interface CommandContext {
   /** A connector for this run (one per command: it pools jump hosts). */
@@ -28,16 +28,25 @@ export interface CommandContext {
   onInterrupt(handler: (signal: string) => void): () => void;
 }
 
-async function defaults(): Promise<CommandContext> {
-  const [{ sshConnector }, { discoverer }, { inquirerPrompter }] = await Promise.all([
-    import('../run/connector.js'),
-    import('../init/discover.js'),
-    import('./prompter.js'),
-  ]);
+/** Loads a module on first use, so a command pays only for what it runs (and tests replace it unloaded). */
+function lazy<T>(load: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= load());
+}
+
+function defaults(): CommandContext {
+  const ssh = lazy(() => import('../run/connector.js'));
+  const init = lazy(() => import('../init/discover.js'));
   return {
-    connect: () => sshConnector(),
+    connect: () => {
+      const connector = lazy(async () => (await ssh()).sshConnector());
+      return async (lb) => (await connector())(lb);
+    },
     http: httpGet,
-    discover: () => discoverer(),
+    discover: () => {
+      const d = lazy(async () => (await init()).discoverer());
+      return async (lbs, sshDoc) => (await d())(lbs, sshDoc);
+    },
     prompter: () => inquirerPrompter(),
     isTTY: { stdin: Boolean(process.stdin.isTTY), stdout: Boolean(process.stdout.isTTY) },
     now: () => new Date(),
@@ -62,5 +71,5 @@ export function setCommandContext(ctx: Partial<CommandContext> | undefined): voi
 }
 
 export async function commandContext(): Promise<CommandContext> {
-  return { ...(await defaults()), ...override };
+  return { ...defaults(), ...override };
 }

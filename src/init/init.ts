@@ -16,7 +16,6 @@ import {
   parseVip,
   parseVrid,
   splitList,
-  type BackendAnswer,
   type HostKeyPolicy,
   type InitAnswers,
   type LbAnswer,

@@ -60,6 +60,18 @@ export class FakeTransport implements Transport {
     return this;
   }
 
+  /**
+   * Answer any exec that asks for section `name` (its `echo @@name` marker) with `lines` as
+   * that section's output, in the one marker protocol gather() reads.
+   */
+  onSection(name: string, lines: string[] | (() => string[]), times?: number): this {
+    return this.on(
+      (s) => s.includes(`echo @@${name}\n`),
+      () => ok(`@@${name}\n${(typeof lines === 'function' ? lines() : lines).join('\n')}\n@@end\n`),
+      times,
+    );
+  }
+
   /** Make every later exec (or only the next one, with once) reject with a TransportError. */
   failWith(error: TransportError | TransportErrorKind, opts: { message?: string; once?: boolean } = {}): this {
     const err =

@@ -66,14 +66,14 @@ export function formatStatus(r: StatusReport): string {
       out.push(dim('* state guessed from the VIP on the interface (keepalived did not say)'));
     out.push('');
   }
-  const bad = r.vips.filter((v) => v.health === 'down' || v.health === 'split-brain').length;
+  const bad = r.vips.filter((v) => v.health !== 'ok' && v.health !== 'failed-over').length;
   const at = new Date(r.at)
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
   out.push(
     bad
-      ? red(`${bad} VIP(s) down or split (${at})`)
+      ? red(`${bad} VIP(s) down, split or unknown (${at})`)
       : green(`all ${r.vips.length} VIP(s) held by one load balancer (${at})`),
   );
   return out.join('\n');

@@ -5,11 +5,12 @@
  * VIP, all in parallel. Split brain triggers a bounded diagnosis.
  */
 import type { Cluster, Inventory, Vip } from '../inventory/model.js';
-import { fileChange } from '../plan/plan.js';
+import { createHash } from 'node:crypto';
+import { fileChange, type FileChange } from '../plan/plan.js';
 import { holds, readFacts, type HostFacts } from '../remote/facts.js';
 import { httpProbesSection, type HttpProbe, type HttpProbeResult } from '../remote/sections/http-probes.js';
 import { nginxTestSection, type NginxTest } from '../remote/sections/host.js';
-import { renderInventory, type HostRender } from '../render/render.js';
+import { renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
 import { factsRequest } from '../run/host-ops.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
@@ -94,16 +95,43 @@ function serviceChecks(render: HostRender, o: LbObservation, add: AddCheck): voi
   }
 }
 
+/** auth_pass values blanked, for comparing keepalived.conf when the password is not known here. */
+const maskAuth = (text: string) => text.replace(/^([ \t]*auth_pass[ \t]+)\S*/gm, '$1[REDACTED]');
+
+/**
+ * A file as deployed vs as rendered. Without the VRRP password (its variable unset: verify
+ * needs no secret) keepalived.conf is compared with auth_pass masked on both sides.
+ */
+function drift(file: RenderedFile, f: HostFacts, render: HostRender): { change: FileChange; note: string } {
+  const unknownSecret = render.secrets.some((x) => x.reveal() === '') && /^\s*auth_pass\s/m.test(file.content);
+  if (!unknownSecret) return { change: fileChange(file, f, render.secrets), note: '' };
+  const remote = f.files[file.path];
+  const masked = remote?.content !== undefined ? { ...remote, content: maskAuth(remote.content) } : remote;
+  const content = maskAuth(file.content);
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+  const change = fileChange(
+    { ...file, content, sha256: sha(content) },
+    {
+      files: {
+        [file.path]:
+          masked?.content !== undefined ? { ...masked, sha256: sha(masked.content) } : (masked ?? { exists: false }),
+      },
+    },
+    render.secrets,
+  );
+  return { change, note: ' (auth_pass not compared: the password variable is not set here)' };
+}
+
 function driftChecks(render: HostRender, f: HostFacts, add: AddCheck): void {
   for (const file of render.files) {
-    const ch = fileChange(file, f, render.secrets);
+    const { change: ch, note } = drift(file, f, render);
     const ok = ch.action === 'unchanged';
     const diff = ch.diff.split('\n').slice(2).join('\n').trimEnd();
     const detail = ok
-      ? 'matches the inventory'
+      ? `matches the inventory${note}`
       : ch.action === 'create'
         ? 'missing (not deployed?)'
-        : `differs from the inventory (${ch.reasons.join(', ')}): hand edit?\n${diff}`;
+        : `differs from the inventory (${ch.reasons.join(', ')}): hand edit?${note}\n${diff}`;
     add('drift', `${render.lb.name}:${file.path}`, ok, detail);
   }
 }

@@ -3,7 +3,6 @@
  * answers, and discovery against recorded fake hosts. Every written file is loaded back with
  * the validate loader.
  */
-import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { loadInventoryFile } from '../../src/inventory/load.js';
 import { FakeTransport, ok } from '../../src/transport/fake.js';
 import { TransportError } from '../../src/transport/transport.js';
 import { ROOT } from '../helpers/inventory.js';
+import { runCommand } from '../helpers/cli.js';
 
 const ENV = { HACTL_VRRP_PASS: 'pw123456' };
 let dir: string;
@@ -32,27 +32,7 @@ const valid = (file: string) => {
 };
 
 /** Runs the oclif command in-process without a terminal; returns its exit code and output. */
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  // oclif prints through console.log / console.error.
-  const out = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += `${a.join(' ')}\n`));
-  const err = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += `${a.join(' ')}\n`));
-  const tty = process.stdin.isTTY;
-  process.stdin.isTTY = false;
-  try {
-    await Init.run(argv, ROOT);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const code = (e as { oclif?: { exit?: number } }).oclif?.exit;
-    if (code === undefined) throw e;
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.stdin.isTTY = tty;
-  }
-}
+const cli = (argv: string[]) => runCommand(Init, argv);
 
 const FLAGS = [
   '--no-discover',
@@ -186,24 +166,28 @@ const ipj = (iface: string, ips: [string, number][]) =>
 function fakeHosts(extra: Record<string, string> = {}): { discover: Discoverer; hosts: Map<string, FakeTransport> } {
   const out: Record<string, string> = {
     lb1: [
-      '@@addr-json',
+      '@@addrs4',
       ipj('ens3', [['10.1.2.11', 24]]),
       '@@neigh',
       JSON.stringify([{ dst: '10.1.2.249', dev: 'ens3', state: ['REACHABLE'] }]),
-      '@@conf',
-      '@@listen python3 3',
+      '@@conf-vrids',
+      '@@adverts',
+      'method python3 3',
       'vrrp ens3 10.1.2.5 51 100 10.1.2.248',
-      '@@listen-rc 0',
+      'rc 0',
+      '@@end',
     ].join('\n'),
     lb2: [
-      '@@addr-json',
+      '@@addrs4',
       ipj('ens3', [['10.1.2.12', 24]]),
       '@@neigh',
       '[]',
-      '@@conf',
+      '@@conf-vrids',
       '  virtual_router_id 52',
-      '@@listen python3 3',
-      '@@listen-rc 0',
+      '@@adverts',
+      'method python3 3',
+      'rc 0',
+      '@@end',
     ].join('\n'),
     ...extra,
   };
@@ -211,7 +195,7 @@ function fakeHosts(extra: Record<string, string> = {}): { discover: Discoverer; 
   const discover = discoverer({
     connect: async (lb) => {
       if (!(lb.name in out)) throw new TransportError(lb.name, 'connect', `${lb.address}:22: connection refused`);
-      const t = new FakeTransport(lb.name).on(/@@addr-json/, ok(out[lb.name]));
+      const t = new FakeTransport(lb.name).on(/echo @@addrs4/, ok(out[lb.name]));
       hosts.set(lb.name, t);
       return t;
     },
@@ -255,10 +239,21 @@ describe('discovery feeds the proposals', () => {
     const sudoHosts = discoverer({
       connect: async (lb) =>
         new FakeTransport(lb.name)
-          .on((s) => s.includes('@@addr-json'), new TransportError(lb.name, 'sudo', 'sudo refused'), 1)
+          .on((s) => s.includes('echo @@addrs4'), new TransportError(lb.name, 'sudo', 'sudo refused'), 1)
           .on(
-            /@@addr-json/,
-            ok(['@@addr-json', ipj('eth0', [[lb.address, 24]]), '@@listen python3 3', '@@listen-rc 1'].join('\n')),
+            /echo @@addrs4/,
+            ok(
+              [
+                '@@addrs4',
+                ipj('eth0', [[lb.address, 24]]),
+                '@@neigh',
+                '@@conf-vrids',
+                '@@adverts',
+                'method python3 3',
+                'rc 1',
+                '@@end',
+              ].join('\n'),
+            ),
           ),
     });
     const log: string[] = [];
@@ -459,7 +454,8 @@ function inPty(
 ): Promise<{ code: number | null; screen: string; answered: number }> {
   const stale = [
     join(ROOT, 'commands', 'init.ts'),
-    ...['init', 'prompter', 'answers'].map((f) => join(ROOT, 'src', 'init', `${f}.ts`)),
+    ...['init', 'answers'].map((f) => join(ROOT, 'src', 'init', `${f}.ts`)),
+    join(ROOT, 'src', 'cli', 'prompter.ts'),
   ].some(
     (src) =>
       !existsSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))) ||

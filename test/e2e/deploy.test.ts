@@ -17,7 +17,7 @@ import { sh } from '../../src/shell/quote.js';
 import { fingerprint } from '../../src/transport/known-hosts.js';
 import { sshConnector } from '../../src/run/connector.js';
 import { lockAndReadFacts } from '../../src/run/host-ops.js';
-import { httpGet } from '../../src/verify/http.js';
+import { httpGet } from '../../src/util/http.js';
 import { inHost, startProbe, summarizeProbe, useLab, waitFor, waitForVip, type ProbeSummary } from './helpers/index.js';
 import {
   BIN,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { SshTarget } from '../../src/inventory/model.js';
 import { sh } from '../../src/shell/quote.js';
 import { fingerprint } from '../../src/transport/known-hosts.js';
-import { connect, connectAll, type ConnectOptions, type SshTransport } from '../../src/transport/ssh.js';
+import { connect, type ConnectOptions, type SshTransport } from '../../src/transport/ssh.js';
 import { TransportError } from '../../src/transport/transport.js';
 
 let dir: string;
@@ -419,21 +419,5 @@ describe('dropped connections and pools', () => {
     await killer;
     expect(tr.closed).toBe(true);
     expect((await failure(tr.exec('echo late'))).kind).toBe('closed');
-  });
-
-  test('connectAll connects in parallel, collects failures and closes everything', async () => {
-    const refused = await freePort();
-    const kh = join(dir, 'pool_known_hosts');
-    const targets = [
-      { ...target(A.port, { knownHosts: kh }), name: 'lb1' },
-      { ...target(B.port, { knownHosts: kh }), name: 'lb2' },
-      { ...target(refused, { knownHosts: kh }), name: 'lb3' },
-    ];
-    const pool = await connectAll(targets, { ...NO_AGENT, concurrency: 2 });
-    expect([...pool.transports.keys()].sort()).toEqual(['lb1', 'lb2']);
-    expect(pool.failures.get('lb3')?.kind).toBe('connect');
-    expect((await pool.get('lb2').exec('echo two')).stdout).toBe('two\n');
-    await pool.close();
-    expect((await failure(pool.get('lb1').exec('echo x'))).kind).toBe('closed');
   });
 });

@@ -87,6 +87,21 @@ export class SandboxHost implements Transport {
     return (this.read('/.sandbox/addrs') ?? '').split('\n').filter(Boolean);
   }
 
+  /** Runs a command on the host as an operator's shell would (outside hactl's connections). */
+  shell(script: string): Promise<ExecResult> {
+    return runSh(script, {}, this.env());
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return {
+      PATH: `${join(this.state, 'bin')}:${SANDBOX_BIN}:/usr/bin:/bin`,
+      HACTL_SANDBOX: this.rootPrefix,
+      HACTL_SANDBOX_NET: this.net,
+      HACTL_SANDBOX_BIN: SANDBOX_BIN,
+      LANG: 'C.UTF-8',
+    };
+  }
+
   /** Every later exec rejects like a dropped connection (or `kind`), until cleared. */
   failWith(kind: TransportError['kind'] | undefined, message = 'connection lost (sandbox)'): void {
     this.failure = kind ? new TransportError(this.name, kind, message) : undefined;
@@ -99,13 +114,7 @@ export class SandboxHost implements Transport {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     if (this.closed) return Promise.reject(new TransportError(this.name, 'closed', 'exec after close()'));
     if (this.failure) return Promise.reject(this.failure);
-    return runSh(script, opts, {
-      PATH: `${join(this.state, 'bin')}:${SANDBOX_BIN}:/usr/bin:/bin`,
-      HACTL_SANDBOX: this.rootPrefix,
-      HACTL_SANDBOX_NET: this.net,
-      HACTL_SANDBOX_BIN: SANDBOX_BIN,
-      LANG: 'C.UTF-8',
-    });
+    return runSh(script, opts, this.env());
   }
 
   async close(): Promise<void> {

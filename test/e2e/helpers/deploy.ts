@@ -14,7 +14,7 @@ import { PATHS } from '../../../src/render/render.js';
 import { hostExec, findHost } from '../../../src/lab/exec.js';
 import type { LabState } from '../../../src/lab/types.js';
 import { waitFor } from '../../../src/util/wait-for.js';
-import { httpGet } from '../../../src/verify/http.js';
+import { httpGet, is2xx } from '../../../src/util/http.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'run.js');
@@ -242,8 +242,8 @@ export async function backendsThroughVip(
   const failures: string[] = [];
   for (let i = 0; i < max && !want.every((w) => seen.has(w)); i++) {
     const r = await httpGet({ ip, port: 80, host, path, timeoutMs: 3000 });
-    if (!r.ok) {
-      failures.push(`${r.status ?? r.error}`);
+    if (!is2xx(r)) {
+      failures.push(`${r.status || r.error}`);
       continue;
     }
     bodies.push(r.body);

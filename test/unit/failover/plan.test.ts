@@ -1,28 +1,34 @@
 /** VIP selection, the expected backup and the promised bound per fault, from fixture inventories. */
 import { findVip, planFault, expectedBackup } from '../../../src/failover/plan.js';
-import { promisedFailoverSeconds, skewTime } from '../../../src/inventory/failover-math.js';
+import { promisedFailoverSeconds, skewTime, convergenceMs } from '../../../src/inventory/vrrp-math.js';
+import { FAULT_EVENT } from '../../../src/failover/faults.js';
 import { parseFaults } from '../../../src/failover/failover-test.js';
-import { parseTick, watchScript } from '../../../src/failover/vip-watch.js';
+import { tickSplitter } from '../../../src/failover/vip-watch.js';
+import { watchSection } from '../../../src/remote/sections/watch.js';
+import { render } from '../../../src/remote/script.js';
+import { execFileSync } from 'node:child_process';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';
 
 const hc = { mode: 'script' as const, interval: 1, timeout: 1, fall: 1, rise: 2, weight: 0 };
 
-describe('bounds (failover-math)', () => {
+describe('bounds (vrrp-math)', () => {
   it('crash: 3 × advert_int + skew; graceful: skew; nginx death: interval × fall + VRRP time', () => {
     expect(skewTime(100, 1)).toBeCloseTo(0.609, 3);
-    expect(promisedFailoverSeconds('kill-keepalived', hc, 1, 100).seconds).toBe(3.609);
-    expect(promisedFailoverSeconds('partition', hc, 1, 100).seconds).toBe(3.609);
-    expect(promisedFailoverSeconds('stop-keepalived', hc, 1, 100).seconds).toBe(0.609);
-    expect(promisedFailoverSeconds('stop-nginx', hc, 1, 100).seconds).toBe(1.609);
-    expect(promisedFailoverSeconds('stop-nginx', { ...hc, weight: -60, fall: 2 }, 1, 100).seconds).toBe(3.609);
-    expect(promisedFailoverSeconds('stop-nginx', { ...hc, mode: 'process' }, 1, 100).seconds).toBe(0.609);
+    expect(promisedFailoverSeconds(FAULT_EVENT['kill-keepalived'], hc, 1, 100).seconds).toBe(3.609);
+    expect(promisedFailoverSeconds(FAULT_EVENT['partition'], hc, 1, 100).seconds).toBe(3.609);
+    expect(promisedFailoverSeconds(FAULT_EVENT['stop-keepalived'], hc, 1, 100).seconds).toBe(0.609);
+    expect(promisedFailoverSeconds(FAULT_EVENT['stop-nginx'], hc, 1, 100).seconds).toBe(1.609);
+    expect(promisedFailoverSeconds(FAULT_EVENT['stop-nginx'], { ...hc, weight: -60, fall: 2 }, 1, 100).seconds).toBe(
+      3.609,
+    );
+    expect(promisedFailoverSeconds(FAULT_EVENT['stop-nginx'], { ...hc, mode: 'process' }, 1, 100).seconds).toBe(0.609);
   });
 
   it('the issue targets hold for the defaults: crash ≤ 4.0 s at advert_int 1, ≤ 1.0 s with VRRPv3 at 0.2', () => {
-    expect(promisedFailoverSeconds('kill-keepalived', hc, 1, 100).seconds).toBeLessThanOrEqual(4);
-    expect(promisedFailoverSeconds('kill-keepalived', hc, 0.2, 100).seconds).toBeLessThanOrEqual(1);
-    expect(promisedFailoverSeconds('stop-keepalived', hc, 1, 100).seconds).toBeLessThanOrEqual(1);
-    expect(promisedFailoverSeconds('stop-nginx', hc, 1, 100).seconds).toBeLessThanOrEqual(2.5);
+    expect(promisedFailoverSeconds(FAULT_EVENT['kill-keepalived'], hc, 1, 100).seconds).toBeLessThanOrEqual(4);
+    expect(promisedFailoverSeconds(FAULT_EVENT['kill-keepalived'], hc, 0.2, 100).seconds).toBeLessThanOrEqual(1);
+    expect(promisedFailoverSeconds(FAULT_EVENT['stop-keepalived'], hc, 1, 100).seconds).toBeLessThanOrEqual(1);
+    expect(promisedFailoverSeconds(FAULT_EVENT['stop-nginx'], hc, 1, 100).seconds).toBeLessThanOrEqual(2.5);
   });
 });
 
@@ -56,15 +62,42 @@ describe('plan', () => {
   });
 });
 
+describe('convergence', () => {
+  it('one formula for deploy waits: start, the check rising, preempt_delay, then master-down of the slowest VIP, plus margin', () => {
+    const inv = loadValid(fixturePath('active-passive.yaml'));
+    const c = inv.clusters[0];
+    // 1 s start + rise 2 × 1 s + 3 × 1 s + skew (256-100)/256 s + 8 s margin
+    expect(convergenceMs(c, c.vips)).toBe(Math.round((1 + 2 + 3 + 156 / 256) * 1000) + 8000);
+    expect(convergenceMs(c, [{ ...c.vips[0], preemptDelay: 5 }])).toBe(convergenceMs(c, c.vips) + 5000);
+  });
+});
+
 describe('vip watch', () => {
-  it('parses a tick into the VIPs held', () => {
-    expect([...parseTick('@ 127.0.0.1 10.0.0.11 10.0.0.100 ::1 ', ['10.0.0.100', '10.0.0.101'])!]).toEqual([
-      '10.0.0.100',
+  it('the real loop under sh: one block of addresses per tick, ended by its marker, bounded', () => {
+    const section = watchSection(0.01, 3);
+    const bin = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
+    execFileSync('sh', [
+      '-c',
+      `printf '#!/bin/sh\\necho "2: eth0    inet 10.0.0.100/24 scope global eth0"\\n' > ${bin}/ip; chmod +x ${bin}/ip`,
     ]);
-    expect(parseTick('garbage', ['10.0.0.100'])).toBeUndefined();
+    const out = execFileSync('sh', ['-c', render(section.script)], {
+      encoding: 'utf8',
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+    });
+    const ticks: Set<string>[] = [];
+    tickSplitter((lines) => ticks.push(section.parse(lines)))(out);
+    expect(ticks).toHaveLength(3);
+    expect([...ticks[0]]).toEqual(['10.0.0.100']);
+    execFileSync('rm', ['-rf', bin]);
   });
 
-  it('the remote loop is bounded', () => {
-    expect(watchScript(0.05, 100)).toContain('while [ "$i" -lt 100 ]');
+  it('a tick is complete when its marker arrives, even split across chunks', () => {
+    const got: string[][] = [];
+    const feed = tickSplitter((l) => got.push(l));
+    feed('2: eth0    inet 10.0.0.1');
+    feed('00/24 scope global eth0\n@ti');
+    expect(got).toEqual([]);
+    feed('ck\n');
+    expect(got).toEqual([['2: eth0    inet 10.0.0.100/24 scope global eth0']]);
   });
 });

@@ -1,13 +1,17 @@
 /** The discovery fact: script text and pure parsers of its output. */
 import {
-  discoveryScript,
+  discoveryFacts,
+  discoverySections,
   parseAdverts,
-  parseDiscovery,
   parseIpAddrJson,
   parseIpAddrOneline,
   parseKeepalivedVrids,
   parseNeighJson,
-} from '../../../src/init/facts.js';
+} from '../../../src/remote/sections/discovery.js';
+import { joinSections, parseSections } from '../../../src/remote/section.js';
+
+/** The discovery sections' output → facts, as gather() hands it over. */
+const parseDiscovery = (out: string) => discoveryFacts(parseSections(discoverySections(3), `${out}\n@@end\n`));
 
 // Real `ip -j -4 addr show` output of a lab load balancer holding a VIP (trimmed lifetimes).
 export const LB1_ADDR = JSON.stringify([
@@ -45,13 +49,13 @@ const ONELINE = `1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forev
 
 describe('discovery script', () => {
   test('reads addresses (JSON, falling back to one-line), neighbours, keepalived VRIDs, and listens for a bounded time', () => {
-    const s = discoveryScript(3);
-    expect(s).toContain('ip -j -4 addr show 2>/dev/null || { echo @@addr-oneline; ip -o -4 addr show; }');
+    const s = joinSections(discoverySections(3)).text;
+    expect(s).toContain("if ip -j -4 addr show 2>/dev/null; then :; else echo '#oneline'; ip -o -4 addr show; fi");
     expect(s).toContain('ip -j -4 neigh show');
     expect(s).toContain('virtual_router_id');
     expect(s).toMatch(/timeout 8 python3 -c '.*AF_PACKET/s);
     expect(s).toContain("timeout 3 tcpdump -l -nn -p -i any 'ip proto 112'");
-    expect(s.trim().endsWith('exit 0')).toBe(true);
+    expect(s.trim().endsWith('echo @@end')).toBe(true);
   });
 });
 
@@ -128,17 +132,17 @@ describe('parsers', () => {
 describe('parseDiscovery', () => {
   const out = (listen: string) =>
     [
-      '@@addr-json',
+      '@@addrs4',
       LB1_ADDR,
       '@@neigh',
       JSON.stringify([{ dst: '10.213.7.1', dev: 'eth0', state: ['REACHABLE'] }]),
-      '@@conf',
+      '@@conf-vrids',
       '    virtual_router_id 51',
       listen,
     ].join('\n');
 
   test('a host with python3: adverts and the config both count', () => {
-    const f = parseDiscovery(out('@@listen python3 3\nvrrp eth0 10.213.7.12 60 100 10.213.7.130\n@@listen-rc 0'));
+    const f = parseDiscovery(out('@@adverts\nmethod python3 3\nvrrp eth0 10.213.7.12 60 100 10.213.7.130\nrc 0'));
     expect(f.listen).toEqual({ method: 'python3', ok: true, seconds: 3 });
     expect(f.vrids.map((v) => [v.vrid, v.source])).toEqual([
       [51, 'keepalived.conf'],
@@ -149,20 +153,20 @@ describe('parseDiscovery', () => {
   });
 
   test('listening that failed (no root) or was impossible is reported, not hidden', () => {
-    expect(parseDiscovery(out('@@listen python3 3\n@@listen-rc 1')).listen).toEqual({
+    expect(parseDiscovery(out('@@adverts\nmethod python3 3\nrc 1')).listen).toEqual({
       method: 'python3',
       ok: false,
       seconds: 3,
     });
-    expect(parseDiscovery(out('@@listen none 0')).listen).toEqual({ method: 'none', ok: false, seconds: 0 });
+    expect(parseDiscovery(out('@@adverts\nmethod none 0')).listen).toEqual({ method: 'none', ok: false, seconds: 0 });
   });
 
   test('falls back to the one-line format; no address section at all is an error', () => {
     expect(
-      parseDiscovery(`@@addr-json\n@@addr-oneline\n${ONELINE}\n@@neigh\n@@conf\n@@listen none 0`).interfaces.map(
+      parseDiscovery(`@@addrs4\n#oneline\n${ONELINE}\n@@neigh\n@@conf-vrids\n@@adverts\nmethod none 0`).interfaces.map(
         (i) => i.name,
       ),
     ).toEqual(['lo', 'eth0', 'ens4']);
-    expect(() => parseDiscovery('@@neigh\n[]')).toThrow(/no addresses/);
+    expect(() => parseDiscovery('@@addrs4\n@@neigh\n[]\n@@conf-vrids\n@@adverts')).toThrow(/no addresses/);
   });
 });

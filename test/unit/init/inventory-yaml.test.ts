@@ -50,10 +50,10 @@ describe('inventoryYaml', () => {
     expect(c.sites[0]).toMatchObject({
       name: 'www',
       serverNames: ['www.example.com'],
-      vips: ['vip1'],
-      backends: ['web1', 'web2'],
       healthPath: '/webserver.html',
     });
+    expect(c.sites[0].vips.map((v) => v.name)).toEqual(['vip1']);
+    expect(c.sites[0].backends.map((b) => b.name)).toEqual(['web1', 'web2']);
     expect(text).toMatch(/^# hactl inventory, written by `hactl init`/);
     expect(text).toMatch(/# Active-passive: one VIP/);
     expect(text).toMatch(/# .*export HACTL_VRRP_PASS=/);
@@ -72,7 +72,7 @@ describe('inventoryYaml', () => {
       ['vip1', 'kl1', 51],
       ['vip2', 'kl2', 52],
     ]);
-    expect(c.sites[0].vips).toEqual(['vip1', 'vip2']);
+    expect(c.sites[0].vips.map((v) => v.name)).toEqual(['vip1', 'vip2']);
     expect(text).toMatch(/# Dual-master: two VIPs/);
   });
 

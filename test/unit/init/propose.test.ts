@@ -1,5 +1,5 @@
 /** Pure proposals from discovered facts: interface, free VIPs, unseen VRIDs, priorities. */
-import type { HostFacts } from '../../../src/init/facts.js';
+import type { DiscoveryFacts as HostFacts } from '../../../src/remote/sections/discovery.js';
 import {
   propose,
   proposeInterface,

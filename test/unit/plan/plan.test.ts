@@ -1,6 +1,6 @@
-import { parseFacts, type HostFacts } from '../../../src/facts/host-facts.js';
-import { planHost } from '../../../src/plan/plan.js';
-import { applyScript } from '../../../src/run/apply-script.js';
+import type { HostFacts } from '../../../src/remote/facts.js';
+import { applyRequest, planHost } from '../../../src/plan/plan.js';
+import { factsOf } from '../../helpers/facts.js';
 import { renderInventory } from '../../../src/render/render.js';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';
 
@@ -8,9 +8,7 @@ const render = renderInventory(loadValid(fixturePath('active-passive.yaml')))[0]
 
 /** Facts of a host that already has exactly what the inventory renders. */
 function upToDate(extra: Partial<HostFacts> = {}): HostFacts {
-  const base = parseFacts(
-    '@@pkgs\nkeepalived 1\nnginx 1\ncurl 1\n@@sysctl\nipv4/ip_nonlocal_bind 1\n@@procs\nkeepalived 1\nnginx 1\n@@end\n',
-  );
+  const base = factsOf();
   for (const f of render.files)
     base.files[f.path] = {
       exists: true,
@@ -42,12 +40,8 @@ describe('planHost', () => {
     expect(removes[0].diff).toContain('-upstream www {}');
     expect(p.reload).toEqual(['nginx']);
     expect(p.summary).toContain(`remove ${stale}`);
-    const script = applyScript(p, facts, 'tok', '20260101T000000');
-    // Backed up before removal, restored by rollback if validation fails.
-    expect(script).toContain(
-      `cp -p ${stale} "$d/old/${p.files.filter((f) => f.action !== 'unchanged').indexOf(removes[0])}" && rm -f ${stale}`,
-    );
-    expect(script).toMatch(/nginx -t/);
+    // The transaction removes it (backed up, restored if validation fails: test/unit/remote/apply.test.ts).
+    expect(applyRequest(p, facts).changes).toEqual([expect.objectContaining({ action: 'remove', path: stale })]);
   });
 
   test('a changed file is an update with a diff; a mode-only change is chmod', () => {
@@ -61,5 +55,17 @@ describe('planHost', () => {
       action: 'chmod',
       reasons: [`mode 0777 → ${second.mode}`],
     });
+  });
+
+  test('a new server: packages to install, sysctl to set, both services to start; the request carries the host managers', () => {
+    const facts = upToDate({ programs: {}, running: { keepalived: false, nginx: false }, sysctl: {} });
+    const p = planHost(render, facts);
+    expect(p.packages).toEqual(['keepalived', 'nginx', 'curl']);
+    expect(p.sysctl).toEqual({ 'net.ipv4.ip_nonlocal_bind': '1' });
+    expect(p.start).toEqual(['nginx', 'keepalived']);
+    expect(p.summary).toBe(
+      'install keepalived nginx curl, sysctl net.ipv4.ip_nonlocal_bind=1, start nginx, start keepalived',
+    );
+    expect(applyRequest(p, facts)).toMatchObject({ serviceManager: 'sysvinit', packageManager: 'apt-get', reload: [] });
   });
 });

@@ -3,11 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { renderTemplate } from '../../../src/render/engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-notify-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const script = join(dir, 'notify.sh');
-writeFileSync(script, readFileSync('templates/notify.sh.hbs', 'utf8').replace('d=/run/hactl/vrrp', `d=${dir}/state`));
+writeFileSync(script, renderTemplate('notify.sh.hbs', { state_dir: join(dir, 'state') }));
 const notify = (...args: string[]) => execFileSync('sh', [script, ...args]);
 const state = () =>
   readFileSync(join(dir, 'state', 'vip1'), 'utf8')

@@ -1,36 +1,23 @@
 /** hactl status, pure parts: keepalived's dump parsed, observations → report, report → text and JSON. */
-import { parseFacts, type HostFacts } from '../../../src/facts/host-facts.js';
-import { parseKeepalivedState, type InstanceState } from '../../../src/status/keepalived-state.js';
+import type { HostFacts } from '../../../src/remote/facts.js';
+import { parseKeepalivedData, type InstanceState } from '../../../src/remote/sections/keepalived.js';
+import { factsOf } from '../../helpers/facts.js';
 import { buildStatus, type HostObservation } from '../../../src/status/status.js';
 import { formatStatus, redraw, statusJson } from '../../../src/ui/status-view.js';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';
 
 const AT = Date.UTC(2026, 10, 25, 9, 30, 0);
 
-/** Facts as the facts script would report them: which services run, which addresses, notify files. */
+/** Facts as the facts sections report them: which services run, which addresses, notify files. */
 function facts(o: { keepalived?: boolean; nginx?: boolean; addrs?: string[]; vrrp?: string[] } = {}): HostFacts {
-  return parseFacts(
-    [
-      '@@addr',
-      '2: eth0    inet 10.0.0.11/24 brd 10.0.0.255 scope global eth0',
-      ...(o.addrs ?? []).map((a) => `2: eth0    inet ${a} scope global secondary eth0`),
-      '@@procs',
-      `keepalived ${o.keepalived === false ? 0 : 1}`,
-      `nginx ${o.nginx === false ? 0 : 1}`,
-      '@@vrrp',
-      ...(o.vrrp ?? []),
-      '@@end',
-    ].join('\n'),
-  );
+  return factsOf(o);
 }
 
 const ka = (entries: Record<string, InstanceState>) => new Map(Object.entries(entries));
 const observe = (entries: Record<string, HostObservation>) => new Map(Object.entries(entries));
 
-describe('parseKeepalivedState', () => {
+describe('parseKeepalivedData', () => {
   const dump = [
-    'noise before',
-    '@@kadata',
     '------< Global definitions >------',
     ' VRRP Instance = vip1',
     '   State = MASTER',
@@ -43,11 +30,10 @@ describe('parseKeepalivedState', () => {
     '   State = idle',
     '------< Interfaces >------',
     '   State = UP, RUNNING',
-    '@@kaend',
-  ].join('\n');
+  ];
 
   it('reads state, effective priority and last transition per instance, ignoring script and interface states', () => {
-    expect(parseKeepalivedState(dump)).toEqual(
+    expect(parseKeepalivedData(dump)).toEqual(
       new Map([
         ['vip1', { state: 'MASTER', priority: 150, since: 1795599609 }],
         ['vip2', { state: 'FAULT', priority: 0 }],
@@ -56,8 +42,7 @@ describe('parseKeepalivedState', () => {
   });
 
   it('is empty when keepalived did not answer (not running, or no section at all)', () => {
-    expect(parseKeepalivedState('@@kadata\n@@kaend\n').size).toBe(0);
-    expect(parseKeepalivedState('@@end\n').size).toBe(0);
+    expect(parseKeepalivedData([]).size).toBe(0);
   });
 });
 
@@ -204,11 +189,11 @@ describe('formatStatus', () => {
     );
     const text = formatStatus(r);
     expect(text).toContain(
-      `klg2  192.168.10.80/24  -       ${b}     DOWN: no load balancer holds it (${b} not reachable)`,
+      `klg2  192.168.10.80/24  -       ${b}     unknown: no reachable load balancer holds it (${b} not reachable)`,
     );
     expect(text).toMatch(new RegExp(`^${a}  up +up +MASTER +MASTER \\(no VIP\\)`, 'm'));
     expect(text).toMatch(new RegExp(`^${b}  \\? +\\? +\\? +\\? +unreachable: timed out$`, 'm'));
-    expect(text).toMatch(/^1 VIP\(s\) down or split/m);
+    expect(text).toMatch(/^1 VIP\(s\) down, split or unknown/m);
     const split = buildStatus(
       inv,
       observe({ [a]: { facts: facts({ addrs: [v1.cidr] }) }, [b]: { facts: facts({ addrs: [v1.cidr, v2.cidr] }) } }),

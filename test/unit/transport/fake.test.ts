@@ -1,19 +1,6 @@
-import type { SshTarget } from '../../../src/inventory/model.js';
-import { failed, fakeConnector, FakeTransport, ok } from '../../../src/transport/fake.js';
-import { connectAll } from '../../../src/transport/ssh.js';
+import { failed, FakeTransport, ok } from '../../../src/transport/fake.js';
 import { TransportError } from '../../../src/transport/transport.js';
 
-const target = (name: string): SshTarget => ({
-  name,
-  host: name,
-  port: 22,
-  user: 'root',
-  useAgent: true,
-  knownHosts: '/dev/null',
-  hostKeyPolicy: 'strict',
-  sudo: false,
-  connectTimeoutMs: 1000,
-});
 
 describe('FakeTransport', () => {
   test('first matching rule answers; calls are recorded in order with stdin and root', async () => {
@@ -68,28 +55,5 @@ describe('FakeTransport', () => {
     await expect(fake.exec('x', { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
     await fake.close();
     await expect(fake.exec('x')).rejects.toMatchObject({ kind: 'closed' });
-  });
-});
-
-describe('connectAll with a fake connector', () => {
-  test('collects connected hosts and failures, and closes them all', async () => {
-    const lb1 = new FakeTransport('lb1', [], { fallback: ok() });
-    const pool = await connectAll([target('lb1'), target('lb2')], { connector: fakeConnector({ lb1 }) });
-    expect([...pool.transports.keys()]).toEqual(['lb1']);
-    expect(pool.failures.get('lb2')).toMatchObject({ kind: 'connect', host: 'lb2' });
-    expect(pool.get('lb1')).toBe(lb1);
-    expect(() => pool.get('lb2')).toThrow(/no fake transport/);
-    await pool.close();
-    expect(lb1.closed).toBe(true);
-  });
-
-  test('a non-transport error is a bug: everything is closed and it is thrown', async () => {
-    const lb1 = new FakeTransport('lb1', [], { fallback: ok() });
-    const connector = async (t: SshTarget) => {
-      if (t.name === 'lb1') return lb1;
-      throw new TypeError('boom');
-    };
-    await expect(connectAll([target('lb1'), target('lb2')], { connector })).rejects.toThrow('boom');
-    expect(lb1.closed).toBe(true);
   });
 });

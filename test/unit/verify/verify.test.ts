@@ -3,11 +3,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseFacts, type HostFacts } from '../../../src/facts/host-facts.js';
+import type { HostFacts } from '../../../src/remote/facts.js';
+import { joinSections, parseSections } from '../../../src/remote/section.js';
+import { render } from '../../../src/remote/script.js';
+import { httpProbesSection, parseProbes } from '../../../src/remote/sections/http-probes.js';
 import { renderInventory, PATHS } from '../../../src/render/render.js';
-import { configFindings, firewallFindings, observeAdverts, STATS_SCRIPT } from '../../../src/verify/diagnose.js';
-import { FakeTransport, ok } from '../../../src/transport/fake.js';
-import { parseProbes, probeScript, vipChecks } from '../../../src/verify/verify.js';
+import { configFindings, firewallFindings, observeAdverts } from '../../../src/verify/diagnose.js';
+import { FakeTransport } from '../../../src/transport/fake.js';
+import { vipChecks } from '../../../src/verify/verify.js';
+import { factsOf } from '../../helpers/facts.js';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';
 
 const PROBES = [
@@ -23,7 +27,7 @@ describe('probeScript', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** A stand-in curl: logs its argv, and answers like a curl with or without --parallel. */
-  function run(parallel: boolean, header = '10.0.1.21:8080'): { out: string; calls: string } {
+  function run(parallel: boolean, header = '10.0.1.21:8080'): { out: ReturnType<typeof parseProbes>; calls: string } {
     writeFileSync(
       join(dir, 'curl'),
       `#!/bin/sh
@@ -34,12 +38,13 @@ for a in "$@"; do case "$a" in *%{http_code}*) printf '%s\\n' "$a" | sed 's/%{ht
       { mode: 0o755 },
     );
     rmSync(join(dir, 'calls'), { force: true });
-    const { start, collect } = probeScript(PROBES);
-    const out = execFileSync('/bin/sh', ['-c', `${start}\necho @@os\n${collect}`], {
+    const section = httpProbesSection(PROBES);
+    const out = execFileSync('/bin/sh', ['-c', render(joinSections([section]))], {
       env: { PATH: `${dir}:/usr/bin:/bin` },
       encoding: 'utf8',
     });
-    return { out, calls: execFileSync('cat', [join(dir, 'calls')], { encoding: 'utf8' }) };
+    const [probes] = parseSections([section] as const, out);
+    return { out: probes, calls: execFileSync('cat', [join(dir, 'calls')], { encoding: 'utf8' }) };
   }
 
   it('makes every request with one parallel curl, each with its own Host header, and reports one line each', () => {
@@ -47,7 +52,7 @@ for a in "$@"; do case "$a" in *%{http_code}*) printf '%s\\n' "$a" | sed 's/%{ht
     expect(calls.trim().split('\n')).toHaveLength(1);
     expect(calls).toContain('--next');
     expect(calls).toContain("Host: it's.example.com");
-    expect(parseProbes(out)).toEqual([
+    expect(out).toEqual([
       { id: 'b-www-web1', status: 200, ms: 12, upstream: '10.0.1.21:8080' },
       { id: 's-www-vip1', status: 200, ms: 12, upstream: '10.0.1.21:8080' },
     ]);
@@ -56,17 +61,14 @@ for a in "$@"; do case "$a" in *%{http_code}*) printf '%s\\n' "$a" | sed 's/%{ht
   it('falls back to sequential requests when curl has no --parallel; a verbatim %header is dropped', () => {
     const { out, calls } = run(false, '%header{x-hactl-upstream}');
     expect(calls.trim().split('\n')).toHaveLength(2);
-    expect(parseProbes(out).map((p) => [p.id, p.status, p.upstream])).toEqual([
+    expect(out.map((p) => [p.id, p.status, p.upstream])).toEqual([
       ['b-www-web1', 200, undefined],
       ['s-www-vip1', 200, undefined],
     ]);
   });
 
-  it('parses no answer as status 0, and nothing without the section', () => {
-    expect(parseProbes('@@vprobes\nb1 000 2.001 \n@@vprobesend\n')).toEqual([
-      { id: 'b1', status: 0, ms: 2001, upstream: undefined },
-    ]);
-    expect(parseProbes('@@end\n')).toEqual([]);
+  it('parses no answer as status 0', () => {
+    expect(parseProbes(['b1 000 2.001 ', ''])).toEqual([{ id: 'b1', status: 0, ms: 2001 }]);
   });
 });
 
@@ -78,15 +80,10 @@ describe('diagnosis from facts', () => {
     renderInventory(inv).map((r) => [r.lb.name, r.files.find((f) => f.path === PATHS.keepalivedConf)!.content]),
   );
 
-  function facts(o: { conf?: string; firewall?: string[]; addrs?: string[] }): HostFacts {
-    const f = parseFacts(
-      [
-        '@@addr',
-        ...(o.addrs ?? []).map((a) => `2: eth0    inet ${a} scope global eth0`),
-        '@@firewall',
-        ...(o.firewall ?? []),
-        '@@end',
-      ].join('\n'),
+  function facts(o: { conf?: string; addrs?: string[] }): HostFacts {
+    const f = factsOf(
+      { addrs: o.addrs ?? [] },
+      { addresses: (o.addrs ?? []).map((cidr) => ({ iface: 'eth0', family: 4, cidr })) },
     );
     if (o.conf !== undefined) f.files[PATHS.keepalivedConf] = { exists: true, content: o.conf };
     return f;
@@ -123,15 +120,13 @@ describe('diagnosis from facts', () => {
 
   it('reports a VRRP drop rule once per node, as iptables shows it, with the command that removes it', () => {
     const f = new Map([
-      ['lb1', facts({ firewall: ['-A INPUT -p vrrp -j ACCEPT'] })],
+      ['lb1', ['-A INPUT -p vrrp -j ACCEPT']],
       [
         'lb2',
-        facts({
-          firewall: [
-            '-A INPUT -s 10.0.0.11/32 -p vrrp -j DROP',
-            '		meta l4proto vrrp ip saddr 10.0.0.11 counter packets 3 bytes 120 drop',
-          ],
-        }),
+        [
+          '-A INPUT -s 10.0.0.11/32 -p vrrp -j DROP',
+          '		meta l4proto vrrp ip saddr 10.0.0.11 counter packets 3 bytes 120 drop',
+        ],
       ],
     ]);
     const found = firewallFindings(vip, f);
@@ -142,7 +137,7 @@ describe('diagnosis from facts', () => {
       fix: expect.stringContaining('iptables -D INPUT -s 10.0.0.11/32 -p vrrp -j DROP'),
     });
     // nft-only hosts still get their rule reported.
-    expect(firewallFindings(vip, new Map([['lb1', facts({ firewall: ['ip protocol vrrp drop'] })]]))).toHaveLength(1);
+    expect(firewallFindings(vip, new Map([['lb1', ['ip protocol vrrp drop']]]))).toHaveLength(1);
   });
 
   it('VIP checks: one holder ok, two split brain, none down, away from its master failed over', () => {
@@ -182,44 +177,36 @@ describe('observeAdverts', () => {
   it('one bounded observation covers every split VIP: the node that stopped receiving is named per VIP', async () => {
     // a hears nothing on either instance while b keeps sending; b hears a on both.
     const ta = new FakeTransport(a)
-      .on(
-        (s) => s === STATS_SCRIPT,
-        ok(
-          dump([
-            [v1.name, 10, 5],
-            [v2.name, 10, 5],
-          ]),
-        ),
+      .onSection(
+        'keepalived-stats',
+        dump([
+          [v1.name, 10, 5],
+          [v2.name, 10, 5],
+        ]).split('\n'),
         1,
       )
-      .on(
-        (s) => s === STATS_SCRIPT,
-        ok(
-          dump([
-            [v1.name, 10, 7],
-            [v2.name, 10, 7],
-          ]),
-        ),
+      .onSection(
+        'keepalived-stats',
+        dump([
+          [v1.name, 10, 7],
+          [v2.name, 10, 7],
+        ]).split('\n'),
       );
     const tb = new FakeTransport(b)
-      .on(
-        (s) => s === STATS_SCRIPT,
-        ok(
-          dump([
-            [v1.name, 20, 5],
-            [v2.name, 20, 5],
-          ]),
-        ),
+      .onSection(
+        'keepalived-stats',
+        dump([
+          [v1.name, 20, 5],
+          [v2.name, 20, 5],
+        ]).split('\n'),
         1,
       )
-      .on(
-        (s) => s === STATS_SCRIPT,
-        ok(
-          dump([
-            [v1.name, 22, 7],
-            [v2.name, 22, 7],
-          ]),
-        ),
+      .onSection(
+        'keepalived-stats',
+        dump([
+          [v1.name, 22, 7],
+          [v2.name, 22, 7],
+        ]).split('\n'),
       );
     const found = await observeAdverts([v1, v2], [a, b], (n) => (n === a ? ta : tb));
     expect(found.map((f) => [f.vip, f.node, f.cause])).toEqual([
