@@ -25,7 +25,7 @@ describe('hactl deploy, dual master', () => {
         .filter((c) => c.kind === 'vip')
         .map((c) => c.detail)
         .sort(),
-    ).toEqual(['held by lb1', 'held by lb2']);
+    ).toEqual(['held by lb1 (its master)', 'held by lb2 (its master)']);
 
     for (const v of vips) await waitForVip(lab.state, v.ip, [v.master], 20_000);
     for (const v of vips) {

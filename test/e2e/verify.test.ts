@@ -149,7 +149,7 @@ describe('hactl verify on the lab', () => {
       ]);
     }
     expect(doc.vips).toEqual([
-      { cluster: 'lab1', name: 'vip1', address: `${vip}/24`, master: 'lb1', holders: ['lb1'] },
+      { cluster: 'lab1', name: 'vip1', address: `${vip}/24`, master: 'lb1', holders: ['lb1'], health: 'ok' },
     ]);
     expect(doc.findings).toEqual([]);
 

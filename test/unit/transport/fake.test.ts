@@ -1,7 +1,6 @@
 import { failed, FakeTransport, ok } from '../../../src/transport/fake.js';
 import { TransportError } from '../../../src/transport/transport.js';
 
-
 describe('FakeTransport', () => {
   test('first matching rule answers; calls are recorded in order with stdin and root', async () => {
     const seen: string[] = [];
