@@ -49,6 +49,8 @@ export const INCLUDE_PACKAGES = [
   'init-system-helpers',
   'sysvinit-utils',
   'iputils-ping',
+  // Debian's cloud images have python3 (cloud-init runs on it); hactl init listens for VRRP with it.
+  'python3-minimal',
 ];
 
 /** What the lab repository offers: what hactl deploy installs. */

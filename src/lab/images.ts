@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { runExclusive } from './cache-lock.js';
-import { CACHE_VERSION, imageName, imagePaths, type ImageKind, type ImagePaths, type ImageRef } from './image-plan.js';
+import { CACHE_VERSION, imageName, imagePaths, type ImagePaths, type ImageRef } from './image-plan.js';
 import { baseBuildScript, derivedBuildScript } from './image-scripts.js';
 import { machineMirror, type Mirror } from './mirror.js';
 
@@ -75,8 +75,4 @@ export async function ensureImages(refs: ImageRef[], opts: EnsureOptions = {}): 
     if (!out.has(name)) out.set(name, await ensureImage(ref, opts));
   }
   return out;
-}
-
-export function isDerived(kind: ImageKind): kind is Exclude<ImageKind, 'base'> {
-  return kind !== 'base';
 }

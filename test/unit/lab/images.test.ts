@@ -11,6 +11,8 @@ import { baseBuildScript, derivedBuildScript } from '../../../src/lab/image-scri
 import { backendRelease, lbRelease, suiteOf } from '../../../src/lab/releases.js';
 import { imageRefs } from '../../../src/lab/lab-images.js';
 import { planLab } from '../../../src/lab/plan.js';
+import { labUpReport } from '../../../src/lab/report.js';
+import type { LabState } from '../../../src/lab/types.js';
 
 const mirror = { archive: 'http://deb.example.org/debian', security: 'http://deb.example.org/debian-security' };
 
@@ -169,5 +171,36 @@ describe('build scripts', () => {
     expect(s).toMatch(/--no-install-recommends nginx\n/);
     expect(s).toMatch(/dpkg --purge \$nginx_pkgs/);
     expect(s).toContain('/application/nginx/sbin/nginx -t -p /application/nginx/ -c /app/nginx/conf/nginx.conf');
+  });
+});
+
+describe('what lab up prints', () => {
+  test('each host with its addresses, release and image; each image from the cache or built, with versions', () => {
+    const plan = planLab(3, { clusters: 1, lbs: 2, backends: 1, dualMaster: false, os: 'mixed', ipv6: true });
+    const lab = {
+      ...plan,
+      hosts: plan.hosts.map((h) => ({ ...h, pid: 1, launcherPid: 1, hostKeys: [] })),
+      outDir: '/tmp/l',
+      files: { inventory: '/tmp/l/inventory.yaml', identity: '/tmp/l/id', knownHosts: '/tmp/l/kh', labJson: '' },
+      timings: { totalMs: 2345 },
+      images: {
+        'debian-11/base': {
+          root: '',
+          repo: '',
+          built: true,
+          marker: { build_ms: '46708', openssh: '1:8.4p1-5', keepalived: '1:2.1.5', nginx: '1.18.0' },
+        },
+        'debian-12/preinstalled': { root: '', repo: '', built: false, marker: { builtAt: '2026-12-01T21:36:20Z' } },
+      },
+    } as unknown as LabState;
+    const text = labUpReport(lab, 'hactl').join('\n');
+    expect(text).toContain(
+      'lab hactl3 up in 2.3 s: 3 hosts on 10.213.3.0/24 (this machine is 10.213.3.1) and fd00:213:3::/64',
+    );
+    expect(text).toMatch(/lb1 +lb +10\.213\.3\.11 +fd00:213:3::11 +debian-11 \(base\) lab1/);
+    expect(text).toMatch(/lb2 +lb +10\.213\.3\.12 +fd00:213:3::12 +debian-13 \(base\) lab1/);
+    expect(text).toMatch(/vip1v6 +vip +fd00:213:3::121\/64 +vrid 151, master lb1/);
+    expect(text).toContain('built now in 46.7 s; OpenSSH 1:8.4p1-5, keepalived 1:2.1.5, nginx 1.18.0');
+    expect(text).toContain('from the cache (built 2026-12-01T21:36:20Z)');
   });
 });

@@ -50,15 +50,17 @@ describe('planLab', () => {
 
 describe('prerequisite messages', () => {
   test('name what is missing, why, and the one command that installs it', () => {
-    const missing = TOOLS.filter((t) => t.cmd === 'keepalived' || t.cmd === 'sshd');
+    const missing = TOOLS.filter((t) => t.cmd === 'debootstrap' || t.cmd === 'dpkg-scanpackages');
     const msg = formatPrereqProblems({
       ok: false,
       blockers: [],
       missing,
-      installCommand: 'apt-get install -y openssh-server keepalived',
+      installCommand: 'apt-get install -y debootstrap dpkg-dev',
     });
-    expect(msg).toMatch(/missing: sshd \(openssh-server: each host runs sshd\), keepalived/);
-    expect(msg).toMatch(/install them with: apt-get install -y openssh-server keepalived/);
+    expect(msg).toMatch(
+      /missing: debootstrap \(debootstrap: building each release's root file system\), dpkg-scanpackages/,
+    );
+    expect(msg).toMatch(/install them with: apt-get install -y debootstrap dpkg-dev/);
     expect(msg).toMatch(/--install-deps/);
   });
 });
