@@ -1,20 +1,29 @@
 import { Command, Flags } from '@oclif/core';
 import { DEFAULT_OPTIONS, up } from '../../src/lab/lab.js';
+import { labUpReport } from '../../src/lab/report.js';
+import { DEFAULT_OS, OS_CHOICES, type OsChoice } from '../../src/lab/releases.js';
+import type { NginxLayout, PackagesChoice } from '../../src/lab/image-plan.js';
 import type { LabState } from '../../src/lab/types.js';
 
 export default class LabUp extends Command {
   static override summary = 'Start a rehearsal cluster of real hosts on this Linux machine.';
-  static override description = `Each host is a set of namespaces (network, mount, pid, uts) over an overlay of this
-machine's root, running its own sshd, on a private bridge. Writes inventory.yaml, the SSH key
-it authorised and known_hosts into --dir, so hactl deploy works with strict host key checking.
-Load balancers have keepalived and nginx installed but not configured; backends answer with
-their name and the Host header they got. Needs Linux and root.`;
+  static override description = `Each host is a set of namespaces (network, mount, pid, uts) over an overlay of a real
+Debian root file system (built once per release with debootstrap, cached in /var/cache/hactl-lab),
+running that release's own sshd, on a private bridge with no route out. Its apt sees only a
+local repository of keepalived, nginx and their dependencies, with empty package lists, as a
+fresh cloud image. Writes inventory.yaml, the SSH key it authorised and known_hosts into --dir,
+so hactl deploy works with strict host key checking. Load balancers have no keepalived or nginx
+(--packages none, a new server) or have both installed but not configured (--packages
+preinstalled); backends answer with their name and the Host header they got. Needs Linux and root.`;
 
   static override examples = [
     '<%= config.bin %> lab up',
     '<%= config.bin %> lab up --clusters 25 --host-keys no-rsa --dir /tmp/lab50',
     '<%= config.bin %> lab up --dual-master --backends 2',
     '<%= config.bin %> lab up --install-deps',
+    '<%= config.bin %> lab up --os mixed --dir /tmp/lab-mixed',
+    '<%= config.bin %> lab up --os debian-13 --packages preinstalled --ipv6',
+    '<%= config.bin %> lab up --nginx prefix --dir /tmp/lab-seed',
   ];
 
   static override enableJsonFlag = true;
@@ -41,6 +50,27 @@ their name and the Host header they got. Needs Linux and root.`;
       options: ['all', 'no-rsa'],
       default: 'all',
     }),
+    os: Flags.string({
+      description:
+        'Debian release of the hosts; mixed: the load balancers of each cluster run different releases (11, 13, 12, ...).',
+      options: [...OS_CHOICES],
+      default: DEFAULT_OS,
+    }),
+    packages: Flags.string({
+      description: 'none: load balancers without keepalived and nginx (a new server); preinstalled: both installed.',
+      options: ['none', 'preinstalled'],
+      default: 'none',
+    }),
+    nginx: Flags.string({
+      description:
+        "package: Debian's nginx; prefix: the seed's layout, nginx at /application/nginx/sbin/nginx with /app/nginx/conf, no package.",
+      options: ['package', 'prefix'],
+      default: 'package',
+    }),
+    ipv6: Flags.boolean({
+      description: 'Also give every host an address on a ULA /64, and each cluster an IPv6 VIP (VRRPv3).',
+      default: false,
+    }),
     'install-deps': Flags.boolean({
       description: 'apt-get install missing prerequisites first (Debian/Ubuntu).',
       default: false,
@@ -57,23 +87,13 @@ their name and the Host header they got. Needs Linux and root.`;
       outDir: flags.dir,
       installDeps: flags['install-deps'],
       hostKeys: flags['host-keys'] as 'all' | 'no-rsa',
+      os: flags.os as OsChoice,
+      packages: flags.packages as PackagesChoice,
+      nginx: flags.nginx as NginxLayout,
+      ipv6: flags.ipv6,
       onProgress: (m) => this.logToStderr(m),
     });
-    const first = lab.hosts[0];
-    this.log(
-      `lab ${lab.id} up in ${(lab.timings.totalMs / 1000).toFixed(1)} s: ${lab.hosts.length} hosts on ${lab.subnet} (this machine is ${lab.bridgeIp})`,
-    );
-    for (const h of lab.hosts)
-      this.log(`  ${h.name.padEnd(7)} ${h.role.padEnd(8)} ${h.ip.padEnd(15)} ${h.cluster ?? ''}`);
-    for (const c of lab.clusters)
-      for (const v of c.vips)
-        this.log(`  ${v.name.padEnd(7)} vip      ${v.cidr.padEnd(18)} vrid ${v.vrid}, master ${v.master}`);
-    this.log(`inventory: ${lab.files.inventory}`);
-    this.log(
-      `try:       ssh -i ${lab.files.identity} -o UserKnownHostsFile=${lab.files.knownHosts} -o StrictHostKeyChecking=yes root@${first.ip} hostname`,
-    );
-    this.log(`then:      ${this.config.bin} deploy -i ${lab.files.inventory}`);
-    this.log(`remove:    ${this.config.bin} lab down --dir ${lab.outDir}`);
+    for (const line of labUpReport(lab, this.config.bin)) this.log(line);
     return lab;
   }
 }

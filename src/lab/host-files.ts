@@ -1,8 +1,8 @@
 /**
- * What a host's upper layer holds before it boots: its name, stock dotfiles for root (the
- * machine's root ~/.bashrc runs pyenv, ~0.9 s per SSH command), the lab key for root and for
- * a non-root sudo user, and on backends an nginx site that says who answered. Everything else
- * comes from the machine's / underneath, so hosts share the installed packages.
+ * What a host's upper layer holds before it boots: its name, the lab key for root and for a
+ * non-root sudo user (added to the image's own account files), and on backends an nginx site
+ * that says who answered. Everything else, dotfiles included, comes from the host's image
+ * underneath: every path read here is read in the image, never in this machine's /.
  */
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -35,7 +35,7 @@ export interface LabUser {
   home: string;
 }
 
-async function machineFile(path: string): Promise<{ content: string; mode: number; uid: number; gid: number }> {
+async function imageFile(path: string): Promise<{ content: string; mode: number; uid: number; gid: number }> {
   const [content, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
   return { content, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
 }
@@ -46,11 +46,15 @@ function freeId(used: Set<number>, from: number): number {
   return id;
 }
 
-/** Files every host of the lab shares: account databases with the sudo user, keys, dotfiles. */
-export async function commonFiles(plan: LabPlan, authorizedKey: string): Promise<{ files: HostFiles; user: LabUser }> {
+/** Files every host booting from the image at `imageRoot` shares: account databases with the sudo user, keys, dotfiles. */
+export async function commonFiles(
+  plan: LabPlan,
+  authorizedKey: string,
+  imageRoot: string,
+): Promise<{ files: HostFiles; user: LabUser }> {
   const [passwd, group, shadow, gshadow, bashrc, profile] = await Promise.all(
-    ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/skel/.bashrc', '/etc/skel/.profile'].map(
-      machineFile,
+    ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/skel/.bashrc', '/etc/skel/.profile'].map((p) =>
+      imageFile(join(imageRoot, p)),
     ),
   );
   const name = plan.nonRootUser;
@@ -111,6 +115,7 @@ export function etcHosts(plan: LabPlan, host: HostPlan): string {
     '::1\tlocalhost ip6-localhost ip6-loopback',
     `# hactl lab ${plan.id} (${plan.subnet})`,
     ...plan.hosts.map((h) => `${h.ip}\t${h.name}`),
+    ...plan.hosts.filter((h) => h.ip6).map((h) => `${h.ip6}\t${h.name}`),
     '',
   ].join('\n');
 }
@@ -119,7 +124,7 @@ export function etcHosts(plan: LabPlan, host: HostPlan): string {
 export function backendSite(host: HostPlan): string {
   return `# hactl lab backend ${host.name}: every answer says which backend it is and what it was asked.
 server {
-    listen 80 default_server;
+    listen 80 default_server;${host.ip6 ? '\n    listen [::]:80 default_server;' : ''}
     server_name _;
     add_header X-Hactl-Backend ${host.name} always;
     location / {
@@ -145,15 +150,15 @@ export function hostFiles(plan: LabPlan, host: HostPlan, common: HostFiles): Hos
   return { dirs: common.dirs, files };
 }
 
-/** Creates `rel`'s missing ancestors in `upper` with the mode and owner they have on the machine. */
-async function ensureParents(upper: string, rel: string, explicit: Map<string, DirSpec>): Promise<void> {
+/** Creates `rel`'s missing ancestors in `upper` with the mode and owner they have in the image. */
+async function ensureParents(upper: string, rel: string, explicit: Map<string, DirSpec>, image: string): Promise<void> {
   const parts = dirname(rel).split('/').filter(Boolean);
   let path = '';
   for (const part of parts) {
     path += `/${part}`;
     const spec =
       explicit.get(path) ??
-      (await stat(path).then(
+      (await stat(join(image, path)).then(
         (st) => ({ path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid }),
         () => ({ path, mode: 0o755, uid: 0, gid: 0 }),
       ));
@@ -172,11 +177,11 @@ async function ensureParents(upper: string, rel: string, explicit: Map<string, D
   }
 }
 
-export async function writeHostFiles(upper: string, files: HostFiles): Promise<void> {
+export async function writeHostFiles(upper: string, files: HostFiles, imageRoot: string): Promise<void> {
   const explicit = new Map(files.dirs.map((d) => [d.path, d]));
-  for (const d of files.dirs) await ensureParents(upper, `${d.path}/x`, explicit);
+  for (const d of files.dirs) await ensureParents(upper, `${d.path}/x`, explicit, imageRoot);
   for (const f of files.files) {
-    await ensureParents(upper, f.path, explicit);
+    await ensureParents(upper, f.path, explicit, imageRoot);
     const target = join(upper, f.path);
     await writeFile(target, f.content, { mode: f.mode });
     await chmod(target, f.mode);

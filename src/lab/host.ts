@@ -1,8 +1,9 @@
 /**
  * One lab host: a process tree in its own netns, mount, pid, uts and ipc namespaces, whose
- * root is an overlay of the machine's / (lower) and a per-host directory (upper), running
- * sshd as the pid namespace's init. Killing that init (the pid recorded in lab.json) ends
- * every process of the host.
+ * root is an overlay of its release's image (lower) and a per-host directory (upper), with
+ * the release's package repository bind-mounted read-only, running the image's sshd as the
+ * pid namespace's init. Killing that init (the pid recorded in lab.json) ends every process
+ * of the host, and its mounts go with its mount namespace.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { sh } from '../shell/quote.js';
 import { GiveUp, waitFor } from '../util/wait-for.js';
+import { REPO_MOUNT } from './image-plan.js';
 import { isAlive } from './state.js';
 import type { HostPlan, HostState } from './types.js';
 
@@ -49,6 +51,10 @@ function sshdOptions(keys: HostKeySet): string[] {
 
 export interface BootOptions {
   prefix: number;
+  /** The image root: the overlay's lower layer. */
+  lowerDir: string;
+  /** The release's package repository, bind-mounted read-only at REPO_MOUNT. */
+  repoDir: string;
   hostKeys: HostKeySet;
   /** How long sshd may take to answer. */
   timeoutMs: number;
@@ -78,15 +84,31 @@ export function hostDirs(stateDir: string, name: string): HostDirs {
   };
 }
 
+/**
+ * IPv6 on eth0, kept quiet: no router solicitations or autoconfiguration (there is no router),
+ * no duplicate address detection (the lab plans its addresses, and DAD would delay them ~1 s).
+ * The link-local address stays: VRRPv3 over IPv6 sends its adverts from it.
+ */
+function ipv6Commands(host: HostPlan): string[] {
+  if (!host.ip6) return ['echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6'];
+  return [
+    ...['accept_ra=0', 'autoconf=0', 'router_solicitations=0', 'accept_dad=0', 'dad_transmits=0'].map((kv) => {
+      const [k, v] = kv.split('=');
+      return `echo ${v} > /proc/sys/net/ipv6/conf/eth0/${k}`;
+    }),
+    `ip -6 addr add ${host.ip6}/64 dev eth0 nodad`,
+  ];
+}
+
 /** The script run as the host's pid 1: mounts, names and addresses the host, then becomes sshd. */
 export function bootScript(host: HostPlan, dirs: HostDirs, opts: BootOptions): string {
-  if (!/^[A-Za-z0-9_./-]+$/.test(dirs.dir))
-    throw new Error(`lab state path ${dirs.dir} must be plain (letters, digits, _ . / -) for mount options`);
+  for (const path of [dirs.dir, opts.lowerDir, opts.repoDir])
+    if (!/^[A-Za-z0-9_./-]+$/.test(path))
+      throw new Error(`lab path ${path} must be plain (letters, digits, _ . / -) for mount options`);
   const inside = [
     'set -eu',
     'mkdir -p /run/sshd /run/lock && chmod 0755 /run/sshd',
-    // The machine's host keys show through the overlay; each host makes its own.
-    'rm -f /etc/ssh/ssh_host_*',
+    // Images carry no host keys; each host makes its own.
     ...hostKeyCommands(opts.hostKeys),
     ...(host.role === 'backend' ? ['service nginx start'] : []),
     `exec ${sh(['/usr/sbin/sshd', '-D', '-e', ...sshdOptions(opts.hostKeys).flatMap((o) => ['-o', o])])}`,
@@ -100,7 +122,9 @@ export function bootScript(host: HostPlan, dirs: HostDirs, opts: BootOptions): s
     // (the machine's /proc is still mounted here), which stays the pid of sshd after the execs.
     `read -r pid _ < /proc/self/stat && echo "$pid" > ${dirs.initPid}`,
     'mount --make-rprivate /',
-    `mount -t overlay hactl-lab -o lowerdir=/,upperdir=${dirs.upper},workdir=${dirs.work} ${r}`,
+    `mount -t overlay hactl-lab -o lowerdir=${opts.lowerDir},upperdir=${dirs.upper},workdir=${dirs.work} ${r}`,
+    `mount --bind ${opts.repoDir} ${r}${REPO_MOUNT}`,
+    `mount -o remount,bind,ro ${r}${REPO_MOUNT}`,
     `mount -t proc proc ${r}/proc`,
     // Mounted from inside the netns, so /sys/class/net lists this host's devices.
     `mount -t sysfs sysfs ${r}/sys`,
@@ -110,6 +134,7 @@ export function bootScript(host: HostPlan, dirs: HostDirs, opts: BootOptions): s
     `hostname ${host.name}`,
     'ip link set lo up',
     `ip addr add ${host.ip}/${opts.prefix} dev eth0`,
+    ...ipv6Commands(host),
     'ip link set eth0 up',
     `exec chroot ${r} /bin/sh -c ${sh([inside])}`,
     '',

@@ -5,8 +5,9 @@
  */
 import { randomInt } from 'node:crypto';
 import { Document, isMap, isSeq } from 'yaml';
-import type { InventoryDoc } from '../inventory/schema.js';
-import type { HostState, LabPlan } from './types.js';
+import type { ClusterDoc, InventoryDoc, VipDoc } from '../inventory/schema.js';
+import { prefixNginxInventory } from './nginx-prefix.js';
+import type { HostState, LabPlan, VipPlan } from './types.js';
 
 export interface InventoryInput {
   plan: LabPlan;
@@ -22,8 +23,20 @@ export function randomVrrpPass(length = 8): string {
   return Array.from({ length }, () => PASS_ALPHABET[randomInt(PASS_ALPHABET.length)]).join('');
 }
 
+/**
+ * A VIP's entry. A lab with IPv6 VIPs authenticates its IPv4 VIPs one by one: VRRPv3 (which
+ * IPv6 VIPs need) has no authentication, so a cluster-wide auth would cover them too.
+ */
+function vipDoc(v: VipPlan, auth: VipDoc['auth'], perVipAuth: boolean): VipDoc {
+  const base = { name: v.name, address: v.cidr, vrid: v.vrid, master: v.master };
+  if (v.family === 6) return { ...base, vrrp_version: 3 };
+  return perVipAuth ? { ...base, auth } : base;
+}
+
 export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass }: InventoryInput): InventoryDoc {
   const ipOf = (name: string) => plan.hosts.find((h) => h.name === name)?.ip ?? '';
+  const auth = { type: 'PASS' as const, pass: vrrpPass };
+  const perVipAuth = plan.clusters.some((c) => c.vips.some((v) => v.family === 6));
   const backends = plan.backends.map((name) => ({ name, address: ipOf(name), port: 80 }));
   return {
     version: 1,
@@ -39,8 +52,8 @@ export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass }: I
       name: c.name,
       interface: 'eth0',
       load_balancers: c.lbs.map((name) => ({ name, address: ipOf(name) })),
-      vrrp: { advert_int: 1, auth: { type: 'PASS' as const, pass: vrrpPass } },
-      vips: c.vips.map((v) => ({ name: v.name, address: v.cidr, vrid: v.vrid, master: v.master })),
+      vrrp: perVipAuth ? { advert_int: 1 } : { advert_int: 1, auth },
+      vips: c.vips.map((v) => vipDoc(v, auth, perVipAuth)),
       backends,
       sites: [
         {
@@ -56,12 +69,33 @@ export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass }: I
   };
 }
 
+/**
+ * `--nginx prefix` only: every cluster says where its nginx lives (the seed's layout), for the
+ * deploy side. Kept apart so the key can be wired to the inventory schema when that learns it;
+ * until then such an inventory carries a key the schema does not know.
+ */
+export function withPrefixNginx(inv: InventoryDoc): InventoryDoc {
+  const clusters = inv.clusters.map((c) => ({ ...c, nginx: prefixNginxInventory() }) as ClusterDoc);
+  return { ...inv, clusters };
+}
+
+function lbDescription(plan: LabPlan): string {
+  const images = new Set(plan.hosts.filter((h) => h.role === 'lb').map((h) => h.image));
+  if (images.has('base'))
+    return 'fresh servers: no keepalived, no nginx (hactl deploy installs them from the lab repository)';
+  if (images.has('prefix')) return 'nginx under /application/nginx (no nginx package), no keepalived';
+  if (images.has('prefix-preinstalled'))
+    return 'nginx under /application/nginx (no nginx package), keepalived installed';
+  return 'keepalived and nginx installed, not configured, not running';
+}
+
 export function inventoryYaml(inv: InventoryDoc, plan: LabPlan, outDir: string): string {
   const doc = new Document(inv);
+  const releases = [...new Set(plan.hosts.map((h) => h.release))].join(', ');
   doc.commentBefore = [
     ` hactl lab ${plan.id}: written by \`hactl lab up\`, removed by \`hactl lab down --dir ${outDir}\`.`,
-    ` Every host is a set of namespaces on this machine, on ${plan.subnet} (the machine is ${plan.bridgeIp}).`,
-    ` Load balancers are fresh: keepalived and nginx installed, not configured, not running.`,
+    ` Every host is a set of namespaces on this machine, on ${plan.subnet} (the machine is ${plan.bridgeIp})${plan.subnet6 ? ` and ${plan.subnet6} (${plan.bridgeIp6})` : ''}.`,
+    ` Hosts run ${releases}. Load balancers: ${lbDescription(plan)}.`,
     ` Backends answer every path with "backend=<name> host=<Host header> uri=<uri>".`,
     ` To deploy as a non-root operator, set ssh.user to ${plan.nonRootUser} (same key, passwordless sudo).`,
   ].join('\n');

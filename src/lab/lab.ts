@@ -12,7 +12,10 @@ import { planLab } from './plan.js';
 import { createSegment } from './network.js';
 import { commonFiles, hostFiles, writeHostFiles } from './host-files.js';
 import { bootHost, hostDirs, prepareHostDirs } from './host.js';
-import { inventoryYaml, knownHosts, labInventory, randomVrrpPass } from './inventory-writer.js';
+import { inventoryYaml, knownHosts, labInventory, randomVrrpPass, withPrefixNginx } from './inventory-writer.js';
+import { imageName } from './image-plan.js';
+import { prepareImages } from './lab-images.js';
+import { DEFAULT_OS } from './releases.js';
 import {
   allocateLab,
   isAlive,
@@ -24,7 +27,7 @@ import {
   writeJsonAtomic,
 } from './state.js';
 import { labIdsInKernel, teardownLab } from './teardown.js';
-import type { LabOptions, LabState } from './types.js';
+import type { HostState, LabOptions, LabPlan, LabState } from './types.js';
 
 export const DEFAULT_OPTIONS = { clusters: 1, lbs: 2, backends: 3, dualMaster: false, outDir: '.lab' };
 
@@ -43,50 +46,120 @@ async function ensurePrereqs(opts: LabOptions): Promise<void> {
   if (!report.ok) throw new LabError(`hactl lab cannot run here:\n${formatPrereqProblems(report)}`);
 }
 
-export async function up(opts: LabOptions): Promise<LabState> {
-  const t0 = performance.now();
-  const progress = opts.onProgress ?? (() => {});
-  await ensurePrereqs(opts);
-  const outDir = resolve(opts.outDir);
-  const files = {
+function labFiles(outDir: string): LabState['files'] {
+  return {
     inventory: join(outDir, 'inventory.yaml'),
     identity: join(outDir, 'id_ed25519'),
     knownHosts: join(outDir, 'known_hosts'),
     labJson: join(outDir, 'lab.json'),
   };
-  if (existsSync(files.labJson)) {
-    throw new LabError(
-      `${outDir} already holds a lab (${files.labJson}): run hactl lab down --dir ${outDir} first, or choose another --dir`,
-    );
-  }
-  const outDirCreated = !existsSync(outDir);
-  const { index, id, stateDir } = await allocateLab();
-  const plan = planLab(index, opts);
-  const owner = {
-    pid: process.pid,
-    startTime: processStartTime(process.pid) ?? '',
-    ephemeral: opts.ephemeral ?? false,
-  };
-  const state: LabState = {
+}
+
+function initialState(opts: LabOptions, plan: LabPlan, where: { stateDir: string; outDir: string }): LabState {
+  return {
     version: 1,
     ...plan,
     hosts: [],
-    stateDir,
-    outDir,
-    outDirCreated,
+    stateDir: where.stateDir,
+    outDir: where.outDir,
+    outDirCreated: !existsSync(where.outDir),
     createdAt: new Date().toISOString(),
-    owner,
+    owner: { pid: process.pid, startTime: processStartTime(process.pid) ?? '', ephemeral: opts.ephemeral ?? false },
     options: {
       clusters: opts.clusters,
       lbs: opts.lbs,
       backends: opts.backends,
       dualMaster: opts.dualMaster,
       hostKeys: opts.hostKeys ?? 'all',
+      os: opts.os ?? DEFAULT_OS,
+      packages: opts.packages ?? 'none',
+      nginx: opts.nginx ?? 'package',
+      ipv6: opts.ipv6 ?? false,
     },
-    files,
+    images: {},
+    files: labFiles(where.outDir),
     timings: {},
   };
+}
+
+/** Each host's upper layer: account files and dotfiles from its own image, plus its lab files. */
+async function writeAllHostFiles(plan: LabPlan, state: LabState, pubKey: string): Promise<void> {
+  const common = new Map<string, Awaited<ReturnType<typeof commonFiles>>>();
+  for (const [name, image] of Object.entries(state.images))
+    common.set(name, await commonFiles(plan, pubKey, image.root));
+  const writeLimit = pLimit(16);
+  await Promise.all(
+    plan.hosts.map((h) =>
+      writeLimit(async () => {
+        const name = imageName({ release: h.release, kind: h.image });
+        const dirs = hostDirs(state.stateDir, h.name);
+        const shared = common.get(name);
+        if (!shared) throw new Error(`${h.name}: no image ${name} was prepared`);
+        await prepareHostDirs(dirs);
+        await writeHostFiles(dirs.upper, hostFiles(plan, h, shared.files), state.images[name].root);
+      }),
+    ),
+  );
+}
+
+async function bootAll(plan: LabPlan, state: LabState, opts: LabOptions): Promise<HostState[]> {
+  const progress = opts.onProgress ?? (() => {});
+  const bootLimit = pLimit(opts.concurrency ?? 8);
+  let booted = 0;
+  return Promise.all(
+    plan.hosts.map((h) =>
+      bootLimit(async () => {
+        const image = state.images[imageName({ release: h.release, kind: h.image })];
+        const host = await bootHost(h, hostDirs(state.stateDir, h.name), {
+          prefix: plan.prefix,
+          lowerDir: image.root,
+          repoDir: image.repo,
+          hostKeys: opts.hostKeys ?? 'all',
+          timeoutMs: 60_000,
+        });
+        booted++;
+        if (booted % 10 === 0 || booted === plan.hosts.length) progress(`${booted}/${plan.hosts.length} hosts up`);
+        return host;
+      }),
+    ),
+  );
+}
+
+async function writeOutputs(plan: LabPlan, state: LabState, opts: LabOptions): Promise<void> {
+  const { files } = state;
+  const inv = labInventory({
+    plan,
+    identityFile: files.identity,
+    knownHostsFile: files.knownHosts,
+    vrrpPass: randomVrrpPass(),
+  });
+  await writeFile(files.knownHosts, knownHosts(state.hosts), { mode: 0o644 });
+  const doc = opts.nginx === 'prefix' ? withPrefixNginx(inv) : inv;
+  await writeFile(files.inventory, inventoryYaml(doc, plan, state.outDir), { mode: 0o600 });
+}
+
+export async function up(opts: LabOptions): Promise<LabState> {
+  const t0 = performance.now();
+  const progress = opts.onProgress ?? (() => {});
+  await ensurePrereqs(opts);
+  const outDir = resolve(opts.outDir);
+  const files = labFiles(outDir);
+  if (existsSync(files.labJson)) {
+    throw new LabError(
+      `${outDir} already holds a lab (${files.labJson}): run hactl lab down --dir ${outDir} first, or choose another --dir`,
+    );
+  }
+  const { index, id, stateDir } = await allocateLab();
+  const plan = planLab(index, opts);
+  const state = initialState(opts, plan, { stateDir, outDir });
+  let releaseImages = async () => {};
   try {
+    await writeJsonAtomic(join(stateDir, 'lab.json'), state);
+    let t = performance.now();
+    const prepared = await prepareImages(plan, progress);
+    releaseImages = prepared.release;
+    state.images = prepared.images;
+    state.timings.imagesMs = ms(t);
     await writeJsonAtomic(join(stateDir, 'lab.json'), state);
     progress(`lab ${id}: ${plan.subnet}, ${plan.hosts.length} hosts, files in ${outDir}`);
     await mkdir(outDir, { recursive: true });
@@ -94,52 +167,17 @@ export async function up(opts: LabOptions): Promise<LabState> {
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `hactl-lab-${id}`, '-f', files.identity]);
     const pubKey = await readFile(`${files.identity}.pub`, 'utf8');
 
-    let t = performance.now();
+    t = performance.now();
     await createSegment(plan);
     state.timings.networkMs = ms(t);
-
     t = performance.now();
-    const common = await commonFiles(plan, pubKey);
-    const dirsOf = new Map(plan.hosts.map((h) => [h.name, hostDirs(stateDir, h.name)]));
-    const writeLimit = pLimit(16);
-    await Promise.all(
-      plan.hosts.map((h) =>
-        writeLimit(async () => {
-          const dirs = dirsOf.get(h.name)!;
-          await prepareHostDirs(dirs);
-          await writeHostFiles(dirs.upper, hostFiles(plan, h, common.files));
-        }),
-      ),
-    );
+    await writeAllHostFiles(plan, state, pubKey);
     state.timings.filesMs = ms(t);
-
     t = performance.now();
-    const bootLimit = pLimit(opts.concurrency ?? 8);
-    let booted = 0;
-    state.hosts = await Promise.all(
-      plan.hosts.map((h) =>
-        bootLimit(async () => {
-          const host = await bootHost(h, dirsOf.get(h.name)!, {
-            prefix: plan.prefix,
-            hostKeys: opts.hostKeys ?? 'all',
-            timeoutMs: 60_000,
-          });
-          booted++;
-          if (booted % 10 === 0 || booted === plan.hosts.length) progress(`${booted}/${plan.hosts.length} hosts up`);
-          return host;
-        }),
-      ),
-    );
+    state.hosts = await bootAll(plan, state, opts);
     state.timings.bootMs = ms(t);
 
-    const inv = labInventory({
-      plan,
-      identityFile: files.identity,
-      knownHostsFile: files.knownHosts,
-      vrrpPass: randomVrrpPass(),
-    });
-    await writeFile(files.knownHosts, knownHosts(state.hosts), { mode: 0o644 });
-    await writeFile(files.inventory, inventoryYaml(inv, plan, outDir), { mode: 0o600 });
+    await writeOutputs(plan, state, opts);
     state.timings.totalMs = ms(t0);
     await writeJsonAtomic(join(stateDir, 'lab.json'), state);
     await writeJsonAtomic(files.labJson, state);
@@ -150,6 +188,8 @@ export async function up(opts: LabOptions): Promise<LabState> {
       progress(`cleaning up after the failure also failed: ${e.message}`),
     );
     throw new LabError(`lab up failed: ${why}`);
+  } finally {
+    await releaseImages();
   }
 }
 

@@ -6,6 +6,8 @@
  * The bridge floods multicast (multicast_snooping 0) so VRRP adverts to 224.0.0.18 reach every
  * host whether or not anyone sends IGMP joins. No default route, no NAT, no forwarding set up:
  * hosts reach only the segment, and the machine reaches them through the bridge address.
+ * IPv6 is off on the machine's side of the lab links, except with --ipv6 on the bridge, which
+ * then carries the machine's ::1 on the lab's /64, quietly (no router solicitations, no DAD).
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
@@ -34,16 +36,33 @@ export function hostLinkCommands(plan: LabPlan, host: HostPlan): string[] {
   ];
 }
 
+const ipv6Conf = (link: string, key: string, value: string) =>
+  writeFile(`/proc/sys/net/ipv6/conf/${link}/${key}`, value).catch(() => undefined);
+
 /** Keeps the machine from speaking IPv6 on the lab links (link-local chatter, router solicitations). */
 async function quietIpv6(names: string[]): Promise<void> {
-  await Promise.all(
-    names.map((n) => writeFile(`/proc/sys/net/ipv6/conf/${n}/disable_ipv6`, '1').catch(() => undefined)),
-  );
+  await Promise.all(names.map((n) => ipv6Conf(n, 'disable_ipv6', '1')));
+}
+
+/** The bridge's IPv6 side: sysctls first, so it never solicits a router or runs DAD. */
+async function bridgeIpv6(plan: LabPlan): Promise<void> {
+  if (!plan.bridgeIp6) return;
+  for (const [k, v] of [
+    ['accept_ra', '0'],
+    ['autoconf', '0'],
+    ['router_solicitations', '0'],
+    ['accept_dad', '0'],
+    ['dad_transmits', '0'],
+    ['disable_ipv6', '0'],
+  ])
+    await ipv6Conf(plan.bridge, k, v);
+  await ipBatch([`addr add ${plan.bridgeIp6}/64 dev ${plan.bridge} nodad`]);
 }
 
 export async function createSegment(plan: LabPlan): Promise<void> {
   await ipBatch([...bridgeCommands(plan), ...plan.hosts.flatMap((h) => hostLinkCommands(plan, h))]);
-  await quietIpv6([plan.bridge, ...plan.hosts.map((h) => h.veth)]);
+  await quietIpv6([...(plan.bridgeIp6 ? [] : [plan.bridge]), ...plan.hosts.map((h) => h.veth)]);
+  await bridgeIpv6(plan);
 }
 
 export async function listNetns(): Promise<string[]> {

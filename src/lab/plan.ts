@@ -6,9 +6,14 @@
  *   .11-.110  load balancers lb1..lb100, numbered across clusters
  *   .121-.199 VIPs vip1..vip79 (vrid 50 + VIP number)
  *   .201-.254 backends web1..web54
+ * With --ipv6 the lab also has fd00:213:n::/64 ("213" from HACTL_LAB_NET): the machine is ::1,
+ * hosts and IPv4 VIPs keep their last octet as the interface id (.11 is ::11), and each IPv4
+ * VIP gets an IPv6 twin <name>v6 with vrid 150 + VIP number.
  * Names: the lab is `hactl<n>`; its bridge `hactl<n>-br`; each host's netns and the
  * machine-side end of its veth are `hactl<n>-<host>` (at most 15 characters).
  */
+import { imageKindFor, type NginxLayout, type PackagesChoice } from './image-plan.js';
+import { DEFAULT_OS, backendRelease, lbRelease, type OsChoice } from './releases.js';
 import type { ClusterPlan, HostPlan, LabPlan, VipPlan } from './types.js';
 
 export const LAB_PREFIX = 'hactl';
@@ -23,6 +28,10 @@ export interface PlanRequest {
   lbs: number;
   backends: number;
   dualMaster: boolean;
+  os?: OsChoice;
+  packages?: PackagesChoice;
+  nginx?: NginxLayout;
+  ipv6?: boolean;
 }
 
 export function labNet(): string {
@@ -39,6 +48,11 @@ export function labId(index: number): string {
 
 export function labSubnet(index: number): string {
   return `${labNet()}.${index}.0/24`;
+}
+
+/** The lab's IPv6 prefix, without the trailing "::": fd00:213:7 for lab 7. */
+export function labNet6(index: number): string {
+  return `fd00:${labNet().split('.')[1]}:${index}`;
 }
 
 /** The problems with a request, empty when it can be planned. */
@@ -65,10 +79,15 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
   if (problems.length > 0) throw new Error(`cannot plan the lab: ${problems.join('; ')}`);
   const id = labId(index);
   const base = `${labNet()}.${index}`;
-  const host = (name: string, role: HostPlan['role'], octet: number, cluster?: string): HostPlan => ({
+  const base6 = r.ipv6 ? labNet6(index) : undefined;
+  const os = r.os ?? DEFAULT_OS;
+  const host = (name: string, role: HostPlan['role'], octet: number, position: number, cluster?: string): HostPlan => ({
     name,
     role,
     ip: `${base}.${octet}`,
+    ...(base6 ? { ip6: `${base6}::${octet}` } : {}),
+    release: role === 'lb' ? lbRelease(os, position) : backendRelease(os),
+    image: imageKindFor(role, r.packages ?? 'none', r.nginx ?? 'package'),
     netns: `${id}-${name}`,
     veth: `${id}-${name}`,
     ...(cluster ? { cluster } : {}),
@@ -82,20 +101,21 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
     const lbs: string[] = [];
     for (let i = 0; i < r.lbs; i++) {
       lbNo++;
-      hosts.push(host(`lb${lbNo}`, 'lb', 10 + lbNo, name));
+      hosts.push(host(`lb${lbNo}`, 'lb', 10 + lbNo, i, name));
       lbs.push(`lb${lbNo}`);
     }
     const masters = r.dualMaster ? [lbs[0], lbs[1]] : [lbs[0]];
     const vips: VipPlan[] = masters.map((master) => {
       vipNo++;
       const ip = `${base}.${120 + vipNo}`;
-      return { name: `vip${vipNo}`, ip, cidr: `${ip}/24`, vrid: 50 + vipNo, master };
+      return { name: `vip${vipNo}`, family: 4, ip, cidr: `${ip}/24`, vrid: 50 + vipNo, master };
     });
+    if (base6) vips.push(...vips.map((v) => vip6(v, base6)));
     clusters.push({ name, lbs, vips });
   }
   const backends: string[] = [];
   for (let b = 1; b <= r.backends; b++) {
-    hosts.push(host(`web${b}`, 'backend', 200 + b));
+    hosts.push(host(`web${b}`, 'backend', 200 + b, b - 1));
     backends.push(`web${b}`);
   }
   return {
@@ -105,6 +125,7 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
     prefix: 24,
     bridge: `${id}-br`,
     bridgeIp: `${base}.1`,
+    ...(base6 ? { subnet6: `${base6}::/64`, bridgeIp6: `${base6}::1` } : {}),
     hosts,
     clusters,
     backends,
@@ -112,6 +133,12 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
     healthPath: '/webserver.html',
     nonRootUser: 'hactl',
   };
+}
+
+/** The IPv6 twin of an IPv4 VIP: same master, its own VRRP instance. */
+function vip6(v: VipPlan, base6: string): VipPlan {
+  const ip = `${base6}::${v.ip.split('.')[3]}`;
+  return { name: `${v.name}v6`, family: 6, ip, cidr: `${ip}/64`, vrid: v.vrid + 100, master: v.master };
 }
 
 function ipv4ToInt(ip: string): number {

@@ -12,21 +12,21 @@ interface Tool {
   why: string;
 }
 
+/** What the machine runs; the hosts' sshd, keepalived and nginx come from their images. */
 export const TOOLS: readonly Tool[] = [
   { cmd: 'ip', pkg: 'iproute2', why: 'network namespaces, veth, bridge' },
   { cmd: 'unshare', pkg: 'util-linux', why: 'mount/pid/uts namespaces' },
   { cmd: 'nsenter', pkg: 'util-linux', why: 'entering a host' },
-  { cmd: 'mount', pkg: 'mount', why: 'overlay, proc, sysfs, tmpfs' },
+  { cmd: 'flock', pkg: 'util-linux', why: 'the image cache lock' },
+  { cmd: 'mount', pkg: 'mount', why: 'overlay, proc, sysfs, tmpfs, the repository bind mount' },
   { cmd: 'chroot', pkg: 'coreutils', why: 'the host root' },
-  { cmd: 'sshd', pkg: 'openssh-server', why: 'each host runs sshd' },
-  { cmd: 'ssh-keygen', pkg: 'openssh-client', why: 'host and client keys' },
+  { cmd: 'debootstrap', pkg: 'debootstrap', why: 'building each release\'s root file system' },
+  { cmd: 'dpkg-scanpackages', pkg: 'dpkg-dev', why: 'indexing the lab package repository' },
+  { cmd: 'apt-ftparchive', pkg: 'apt-utils', why: 'the lab repository\'s Release file' },
+  { cmd: 'ssh-keygen', pkg: 'openssh-client', why: 'the lab key pair' },
   { cmd: 'ssh', pkg: 'openssh-client', why: 'reaching hosts as an operator would' },
-  { cmd: 'keepalived', pkg: 'keepalived', why: 'VRRP on the load balancers' },
-  { cmd: 'nginx', pkg: 'nginx', why: 'load balancers and backends' },
-  { cmd: 'curl', pkg: 'curl', why: 'health checks inside hosts' },
+  { cmd: 'curl', pkg: 'curl', why: 'probing sites from the machine' },
   { cmd: 'iptables', pkg: 'iptables', why: 'dropping VRRP in failure tests' },
-  { cmd: 'sudo', pkg: 'sudo', why: 'the non-root deploy user' },
-  { cmd: 'service', pkg: 'init-system-helpers', why: 'starting services without systemd' },
 ];
 
 export interface PrereqReport {

@@ -1,4 +1,6 @@
 /** The lab's data: what `lab up` is asked for, what it builds, and what lab.json records. */
+import type { ImageKind, NginxLayout, PackagesChoice } from './image-plan.js';
+import type { OsChoice, ReleaseId } from './releases.js';
 
 export interface LabOptions {
   clusters: number;
@@ -13,6 +15,14 @@ export interface LabOptions {
   concurrency?: number;
   /** `all` (default): ssh-keygen -A; `no-rsa`: Ed25519 and ECDSA host keys only, faster for big labs. */
   hostKeys?: 'all' | 'no-rsa';
+  /** Debian release of every host, or `mixed` (load balancers of a cluster differ). Default debian-12. */
+  os?: OsChoice;
+  /** `none` (default): load balancers without keepalived and nginx, as a new server. */
+  packages?: PackagesChoice;
+  /** `prefix`: load balancers run nginx under /application/nginx, the seed's layout, with no nginx package. */
+  nginx?: NginxLayout;
+  /** Every host also gets an address on the lab's ULA /64, and each cluster an IPv6 VIP (VRRPv3). */
+  ipv6?: boolean;
   /** Run `apt-get install -y` for missing prerequisites first. */
   installDeps?: boolean;
   onProgress?: (message: string) => void;
@@ -26,6 +36,11 @@ export interface HostPlan {
   /** Cluster name, for load balancers. */
   cluster?: string;
   ip: string;
+  /** The host's address on the lab's IPv6 prefix, with --ipv6. */
+  ip6?: string;
+  /** The Debian release the host runs and the image its root is an overlay of. */
+  release: ReleaseId;
+  image: ImageKind;
   netns: string;
   /** The machine-side end of the host's veth pair, a port of the lab bridge. */
   veth: string;
@@ -33,6 +48,7 @@ export interface HostPlan {
 
 export interface VipPlan {
   name: string;
+  family: 4 | 6;
   ip: string;
   cidr: string;
   vrid: number;
@@ -52,6 +68,9 @@ export interface LabPlan {
   prefix: number;
   bridge: string;
   bridgeIp: string;
+  /** With --ipv6: the lab's ULA /64 and the machine's address on it. */
+  subnet6?: string;
+  bridgeIp6?: string;
   hosts: HostPlan[];
   clusters: ClusterPlan[];
   backends: string[];
@@ -76,7 +95,19 @@ export interface LabState extends Omit<LabPlan, 'hosts'> {
   outDirCreated: boolean;
   createdAt: string;
   owner: { pid: number; startTime: string; ephemeral: boolean };
-  options: { clusters: number; lbs: number; backends: number; dualMaster: boolean; hostKeys: 'all' | 'no-rsa' };
+  options: {
+    clusters: number;
+    lbs: number;
+    backends: number;
+    dualMaster: boolean;
+    hostKeys: 'all' | 'no-rsa';
+    os: OsChoice;
+    packages: PackagesChoice;
+    nginx: NginxLayout;
+    ipv6: boolean;
+  };
+  /** The images the hosts boot from ("debian-12/base": where, and what image.json says). */
+  images: Record<string, { root: string; repo: string; built: boolean; marker: Record<string, string> }>;
   files: { inventory: string; identity: string; knownHosts: string; labJson: string };
   hosts: HostState[];
   timings: Record<string, number>;

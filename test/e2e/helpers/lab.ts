@@ -1,7 +1,9 @@
 /**
  * A lab for one test file: up in beforeAll, down in afterAll (which runs even when tests
  * fail). Before starting, labs of killed test runs are removed; labs of live runs and labs an
- * operator started with `hactl lab up` are left alone.
+ * operator started with `hactl lab up` are left alone. Unless a test asks otherwise, hosts run
+ * debian-12 with keepalived and nginx preinstalled: most files only need a working pair, and
+ * the image saves them the package install (lab-images.test.ts covers --packages none).
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -12,7 +14,7 @@ import { findHost } from '../../../src/lab/exec.js';
 import type { HostState, LabOptions, LabState } from '../../../src/lab/types.js';
 
 export type LabRequest = Partial<Omit<LabOptions, 'ephemeral' | 'onProgress'>> & {
-  /** beforeAll's timeout; default 180 s. */
+  /** beforeAll's timeout; default 600 s: on a machine with no image cache, the first lab builds its images. */
   upTimeoutMs?: number;
 };
 
@@ -38,6 +40,10 @@ export function labOptions(req: LabRequest = {}): LabOptions {
     outDir: req.outDir ?? tempLabDir(),
     ...(req.hostKeys ? { hostKeys: req.hostKeys } : {}),
     ...(req.concurrency ? { concurrency: req.concurrency } : {}),
+    os: req.os ?? 'debian-12',
+    packages: req.packages ?? 'preinstalled',
+    ...(req.nginx ? { nginx: req.nginx } : {}),
+    ...(req.ipv6 ? { ipv6: req.ipv6 } : {}),
     ephemeral: true,
   };
 }
@@ -66,7 +72,7 @@ export function useLab(req: LabRequest = {}): LabFixture {
     if (process.getuid?.() !== 0) throw new Error('e2e lab tests need root (namespaces, mounts, links)');
     await downAll({ staleOnly: true });
     lab = await up(opts);
-  }, req.upTimeoutMs ?? 180_000);
+  }, req.upTimeoutMs ?? 600_000);
   afterAll(async () => {
     if (lab) await down(lab.outDir);
     // Tests put their own files (inventory variants) beside the lab's: the temp dir goes too.
