@@ -98,6 +98,30 @@ function removals(render: HostRender, facts: HostFacts): FileChange[] {
     });
 }
 
+/**
+ * Debian's nginx package enables a default site that listens on *:80 (and [::]:80): on a load
+ * balancer it would answer on the node's own address with the distribution's welcome page.
+ * hactl's sites listen on the VIPs, so nothing of hactl's needs it.
+ */
+export const DISTRO_DEFAULT_SITE = '/etc/nginx/sites-enabled/default';
+
+/** The packaged default site, when this deploy installed nginx (an operator's own site on a host that had nginx is theirs). */
+function defaultSiteRemoval(facts: HostFacts): FileChange[] {
+  const remote = facts.files[DISTRO_DEFAULT_SITE];
+  if (!remote?.exists) return [];
+  const file: RenderedFile = {
+    path: DISTRO_DEFAULT_SITE,
+    mode: remote.mode ?? '0644',
+    owner: remote.owner ?? 'root',
+    group: remote.group ?? 'root',
+    content: '',
+    service: 'nginx',
+    sha256: '',
+  };
+  const reasons = ["the distribution's default site, installed with nginx by this deploy, listens on *:80"];
+  return [{ file, action: 'remove', diff: '', reasons }];
+}
+
 /** Runtime values that differ from what the model wants (the file persists them; this sets them now). */
 function sysctlChanges(render: HostRender, facts: HostFacts): Record<string, string> {
   return Object.fromEntries(Object.entries(render.sysctl).filter(([key, value]) => facts.sysctl[key] !== value));
@@ -117,8 +141,17 @@ function serviceChanges(files: FileChange[], facts: HostFacts, packages: string[
   return { start, reload };
 }
 
-export function planHost(render: HostRender, facts: HostFacts): HostPlan {
-  const files = [...render.files.map((f) => fileChange(f, facts, render.secrets)), ...removals(render, facts)];
+export interface PlanOptions {
+  /** nginx was installed by this deploy: its packaged default site goes. */
+  disableDefaultSite?: boolean;
+}
+
+export function planHost(render: HostRender, facts: HostFacts, opts: PlanOptions = {}): HostPlan {
+  const files = [
+    ...render.files.map((f) => fileChange(f, facts, render.secrets)),
+    ...removals(render, facts),
+    ...(opts.disableDefaultSite ? defaultSiteRemoval(facts) : []),
+  ];
   const packages = MANAGED_PROGRAMS.filter((p) => !facts.programs[p]);
   const sysctl = sysctlChanges(render, facts);
   const { start, reload } = serviceChanges(files, facts, packages);
@@ -126,7 +159,7 @@ export function planHost(render: HostRender, facts: HostFacts): HostPlan {
   const changed = changing.length > 0 || packages.length > 0 || Object.keys(sysctl).length > 0 || start.length > 0;
   const parts = [
     ...changing.map((f) => `${f.action} ${f.file.path}`),
-    ...(packages.length ? [`install ${packages.join(' ')}`] : []),
+    ...(packages.length ? [`install ${packages.join(' ')}${installNote(packages, facts)}`] : []),
     ...Object.entries(sysctl).map(([k, v]) => `sysctl ${k}=${v}`),
     ...reload.filter((s) => s !== 'sysctl').map((s) => `reload ${s}`),
     ...start.map((s) => `start ${s}`),
@@ -142,6 +175,15 @@ export function planHost(render: HostRender, facts: HostFacts): HostPlan {
     changed,
     summary: changed ? parts.join(', ') : 'up to date: files, packages and sysctl match; keepalived and nginx running',
   };
+}
+
+/** What installing brings that hactl takes care of, so the plan says it before it happens. */
+function installNote(packages: string[], facts: HostFacts): string {
+  const notes: string[] = [];
+  if (packages.includes('nginx') && facts.os.packageManager === 'apt-get')
+    notes.push('then disable the packaged default site on *:80');
+  notes.push('then render for the installed versions');
+  return ` (${notes.join('; ')})`;
 }
 
 /** What the host's transaction must do for this plan. */

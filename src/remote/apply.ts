@@ -176,6 +176,8 @@ function validate(req: ApplyRequest): Shell {
   const conf = hostPath(req.validate.keepalivedConf);
   return script(
     cmd`kt=0; nt=0; keepalived -t -f ${conf} >"$d/kt.log" 2>&1 || kt=$?; nginx -t >"$d/nt.log" 2>&1 || nt=$?`,
+    // keepalived 2.1 reports an unknown keyword or interface but still exits 0.
+    raw(`[ $kt -ne 0 ] || ! grep -Eq 'Unknown (keyword|interface)' "$d/kt.log" || kt=1`),
     raw('if [ $kt -ne 0 ] || [ $nt -ne 0 ]; then'),
     cmd`  [ $kt -eq 0 ] || { echo ${`keepalived -t -f ${req.validate.keepalivedConf} failed (exit`} "$kt):" >&2; cat "$d/kt.log" >&2; }`,
     raw('  [ $nt -eq 0 ] || { echo "nginx -t failed (exit $nt):" >&2; cat "$d/nt.log" >&2; }'),
@@ -197,6 +199,18 @@ function keepBackups(req: ApplyRequest, stamp: string): Shell {
   );
 }
 
+/** The process of a service, within 5 s of its start (an init script can exit 0 and start nothing). */
+function startedCheck(name: ManagedService): Shell {
+  return script(
+    raw(`i=0; until grep -qx ${name} "$R"/proc/[0-9]*/comm 2>/dev/null; do`),
+    raw(
+      `  i=$((i+1)); [ $i -le 50 ] || { echo '${name} did not start: its init returned success but no ${name} process runs' >&2; exit ${APPLY_EXIT.serviceFailed}; }`,
+    ),
+    raw('  sleep 0.1'),
+    raw('done'),
+  );
+}
+
 function services(req: ApplyRequest): Shell {
   const svc = (action: 'reload' | 'start' | 'enable', name: string) =>
     raw(
@@ -206,7 +220,7 @@ function services(req: ApplyRequest): Shell {
     req.reloadSysctl && cmd`sysctl -q -p ${hostPath(HOST_PATHS.sysctl)} >/dev/null || exit ${APPLY_EXIT.sysctlFailed}`,
     ...(['nginx', 'keepalived'] as const).flatMap((name) => [
       req.reload.includes(name) && svc('reload', name),
-      ...(req.start.includes(name) ? [svc('enable', name), svc('start', name)] : []),
+      ...(req.start.includes(name) ? [svc('enable', name), svc('start', name), startedCheck(name)] : []),
     ]),
   );
 }

@@ -10,7 +10,8 @@ import { fileChange, type FileChange } from '../plan/plan.js';
 import { holds, readFacts, type HostFacts } from '../remote/facts.js';
 import { httpProbesSection, type HttpProbe, type HttpProbeResult } from '../remote/sections/http-probes.js';
 import { nginxTestSection, type NginxTest } from '../remote/sections/host.js';
-import { renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
+import { versionsOf } from '../render/features.js';
+import { renderHost, renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
 import { factsRequest } from '../run/host-ops.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
@@ -263,7 +264,8 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
         transports.set(r.lb.name, t);
         const o = await observe(t, r, opts.timeoutMs ?? 15000);
         facts.set(r.lb.name, o.facts);
-        hostChecks.set(r.lb.name, lbChecks(r, o));
+        // Compared with what deploy would render for the versions this host runs.
+        hostChecks.set(r.lb.name, lbChecks(renderHost(r.cluster, r.lb, versionsOf(o.facts.programs)), o));
       } catch (e) {
         const detail = (e as Error).message;
         hostChecks.set(r.lb.name, [{ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail }]);

@@ -22,7 +22,8 @@ import type { HttpClient, HttpResult } from '../../src/util/http.js';
 import { ROOT } from './inventory.js';
 
 export const SANDBOX_BIN = join(ROOT, 'test', 'helpers', 'sandbox-bin');
-export const MANAGED = ['keepalived', 'nginx', 'curl'] as const;
+/** Stand-ins of the programs deploy installs: on a host's PATH only once "installed". */
+export const MANAGED = ['keepalived', 'nginx'] as const;
 
 export interface SandboxCall {
   script: string;
@@ -189,7 +190,7 @@ export class Sandbox {
       (setup.masterOf ?? []).map((v) => `${v.vip} ${setup.iface} ${v.cidr}\n`).join(''),
     );
     writeFileSync(join(state, 'backup-of'), (setup.backupOf ?? []).join('\n'));
-    for (const p of setup.installed ?? MANAGED) symlinkSync(join(SANDBOX_BIN, p), join(state, 'bin', p));
+    for (const p of setup.installed ?? MANAGED) symlinkSync(join(SANDBOX_BIN, 'managed', p), join(state, 'bin', p));
     writeFileSync(join(this.net, 'roots'), `${readFileSync(join(this.net, 'roots'), 'utf8')}${root}\n`);
     const host = new SandboxHost(name, root, this.net, this.journal);
     this.hosts.set(name, host);

@@ -183,3 +183,53 @@ describe('deploy (sandbox hosts)', () => {
     expect(r.hosts.find((h) => h.host === 'lb1')!.status).toBe('skipped');
   });
 });
+
+describe('deploy on a new server (sandbox hosts without keepalived and nginx)', () => {
+  it('installs first, renders for the installed versions, disables the packaged default site, starts both', async () => {
+    const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
+    const sb = Sandbox.forInventory(inv, () => ({ installed: [] }));
+    sandboxes.push(sb);
+    sb.host('lb1').write('/.sandbox/apt-lists-empty', '');
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: true });
+    expect(r.message).toMatch(/2 of 2 host/);
+    const lb1 = sb.host('lb1');
+    expect(lb1.log().filter((l) => l.startsWith('apt-get'))).toEqual([
+      'apt-get install -y -q --no-install-recommends keepalived nginx',
+      'apt-get update -q',
+      'apt-get install -y -q --no-install-recommends keepalived nginx',
+    ]);
+    // The stand-in keepalived is 2.2.7: the file is rendered for it.
+    expect(lb1.read('/etc/keepalived/keepalived.conf')).toContain('reload_check_config');
+    expect(lb1.read('/etc/nginx/sites-enabled/default')).toBeUndefined();
+    expect(lb1.read('/etc/nginx/sites-available/default')).toBeDefined();
+    expect(r.hosts[0]).toMatchObject({ packagesInstalled: ['keepalived', 'nginx'], status: 'changed' });
+    expect(r.hosts[0].filesChanged).toContain('/etc/nginx/sites-enabled/default');
+    const again = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(again.hosts.every((h) => h.status === 'unchanged')).toBe(true);
+  });
+
+  it('the operator re-enabling the default site later is their business: a later deploy leaves it', async () => {
+    const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
+    const sb = Sandbox.forInventory(inv, () => ({ installed: [] }));
+    sandboxes.push(sb);
+    await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    sb.host('lb1').write('/etc/nginx/sites-enabled/default', 'server { listen 8080; }\n');
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(r.hosts.find((h) => h.host === 'lb1')?.status).toBe('unchanged');
+    expect(sb.host('lb1').read('/etc/nginx/sites-enabled/default')).toBeDefined();
+  });
+
+  it('a failing install fails that host with apt-get its own words, writes no file, and stops the rollout', async () => {
+    const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
+    const sb = Sandbox.forInventory(inv, () => ({ installed: [] }));
+    sandboxes.push(sb);
+    sb.host('lb2').write('/.sandbox/apt-broken', '');
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    const lb2 = r.hosts.find((h) => h.host === 'lb2')!;
+    expect(lb2.error).toMatch(/installing packages failed; no file was changed/);
+    expect(lb2.error).toMatch(/E: Failed to fetch .* Could not connect/);
+    expect(sb.host('lb2').read('/etc/keepalived/keepalived.conf')).toBeUndefined();
+    expect(r.hosts.find((h) => h.host === 'lb1')?.status).toBe('skipped');
+    expect(sb.host('lb1').log()).toEqual([]);
+  });
+});
