@@ -23,6 +23,23 @@ export function formatPath(path: readonly PathSeg[]): string {
   return out || '(top level)';
 }
 
+const SHOWN_MAX = 60;
+
+/** A value as messages show it: short (a 1 MB string is not repeated), typed, never [object Object]. */
+export function showValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'string')
+    return v.length > SHOWN_MAX ? `${JSON.stringify(v.slice(0, 40))}… (${v.length} characters)` : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return 'a list';
+  if (v instanceof Uint8Array) return 'binary data';
+  if (v instanceof Date) return 'a date';
+  return 'a mapping';
+}
+
+/** The VRRP password's place: its value is never shown, whatever is wrong with it. */
+export const isSecretPath = (path: readonly PathSeg[]) => path[path.length - 1] === 'pass';
+
 export function formatProblem(p: Problem): string {
   const where = `${p.file}:${p.line}:${p.col}`;
   const fix = p.fix ? `\n    fix: ${p.fix}` : '';
