@@ -267,15 +267,18 @@ const vipSubnet: Rule = (c, at, loc) => {
   c.vips.forEach((v, i) => {
     const cidr = parseCidr(v.address);
     if (!cidr) return;
+    // A /32 (/128) VIP names no subnet: keepalived adds it to the interface whatever that
+    // interface's own subnet is (a VIP routed to this segment), so there is nothing to compare.
+    const hostRoute = cidr.prefix === (cidr.family === 4 ? 32 : 128);
     c.load_balancers.forEach((lb) => {
       const own = vrrpAddressOf(lb);
-      if (own && ipFamily(own) === cidr.family && !contains(cidr, own))
+      if (own && !hostRoute && ipFamily(own) === cidr.family && !contains(cidr, own))
         out.push(
           loc.problem(
             at('vips', i, 'address'),
             'vip-subnet',
-            `${v.address} is not in the subnet of ${lb.name}'s address ${own} on ${lb.interface ?? c.interface}`,
-            `choose a VIP inside ${own}'s subnet, or set ${lb.name}.vrrp_address if ${own} is only its SSH address`,
+            `the subnet of ${v.address} does not contain ${lb.name}'s address ${own} on ${lb.interface ?? c.interface}`,
+            `choose a VIP inside ${own}'s subnet, write it as /${cidr.family === 4 ? 32 : 128} if it is routed to this segment, or set ${lb.name}.vrrp_address if ${own} is only its SSH address`,
           ),
         );
       if (own && own === cidr.ip)

@@ -127,7 +127,8 @@ export const VipSchema = obj(
     address: Type.String({
       minLength: 3,
       maxLength: 64,
-      description: 'Virtual IP with prefix, e.g. 192.168.10.60/24.',
+      description:
+        'Virtual IP with prefix, e.g. 192.168.10.60/24; a /32 (or /128) VIP may lie outside the subnet of the interface (a VIP routed to this segment).',
     }),
     vrid: Type.Integer({
       minimum: 1,

@@ -23,6 +23,14 @@ const one = (text: string, rule: string, message: RegExp, env?: NodeJS.ProcessEn
 };
 
 describe('no false refusals: what keepalived and nginx accept is accepted', () => {
+  it('a /32 VIP on an interface whose own address is in a /24 (a routed VIP)', () => {
+    expect(errors(edit([[...C, 'vips', 0, 'address'], '10.0.0.100/32']))).toEqual([]);
+    expect(errors(edit([[...C, 'vips', 0, 'address'], '192.0.2.10/32']))).toEqual([]);
+  });
+  it('a /24 VIP outside the subnet is still refused, with /32 offered as the fix', () => {
+    const p = one(edit([[...C, 'vips', 0, 'address'], '10.0.5.100/24']), 'vip-subnet', /does not contain/);
+    expect(p.fix).toMatch(/write it as \/32 if it is routed/);
+  });
   it('an extra directive with ; { } # inside quotes', () => {
     const text = edit([
       [...C, 'sites', 0, 'extra'],

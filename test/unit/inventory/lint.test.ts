@@ -164,7 +164,7 @@ describe('cross-host rules', () => {
     expectOne(
       mutate([...C, 'vips', 0, 'address'], '10.0.5.100/24'),
       'vip-subnet',
-      /not in the subnet of lb1's address 10.0.0.11/,
+      /the subnet of 10.0.5.100\/24 does not contain lb1's address 10.0.0.11/,
     );
   });
   it('a VIP must not be a network address', () => {
