@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { packageRoot } from '../util/package-root.js';
 import { isSecretPath, showValue, type Locator, type PathSeg, type Problem } from './problems.js';
 import { grammarOf } from './field-grammars.js';
+import { typeHint } from './type-hints.js';
 
 /**
  * The schema is schema/inventory.schema.json (generated from src/inventory/schema.ts, checked by
@@ -116,8 +117,10 @@ function oneProblem(e: ErrorObject, data: unknown, loc: Locator): Problem | unde
         `missing required key "${e.params.missingProperty}"`,
         `add ${e.params.missingProperty}: (see inventory.example.yaml)`,
       );
-    case 'type':
-      return loc.problem(path, 'schema', `expected ${e.params.type}, got ${shown}`);
+    case 'type': {
+      const hint = typeHint(String(e.params.type), value, isSecretPath(path));
+      return loc.problem(path, 'schema', hint.message, hint.fix);
+    }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':

@@ -79,7 +79,12 @@ describe('schema problems name the place and the fix', () => {
     ).toEqual(['clusters[0].backends[0].port', 'clusters[0].name', 'clusters[0].vips[0].vrid']);
   });
   it('wants the VRRP password quoted as a string, and never shows it', () => {
-    const p = expectOne(BASE.replace('pass: s3cret', 'pass: 1111'), 'schema', /expected string, got the password/);
+    const p = expectOne(
+      BASE.replace('pass: s3cret', 'pass: 1111'),
+      'schema',
+      /expected text, got a value that is not text \(not shown: it is the password\)/,
+    );
+    expect(p.fix).toMatch(/write the password in quotes/);
     expect(JSON.stringify(p)).not.toContain('1111');
   });
 });
