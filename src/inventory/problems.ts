@@ -1,6 +1,6 @@
 /** Inventory problems: each names file:line:column, the YAML path, what was expected, the fix. */
 import type { Document, LineCounter } from 'yaml';
-import { isMap, isPair, isScalar } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 
 export type PathSeg = string | number;
 
@@ -59,28 +59,37 @@ export class Locator {
     if (!this.doc || !this.lines) return { line: 1, col: 1 };
     // Walk up until a node exists: a missing key is reported at its parent map.
     for (let n = path.length; n >= 0; n--) {
-      const sub = path.slice(0, n);
-      let offset: number | undefined;
-      if (key && n === path.length && n > 0) {
-        const parent = sub.length > 1 ? this.doc.getIn(sub.slice(0, -1), true) : this.doc.contents;
-        if (isMap(parent)) {
-          const pair = parent.items.find(
-            (it) => isPair(it) && isScalar(it.key) && it.key.value === sub[sub.length - 1],
-          );
-          if (pair && isScalar(pair.key) && pair.key.range) offset = pair.key.range[0];
-        }
-      }
-      if (offset === undefined) {
-        const node = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub, true);
-        const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-        if (range) offset = range[0];
-      }
+      const offset = this.offsetOf(path.slice(0, n), key && n === path.length && n > 0);
       if (offset !== undefined) {
         const pos = this.lines.linePos(offset);
         return { line: pos.line, col: pos.col };
       }
     }
     return { line: 1, col: 1 };
+  }
+
+  /**
+   * Where the node at path starts. Aliases on the way are followed to their anchor, so a bad
+   * value inside an anchored block is shown where it is written; an empty value (`key:`) is
+   * shown at its key.
+   */
+  private offsetOf(path: readonly PathSeg[], wantKey: boolean): number | undefined {
+    const doc = this.doc;
+    if (!doc) return undefined;
+    let node: unknown = doc.contents;
+    let keyNode: unknown;
+    for (const seg of path) {
+      if (isAlias(node)) node = node.resolve(doc);
+      if (isMap(node)) {
+        const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
+        if (!pair) return undefined;
+        [keyNode, node] = [pair.key, pair.value];
+      } else if (isSeq(node) && typeof seg === 'number') [keyNode, node] = [undefined, node.items[seg]];
+      else return undefined;
+    }
+    const range = (n: unknown) => (n as { range?: [number, number, number] } | null | undefined)?.range;
+    const target = (wantKey || !range(node)) && range(keyNode) ? keyNode : node;
+    return range(target)?.[0];
   }
 
   problem(
