@@ -88,7 +88,10 @@ export class Locator {
       else return undefined;
     }
     const range = (n: unknown) => (n as { range?: [number, number, number] } | null | undefined)?.range;
-    const target = (wantKey || !range(node)) && range(keyNode) ? keyNode : node;
+    // An empty value (`key:`) is a zero-length scalar after the colon: show its key instead.
+    const r = range(node);
+    const empty = !r || r[0] === r[1];
+    const target = (wantKey || empty) && range(keyNode) ? keyNode : node;
     return range(target)?.[0];
   }
 

@@ -11,6 +11,8 @@
  * - merge keys (<<) are refused: YAML 1.2 has none, and hactl has its own defaults.
  */
 import {
+  CST,
+  Parser,
   isAlias,
   isMap,
   isPair,
@@ -50,10 +52,30 @@ const FIXES: Partial<Record<YAMLError['code'], [string | undefined, string]>> = 
   ],
 };
 
-function yamlProblem(file: string, e: YAMLError, at: At): Problem {
+/** Where an unclosed quoted scalar starts: yaml reports the end of the file instead. */
+function unclosedQuote(text: string): number | undefined {
+  let found: number | undefined;
+  const check = (t: CST.Token | undefined) => {
+    if (found !== undefined || !t || (t.type !== 'double-quoted-scalar' && t.type !== 'single-quoted-scalar')) return;
+    const q = t.source[0];
+    if (t.source.length < 2 || !t.source.endsWith(q) || (q === '"' && /(^|[^\\])(\\\\)*\\"$/.test(t.source)))
+      found = t.offset;
+  };
+  for (const token of new Parser().parse(text))
+    if (token.type === 'document')
+      CST.visit(token, (item) => {
+        check(item.key ?? undefined);
+        check(item.value);
+      });
+  return found;
+}
+
+function yamlProblem(file: string, e: YAMLError, at: At, text: string): Problem {
   const [message, fix] = FIXES[e.code] ?? [undefined, 'fix the YAML syntax (indentation, quotes, colons)'];
   const own = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-  return problem(file, at(e.pos[0]), message ?? own, fix);
+  const offset =
+    e.code === 'MISSING_CHAR' && /closing .?quote/.test(own) ? (unclosedQuote(text) ?? e.pos[0]) : e.pos[0];
+  return problem(file, at(offset), message ?? own, fix);
 }
 
 /** The first character YAML does not allow in a stream: C0 controls other than tab, LF, CR; DEL. */
@@ -126,7 +148,8 @@ function mapProblems(file: string, items: unknown[], at: At, visit: (n: unknown)
     visit(pair.value);
     const key = pair.key;
     const offset = (key as { range?: number[] } | null)?.range?.[0] ?? 0;
-    if (isScalar(key) && key.value === '<<' && key.type === 'PLAIN') {
+    // Under %YAML 1.1 yaml turns the key into a merge Symbol; its source is << either way.
+    if (isScalar(key) && key.source === '<<' && key.type === 'PLAIN') {
       out.push(
         problem(
           file,
@@ -188,7 +211,8 @@ export function readYaml(file: string, source: string): ReadYaml {
     };
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: false });
   const failed = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED')];
-  if (failed.length > 0) return { lines, problems: failed.slice(0, MAX_PROBLEMS).map((e) => yamlProblem(file, e, at)) };
+  if (failed.length > 0)
+    return { lines, problems: failed.slice(0, MAX_PROBLEMS).map((e) => yamlProblem(file, e, at, text)) };
   const structure = structureProblems(file, doc, at);
   if (structure.length > 0) return { lines, problems: structure };
   try {

@@ -99,6 +99,20 @@ describe('YAML limits end in a located problem, never a stack trace or a hang', 
       3,
       1,
     ],
+    [
+      'an unclosed quote, at its start',
+      () => write('quote.yaml', 'ssh: { user: "deploy }\nclusters: []\n'),
+      /Missing closing "quote/,
+      1,
+      14,
+    ],
+    [
+      'merge keys under %YAML 1.1',
+      () => write('merge11.yaml', '%YAML 1.1\n---\nb: &b {x: 1}\nclusters:\n  - <<: *b\n'),
+      /merge keys/,
+      5,
+      5,
+    ],
     ['a custom tag', () => write('tag.yaml', 'clusters:\n  - name: !vault x\n'), /Unresolved tag: !vault/, 2, 11],
     ['only comments', () => write('comments.yaml', '# nothing here\n'), /holds only comments/, 1, 1],
     ['a list', () => write('list.yaml', '- a\n- b\n'), /is a list; the inventory must be a mapping/, 1, 1],
@@ -108,6 +122,11 @@ describe('YAML limits end in a located problem, never a stack trace or a hang', 
     expect(r.problems[0].message).toMatch(message);
     expect([r.problems[0].line, r.problems[0].col]).toEqual([line, col]);
     expect(r.problems[0].fix).toBeTruthy();
+  });
+  it('an empty value is located at its key', () => {
+    const r = loadInventoryFile(write('emptyval.yaml', 'clusters:\n  - name:\n'));
+    const p = r.problems.find((x) => x.path === 'clusters[0].name');
+    expect([p?.message, p?.line, p?.col]).toEqual(['expected text, got nothing', 2, 5]);
   });
   it("a BOM is dropped: columns on line 1 are the editor's", () => {
     const r = loadInventoryFile(write('bom.yaml', '\ufeffclusters: []\nvrsion: 1\n'));
