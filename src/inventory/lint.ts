@@ -43,7 +43,7 @@ const uniqueNames: Rule = (c, at, loc) => {
       );
     }
   }
-  // Sites may share an upstream (the seed's www and bbs both proxy to xinxin) only with the same backends.
+  // Sites may share an upstream (two sites proxying to one backend pool) only with the same backends.
   for (const [first, dup] of duplicates(c.sites, (s) => s.upstream ?? s.name))
     if (c.sites[first].backends.join(',') !== c.sites[dup].backends.join(','))
       out.push(
@@ -142,6 +142,15 @@ const vrrpSettings: Rule = (c, at, loc, o) => {
           'advert-int',
           `advert_int ${s.advert_int} is finer than VRRPv3's centiseconds`,
           'round to 0.01 s',
+        ),
+      );
+    if (parseCidr(v.address)?.family === 6 && s.vrrp_version !== 3)
+      out.push(
+        loc.problem(
+          where('vrrp_version'),
+          'ipv6-vrrp',
+          `${v.address} is an IPv6 VIP: VRRPv2 carries IPv4 only (RFC 3768), keepalived adverts IPv6 with version 3`,
+          'set vrrp_version: 3 for this VIP (and no auth:)',
         ),
       );
     if (s.auth && s.vrrp_version === 3)
@@ -303,7 +312,7 @@ const failover: Rule = (c, at, loc) => {
       loc.problem(
         c.health_check ? at('health_check', 'mode') : at(),
         'failover-arithmetic',
-        'no nginx health check: when nginx dies the VIP stays on the dead node (seed section 7)',
+        'no nginx health check: when nginx dies the VIP stays on the dead node',
         'use mode: script (the default)',
         { severity: 'warning' },
       ),

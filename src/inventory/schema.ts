@@ -204,7 +204,7 @@ export const HealthCheckSchema = obj(
       }),
     ),
   },
-  'The nginx health check that moves the VIP when nginx dies (seed section 7).',
+  'The nginx health check, so a node whose nginx died gives up the VIP instead of black-holing it.',
 );
 
 export const LoadBalancerSchema = obj(
@@ -276,7 +276,7 @@ export const SiteSchema = obj(
     upstream: opt(
       Type.String({
         pattern: NAME_PATTERN,
-        description: 'Upstream name (the seed calls it xinxin). Default: the site name.',
+        description: 'Upstream name (nginx `upstream` block). Default: the site name.',
       }),
     ),
     health_path: opt(

@@ -25,10 +25,17 @@ export function preflight(cluster: Cluster, lb: LoadBalancer, facts: HostFacts, 
       );
       continue;
     }
-    const fits = sameFamily.some((a) => {
-      const net = parseCidr(a.cidr);
-      return net !== undefined && contains(net, vip.ip);
-    });
+    // A /32 or /128 VIP is a host address keepalived adds as such; an interface with only an
+    // IPv6 link-local address sends VRRPv3 from it. Neither needs the VIP in a subnet of its own.
+    const routed = sameFamily.filter((a) => !a.cidr.toLowerCase().startsWith('fe80:'));
+    const hostRoute = vip.prefix === (vip.family === 4 ? 32 : 128);
+    const fits =
+      hostRoute ||
+      routed.length === 0 ||
+      routed.some((a) => {
+        const net = parseCidr(a.cidr);
+        return net !== undefined && contains(net, vip.ip);
+      });
     if (!fits)
       out.push(
         `VIP ${vip.cidr} is outside the subnets of ${lb.interface} (${sameFamily.map((a) => a.cidr).join(', ')}); pick a VIP in that subnet or the right interface`,

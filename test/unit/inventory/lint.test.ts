@@ -284,3 +284,28 @@ describe('can this health check fail over?', () => {
     );
   });
 });
+
+describe('IPv6 VIPs', () => {
+  const v6 = (vip: string, vrrp = '') => `clusters:
+  - name: web
+    interface: eth0
+    load_balancers:
+      - { name: lb1, address: 10.0.0.11 }
+      - { name: lb2, address: 10.0.0.12 }
+    vips:
+      - { name: vip1, address: "fd00:213::121/64", vrid: 51, master: lb1${vip} }
+${vrrp}    backends: [{ name: web1, address: 10.0.1.21 }]
+    sites: [{ name: www, server_names: [www.example.com], vips: [vip1], backends: [web1] }]
+`;
+  it('need VRRPv3 (named at the VIP), then no authentication (named at the auth)', () => {
+    const p = expectOne(v6(''), 'ipv6-vrrp', /IPv6 VIP: VRRPv2 carries IPv4 only/);
+    expect(p).toMatchObject({ path: 'clusters[0].vips[0]', line: 8 });
+    const a = expectOne(
+      v6(', vrrp_version: 3', '    vrrp: { auth: { type: PASS, pass: abc } }\n'),
+      'auth-v3',
+      /no authentication/,
+    );
+    expect(a.path).toBe('clusters[0].vrrp.auth');
+    expect(loadText(v6(', vrrp_version: 3')).problems).toEqual([]);
+  });
+});
