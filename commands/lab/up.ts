@@ -63,7 +63,7 @@ preinstalled); backends answer with their name and the Host header they got. Nee
     }),
     nginx: Flags.string({
       description:
-        "package: Debian's nginx; prefix: the seed's layout, nginx at /application/nginx/sbin/nginx with /app/nginx/conf, no package.",
+        "package: Debian's nginx; prefix: a source-built layout, nginx at /application/nginx/sbin/nginx with /app/nginx/conf, no package.",
       options: ['package', 'prefix'],
       default: 'package',
     }),
