@@ -1,11 +1,12 @@
 /** Schema-valid document → model: applies defaults and derives priorities and states. */
-import type { ClusterDoc, InventoryDoc, SiteDoc, SshDoc, VipDoc } from './schema.js';
+import type { ClusterDoc, InventoryDoc, NginxLayoutDoc, SiteDoc, SshDoc, VipDoc } from './schema.js';
 import {
   DEFAULTS,
   type Backend,
   type Cluster,
   type HealthCheck,
   type Inventory,
+  type NginxLayout,
   type Site,
   type Vip,
   type VipNode,
@@ -155,6 +156,22 @@ function buildSite(s: ClusterDoc['sites'][number], vips: Vip[], backends: Backen
   };
 }
 
+/** The layout of nginx on one load balancer: its own settings over the cluster's, defaults derived. */
+export function nginxLayoutOf(cluster: NginxLayoutDoc | undefined, own: NginxLayoutDoc | undefined): NginxLayout {
+  const d = { ...(cluster ?? {}), ...(own ?? {}) };
+  if (!d.binary) return { kind: 'package', includeDir: d.include_dir ?? '/etc/nginx/conf.d' };
+  const prefix = d.prefix ?? d.binary.split('/').slice(0, -2).join('/');
+  const confDir = d.conf_dir ?? `${prefix}/conf`;
+  return {
+    kind: 'prefix',
+    binary: d.binary,
+    prefix,
+    conf: d.conf ?? `${confDir}/nginx.conf`,
+    includeDir: d.include_dir ?? `${confDir}/conf.d`,
+    pidFile: d.pid_file ?? `${prefix}/logs/nginx.pid`,
+  };
+}
+
 function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv): Cluster {
   const vips = c.vips.map((v) => buildVip(c, v, env));
   const backends = c.backends.map(buildBackend);
@@ -167,6 +184,7 @@ function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv):
       vrrpAddress: vrrpAddressOf(lb),
       interface: lb.interface ?? c.interface,
       ssh: mergeSsh(doc.ssh, lb.ssh),
+      nginx: nginxLayoutOf(c.nginx, lb.nginx),
     })),
     vips,
     healthCheck: healthCheckOf(c),

@@ -207,6 +207,28 @@ export const HealthCheckSchema = obj(
   'The nginx health check, so a node whose nginx died gives up the VIP instead of black-holing it.',
 );
 
+/** An absolute path of plain characters: it reaches shell commands (quoted) and messages. */
+const ABS_PATH = '^/[A-Za-z0-9._+/-]*$';
+const absPath = (description: string) => Type.String({ pattern: ABS_PATH, maxLength: 4096, description });
+
+export const NginxLayoutSchema = obj(
+  {
+    binary: opt(
+      absPath(
+        'The nginx binary of a build under its own prefix, e.g. /application/nginx/sbin/nginx. hactl then runs it directly (-t, -s reload, start), never a service and never the nginx package. Default: the packaged nginx and its service.',
+      ),
+    ),
+    prefix: opt(absPath('Its -p prefix. Default: two levels above binary (/application/nginx).')),
+    conf_dir: opt(absPath('Its configuration directory, e.g. /app/nginx/conf. Default: <prefix>/conf.')),
+    conf: opt(absPath("Its main file (-c). Default: <conf_dir>/nginx.conf; it must include hactl's directory.")),
+    include_dir: opt(
+      absPath('Where hactl writes its site file (nginx.conf must `include` *.conf there). Default: <conf_dir>/conf.d.'),
+    ),
+    pid_file: opt(absPath('Its pid file. Default: <prefix>/logs/nginx.pid.')),
+  },
+  'How nginx is installed and run here. Absent: the distribution package and its service.',
+);
+
 export const LoadBalancerSchema = obj(
   {
     name: Type.String({ pattern: NAME_PATTERN, description: 'Host name; also the keepalived router_id.' }),
@@ -231,6 +253,7 @@ export const LoadBalancerSchema = obj(
       }),
     ),
     ssh: opt(SshSchema),
+    nginx: opt(NginxLayoutSchema),
   },
   'A load balancer running keepalived and nginx.',
 );
@@ -342,6 +365,7 @@ export const ClusterSchema = obj(
     }),
     vrrp: opt(obj(VrrpDefaultsSchema, 'Defaults for every VIP of this cluster.')),
     health_check: opt(HealthCheckSchema),
+    nginx: opt(NginxLayoutSchema),
     nginx_status_port: opt(
       Type.Integer({
         minimum: 1,
@@ -381,4 +405,5 @@ export type VipDoc = Static<typeof VipSchema>;
 export type SiteDoc = Static<typeof SiteSchema>;
 export type BackendDoc = Static<typeof BackendSchema>;
 export type LoadBalancerDoc = Static<typeof LoadBalancerSchema>;
+export type NginxLayoutDoc = Static<typeof NginxLayoutSchema>;
 export { HOSTNAME_PATTERN };

@@ -9,6 +9,7 @@ import type { HostFacts } from '../remote/facts.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { MANAGED_PROGRAMS } from '../remote/sections/host.js';
 import type { HostRender, RenderedFile, Service } from '../render/render.js';
+import type { NginxLayout } from '../inventory/model.js';
 import { maskSecrets, type Secret } from '../inventory/secret.js';
 
 /** jsdiff, loaded on the first file that differs: a no-op deploy never needs it (~25 ms of start-up). */
@@ -152,7 +153,9 @@ export function planHost(render: HostRender, facts: HostFacts, opts: PlanOptions
     ...removals(render, facts),
     ...(opts.disableDefaultSite ? defaultSiteRemoval(facts) : []),
   ];
-  const packages = MANAGED_PROGRAMS.filter((p) => !facts.programs[p]);
+  // A build under its own prefix is the operator's nginx: hactl never installs the package beside it.
+  const prefixNginx = render.lb.nginx.kind === 'prefix';
+  const packages = MANAGED_PROGRAMS.filter((p) => !facts.programs[p] && !(p === 'nginx' && prefixNginx));
   const sysctl = sysctlChanges(render, facts);
   const { start, reload } = serviceChanges(files, facts, packages);
   const changing = files.filter((f) => f.action !== 'unchanged');
@@ -187,7 +190,7 @@ function installNote(packages: string[], facts: HostFacts): string {
 }
 
 /** What the host's transaction must do for this plan. */
-export function applyRequest(plan: HostPlan, facts: HostFacts): ApplyRequest {
+export function applyRequest(plan: HostPlan, facts: HostFacts, nginx?: NginxLayout): ApplyRequest {
   return {
     host: plan.host,
     changes: plan.files
@@ -201,5 +204,6 @@ export function applyRequest(plan: HostPlan, facts: HostFacts): ApplyRequest {
     serviceManager: facts.os.serviceManager,
     ...(facts.os.packageManager ? { packageManager: facts.os.packageManager } : {}),
     validate: { keepalivedConf: HOST_PATHS.keepalivedConf },
+    ...(nginx ? { nginx } : {}),
   };
 }

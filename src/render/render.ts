@@ -8,6 +8,7 @@ import type { Secret } from '../inventory/secret.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
 import { features, type Versions } from './features.js';
+import { nginxSiteFile } from '../shell/nginx.js';
 
 export type Service = 'keepalived' | 'nginx' | 'sysctl';
 
@@ -164,7 +165,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
     );
   files.push(
     file(
-      PATHS.nginxConf(cluster.name),
+      nginxSiteFile(lb.nginx, cluster.name),
       '0644',
       'nginx',
       renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb)),

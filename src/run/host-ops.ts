@@ -15,11 +15,17 @@ import { holdsAddress } from '../remote/sections/host.js';
 import { keepalivedDataSection, type InstanceState } from '../remote/sections/keepalived.js';
 import type { HostRender } from '../render/render.js';
 import type { Transport } from '../transport/transport.js';
+import { nginxArgv } from '../shell/nginx.js';
 import { vrrpState } from '../verify/verdicts.js';
 
 export function factsRequest(render: HostRender, extraFiles: readonly string[] = []): FactsRequest {
+  const nginx = render.lb.nginx;
+  // A prefix build's main file is read too: preflight checks it includes hactl's directory.
+  const mainConf = nginx.kind === 'prefix' ? [nginx.conf] : [];
   return {
-    files: [...render.files.map((f) => f.path), ...extraFiles],
+    nginxConfDir: nginx.includeDir,
+    nginx: nginxArgv(nginx),
+    files: [...render.files.map((f) => f.path), ...mainConf, ...extraFiles],
     sysctl: Object.keys(render.sysctl),
     statusPort: render.cluster.nginxStatusPort,
   };
@@ -57,7 +63,7 @@ export async function applyPlan(
   facts: HostFacts,
   render: HostRender,
 ): Promise<ApplyOutcome> {
-  return runTransaction(t, applyRequest(plan, facts), render.secrets);
+  return runTransaction(t, applyRequest(plan, facts, render.lb.nginx), render.secrets);
 }
 
 /** Only the packages of a plan: a transaction that writes no file and touches no service. */

@@ -13,6 +13,7 @@ import { nginxTestSection, type NginxTest } from '../remote/sections/host.js';
 import { versionsOf } from '../render/features.js';
 import { renderHost, renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
 import { factsRequest } from '../run/host-ops.js';
+import { nginxArgv } from '../shell/nginx.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
 import { configFindings, firewallFindings, observeAdverts, readFirewalls, type Finding } from './diagnose.js';
@@ -69,7 +70,7 @@ function probesFor(cluster: Cluster): HttpProbe[] {
 }
 
 async function observe(t: Transport, render: HostRender, timeoutMs: number): Promise<LbObservation> {
-  const extra = [httpProbesSection(probesFor(render.cluster)), nginxTestSection] as const;
+  const extra = [httpProbesSection(probesFor(render.cluster)), nginxTestSection(nginxArgv(render.lb.nginx))] as const;
   const { facts, extra: got } = await readFacts(t, factsRequest(render), extra, { step: 'verify', timeoutMs });
   return { facts, probes: got[0], nginxTest: got[1] };
 }

@@ -233,3 +233,49 @@ describe('deploy on a new server (sandbox hosts without keepalived and nginx)', 
     expect(sb.host('lb1').log()).toEqual([]);
   });
 });
+
+describe('deploy with nginx built under its own prefix (no package, no service)', () => {
+  const layout = (inv: Inventory) => {
+    for (const c of inv.clusters)
+      for (const lb of c.lbs)
+        lb.nginx = {
+          kind: 'prefix',
+          binary: '/application/nginx/sbin/nginx',
+          prefix: '/application/nginx',
+          conf: '/app/nginx/conf/nginx.conf',
+          includeDir: '/app/nginx/conf/conf.d',
+          pidFile: '/application/nginx/logs/nginx.pid',
+        };
+    return inv;
+  };
+
+  it('writes the site into the include dir, runs the binary to test, start and reload it, never installs nginx', async () => {
+    const inv = layout(loadValid(fixturePath('active-passive.yaml')));
+    const sb = Sandbox.forInventory(inv, () => ({ prefixNginx: true }));
+    sandboxes.push(sb);
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: true });
+    expect(r.message).toMatch(/2 of 2 host/);
+    const lb1 = sb.host('lb1');
+    expect(lb1.read('/app/nginx/conf/conf.d/hactl-web.conf')).toContain('upstream www');
+    expect(lb1.read('/etc/nginx/conf.d/hactl-web.conf')).toBeUndefined();
+    expect(lb1.log().filter((l) => /apt-get|service nginx/.test(l))).toEqual([]);
+    expect(lb1.log()).toContain('nginx-prefix test');
+    expect(lb1.log()).toContain('nginx-prefix start');
+    inv.clusters[0].backends[0].port = 9090;
+    await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(lb1.log()).toContain('nginx-prefix reload');
+  });
+
+  it("refuses, naming the fix, when the build's nginx.conf does not include hactl's directory", async () => {
+    const inv = layout(loadValid(fixturePath('active-passive.yaml')));
+    const sb = Sandbox.forInventory(inv, () => ({ prefixNginx: true }));
+    sandboxes.push(sb);
+    sb.host('lb2').write('/app/nginx/conf/nginx.conf', 'http {\n}\n');
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(r.phase).toBe('preflight');
+    expect(r.hosts.find((h) => h.host === 'lb2')?.error).toMatch(
+      /does not include \/app\/nginx\/conf\/conf.d.*add "include \/app\/nginx\/conf\/conf.d\/\*.conf;"/,
+    );
+    expect(sb.applied()).toEqual([]);
+  });
+});
