@@ -199,6 +199,29 @@ async function operatorSiteChecks(cluster: Cluster, http: HttpClient): Promise<C
   return Promise.all(jobs);
 }
 
+/** Each node's keepalived and nginx versions; different ones are allowed (a rolling upgrade) but flagged. */
+export function versionChecks(cluster: Cluster, facts: Map<string, HostFacts>): Check[] {
+  return (['keepalived', 'nginx'] as const).map((prog) => {
+    const seen = cluster.lbs.flatMap((lb) => {
+      const v = facts.get(lb.name)?.programs[prog]?.version;
+      return v ? [`${lb.name} ${v}`] : [];
+    });
+    const distinct = new Set(seen.map((x) => x.split(' ')[1]));
+    const differ = distinct.size > 1;
+    const detail = seen.length
+      ? `${seen.join(', ')}${differ ? ': versions differ (fine during an upgrade; finish it so every node behaves alike)' : ''}`
+      : 'not known (no node answered)';
+    return {
+      kind: 'versions',
+      cluster: cluster.name,
+      target: prog,
+      ok: true,
+      detail,
+      ...(differ ? { warning: true } : {}),
+    };
+  });
+}
+
 export function vipChecks(cluster: Cluster, facts: Map<string, HostFacts>): { checks: Check[]; vips: VipStatus[] } {
   const checks: Check[] = [];
   const vips: VipStatus[] = [];
@@ -282,7 +305,7 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
         const mine = new Map([...facts].filter(([name]) => cluster.lbs.some((lb) => lb.name === name)));
         const transport = (n: string) => transports.get(n)!;
         const found = await diagnoseCluster(cluster, v.vips, mine, transport, opts.diagnose !== false);
-        return { checks: [...own, ...v.checks], vips: v.vips, found };
+        return { checks: [...own, ...v.checks, ...versionChecks(cluster, mine)], vips: v.vips, found };
       }),
     );
     const checks = perCluster.flatMap((x) => x.checks);
