@@ -8,7 +8,7 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deployCli, hostOf, inventoryVariant, jsonOf } from './helpers/deploy.js';
+import { deployCli, hostOf, jsonOf } from './helpers/deploy.js';
 import { inHost } from './helpers/host.js';
 import { useLab } from './helpers/lab.js';
 import { vipHolders, waitForVip } from './helpers/vrrp.js';
