@@ -12,7 +12,7 @@ import { discoverer, type Discoverer } from '../../src/init/discover.js';
 import { runInit, type InitOptions } from '../../src/init/init.js';
 import { ACCEPT, scriptedPrompter } from '../../src/cli/prompter.js';
 import { loadInventoryFile } from '../../src/inventory/load.js';
-import { FakeTransport, ok } from '../../src/transport/fake.js';
+import { FakeTransport, ok } from '../helpers/fake-transport.js';
 import { TransportError } from '../../src/transport/transport.js';
 import { ROOT } from '../helpers/inventory.js';
 import { runCommand } from '../helpers/cli.js';
