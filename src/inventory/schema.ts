@@ -4,11 +4,8 @@
  * reference is generated from its descriptions. One source, so the three cannot drift.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { HOSTNAME_PATTERN, NAME_PATTERN } from './patterns.js';
 
-/** Names that end up in config files and shell commands: a strict allow-list, no quoting games. */
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$';
-const HOSTNAME_PATTERN =
-  '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$';
 const SERVER_NAME_PATTERN =
   '^(\\*\\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*(\\.\\*)?$';
 const IFACE_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$';
@@ -336,4 +333,4 @@ export type VipDoc = Static<typeof VipSchema>;
 export type SiteDoc = Static<typeof SiteSchema>;
 export type BackendDoc = Static<typeof BackendSchema>;
 export type LoadBalancerDoc = Static<typeof LoadBalancerSchema>;
-export { HOSTNAME_PATTERN };
+export { HOSTNAME_PATTERN, NAME_PATTERN };

@@ -1,0 +1,10 @@
+/**
+ * Patterns the schema (schema.ts) and the init wizard both check. Apart from schema.ts so the
+ * wizard does not load TypeBox, which is a build-time dependency (the CLI reads the generated
+ * schema/inventory.schema.json).
+ */
+
+/** Names that end up in config files and shell commands: a strict allow-list, no quoting games. */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$';
+export const HOSTNAME_PATTERN =
+  '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$';
