@@ -197,6 +197,20 @@ describe('failover-test refusals', () => {
     expect(r.json).toMatchObject({ error: { code: 'usage', message: expect.stringMatching(/no VIP named nope/) } });
   });
 
+  test('on a terminal, answering no: exit 1 (as a declined deploy), nothing broken', async () => {
+    expect((await runCommand(Deploy, ['-i', INV, '--yes'], ctx())).code).toBe(0);
+    const before = sb.journal.length;
+    const r = await runCommand(
+      FailoverTest,
+      ['-i', INV],
+      ctx({ ...tty, prompter: () => scriptedPrompter({ confirm: false }) }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/cancelled/);
+    const after = sb.journal.slice(before);
+    expect(after.some((e) => /service (nginx|keepalived) stop|pkill|iptables/.test(e.script))).toBe(false);
+  });
+
   test('an unhealthy cluster (never deployed) is refused after verify: exit 1, nothing broken', async () => {
     const r = await runCommand(FailoverTest, ['-i', INV, '--yes', '--json'], ctx());
     expect(r.code).toBe(1);

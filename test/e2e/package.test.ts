@@ -39,7 +39,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const run = (args: string[], cwd: string) =>
-  execa(hactl, args, { cwd, reject: false, env: { ...process.env, NO_COLOR: '1' } });
+  execa(hactl, args, { cwd, reject: false, env: { ...process.env, NO_COLOR: '1', HACTL_VRRP_PASS: 'lab-pass' } });
 
 test('the tarball holds the build, the manifest, the precompiled files and the licence; no maps, bench or test fakes', () => {
   for (const f of [
