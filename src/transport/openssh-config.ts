@@ -94,29 +94,39 @@ function run(ssh: string, args: string[]): Promise<string> {
   });
 }
 
-/** A HostLookup backed by `ssh -G`. `close()` removes the wrapper file. */
+/**
+ * A HostLookup backed by `ssh -G`. The wrapper file exists only while an ssh -G runs (lookups
+ * come in one burst per run, all hosts at once), so a process killed later leaves nothing in
+ * the temp dir; `close()` (and the process's exit) removes it should one be running.
+ */
 export function openSshLookup(opts: OpenSshOptions = {}): HostLookup & { close(): void } {
   const cache = new Map<string, Promise<HostConfig>>();
   const limit = pLimit(8);
   let dir: string | undefined;
-  const wrapper = () => {
-    if (!dir) {
-      dir = mkdtempSync(join(tmpdir(), 'hactl-ssh-'));
-      writeFileSync(join(dir, 'config'), wrapperConfig(opts), { mode: 0o600 });
-      process.on('exit', close);
-    }
-    return join(dir, 'config');
-  };
+  let running = 0;
   const close = () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
     process.off('exit', close);
   };
+  const withWrapper = async <T>(fn: (file: string) => Promise<T>): Promise<T> => {
+    if (!dir) {
+      dir = mkdtempSync(join(tmpdir(), 'hactl-ssh-'));
+      writeFileSync(join(dir, 'config'), wrapperConfig(opts), { mode: 0o600 });
+      process.on('exit', close);
+    }
+    running++;
+    try {
+      return await fn(join(dir, 'config'));
+    } finally {
+      if (--running === 0) close();
+    }
+  };
   const lookup = (host: string, over: LookupOverrides = {}) => {
     const key = JSON.stringify([host, over.user, over.port, over.jump]);
     let p = cache.get(key);
     if (!p) {
-      p = limit(() => run(opts.ssh ?? 'ssh', sshGArgs(wrapper(), host, over))).then(parseSshG);
+      p = limit(() => withWrapper((file) => run(opts.ssh ?? 'ssh', sshGArgs(file, host, over)))).then(parseSshG);
       cache.set(key, p);
     }
     return p;

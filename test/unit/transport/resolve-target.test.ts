@@ -3,7 +3,7 @@
  * OpenSSH client (`ssh -G -F file`, configs written to temp files) and by hactl's own reader
  * (used without an OpenSSH client): where the reader can follow the config, both must agree.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemLookup, targetResolver } from '../../../src/run/connector.js';
@@ -257,6 +257,14 @@ Host *
       /Include "\/h\/.ssh\/config"\nInclude "\/etc\/ssh\/ssh_config"\nMatch all\n {2}User \S+\n {2}IdentityFile \S+\n$/,
     );
     expect(wrapperConfig({ configPath: '/only/this' })).not.toContain('/etc/ssh/ssh_config');
+  });
+
+  test('the wrapper file lives only while ssh -G runs: nothing is left in the temp dir', async () => {
+    const mine = openSshLookup({ configPath: configFile('Host x\n  User u\n') });
+    const wrappers = () => readdirSync(tmpdir()).filter((f) => f.startsWith('hactl-ssh-'));
+    const before = wrappers();
+    await Promise.all(['x', 'y', 'z'].map((h) => mine(h)));
+    expect(wrappers()).toEqual(before);
   });
 
   test('parseSshG: ssh default users and keys are not the config values', () => {
