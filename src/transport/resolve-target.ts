@@ -228,12 +228,21 @@ function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
 }
 
 function fullEnv(e: ResolveEnv): Required<ResolveEnv> {
-  const info = e.localUser && e.uid !== undefined ? undefined : userInfo();
+  const info = e.localUser && e.uid !== undefined ? undefined : localAccount();
   return {
     home: e.home ?? homedir(),
-    localUser: e.localUser ?? info?.username ?? 'unknown',
+    localUser: e.localUser ?? info?.username ?? process.env.USER ?? 'unknown',
     localHost: e.localHost ?? hostname(),
-    uid: e.uid ?? info?.uid ?? 0,
+    uid: e.uid ?? info?.uid ?? process.getuid?.() ?? 0,
     env: e.env ?? process.env,
   };
+}
+
+/** userInfo() throws for a uid without a passwd entry (some containers): %u then comes from $USER. */
+function localAccount(): { username: string; uid: number } | undefined {
+  try {
+    return userInfo();
+  } catch {
+    return undefined;
+  }
 }
