@@ -10,7 +10,7 @@
  * start-up counts), plus what the CLI reports about itself (--json: apply phase, round trips,
  * downtime). Peak memory is each process's max RSS. Prints a table with the machine it ran on
  * and writes bench/results/<timestamp>.json. Flags: --quick (fewer repetitions, no 25-cluster
- * lab), --skip-failover, --skip-scale, --skip-ansible, --repeat N.
+ * lab), --skip-failover, --skip-scale, --skip-new-server, --skip-ansible, --repeat N.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,6 +138,8 @@ async function withLab<T>(opts: Partial<Parameters<typeof up>[0]>, fn: (lab: Lab
     outDir: dir,
     ephemeral: true,
     hostKeys: 'no-rsa',
+    // Packages preinstalled, as before images: these figures measure hactl, not apt.
+    packages: 'preinstalled',
     ...opts,
   });
   console.error(`lab ${lab.id}: ${lab.hosts.length} hosts up in ${s(performance.now() - t0)}`);
@@ -205,6 +207,48 @@ function failoverFigures(json: any): { detail: string; target?: string } {
     f.pass ? 'pass' : `FAIL (${(f.reasons ?? []).join('; ')})`,
   ].filter(Boolean);
   return { detail: parts.join(', '), target: FAILOVER_TARGETS[f.fault as string] };
+}
+
+/**
+ * The first deploy on a new server (no keepalived, no nginx) next to a bare
+ * `apt-get update && apt-get install` of the same packages on a host of the same kind (the
+ * backup of a second fresh lab, measured from inside it), in the same run.
+ */
+async function newServer(): Promise<void> {
+  console.error('new servers (debian-12, --packages none): hactl deploy vs a bare apt-get install');
+  const aptRuns: Run[] = [];
+  await withLab({ packages: 'none', backends: 1 }, async (lab) => {
+    const host = lab.hosts.find((h) => h.name === 'lb2');
+    if (!host) throw new Error('no lb2');
+    const script =
+      'export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends keepalived nginx curl >/dev/null';
+    aptRuns.push(
+      await run('nsenter', ['-t', String(host.pid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', 'sh', '-c', script]),
+    );
+  });
+  const apt = record(
+    'new server',
+    'apt-get update + install (bare)',
+    aptRuns,
+    'keepalived nginx curl from the lab repository',
+  );
+  await withLab({ packages: 'none', backends: 1 }, async (lab) => {
+    const r = await hactl('deploy', '-i', lab.files.inventory, '--yes', '--json');
+    const hosts = (r.json?.hosts ?? []) as any[];
+    const install = Math.max(0, ...hosts.map((h) => h.timings?.installMs ?? 0));
+    const health = Math.max(0, ...hosts.map((h) => h.timings?.healthMs ?? 0));
+    const total = r.wallMs;
+    // Hosts install one after another (rolling): the baseline is that many bare installs in a row.
+    const base = apt.wallMs * Math.max(1, hosts.length);
+    const ratio = (x: number) => (base > 0 ? (x / base).toFixed(2) : '?');
+    record(
+      'new server',
+      'deploy, first (installs)',
+      [r],
+      `apt part ${s(install)} on the slowest host; total / ${hosts.length} bare installs ${ratio(total)}×, without the VRRP election wait ${ratio(total - health)}×; ${roundTrips(r.json)}`,
+      'overhead over apt < 1.3×',
+    );
+  });
 }
 
 async function scaleLab(): Promise<void> {
@@ -307,6 +351,7 @@ async function main(): Promise<void> {
   console.error(`machine: ${m.cpu}, ${m.memory}, ${m.os}, kernel ${m.kernel}, node ${m.node}, load ${m.load}`);
   const started = new Date();
   await defaultLab();
+  if (!has('--skip-new-server')) await newServer();
   if (!quick && !has('--skip-scale')) await scaleLab();
   if (!has('--skip-ansible')) await ansible();
   console.log(

@@ -58,7 +58,7 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
     }),
     nginx: Flags.string({
       description:
-        "package: Debian's nginx; prefix: the seed's layout, nginx at /application/nginx/sbin/nginx with /app/nginx/conf, no package.",
+        "package: Debian's nginx; prefix: a source-built layout, nginx at /application/nginx/sbin/nginx with /app/nginx/conf, no package.",
       options: ['package', 'prefix'],
       default: 'package',
     }),

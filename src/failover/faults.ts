@@ -6,6 +6,8 @@ import type { MasterEvent } from '../inventory/vrrp-math.js';
 import type { ServiceManager } from '../remote/sections/host.js';
 import { sh } from '../shell/quote.js';
 import { serviceCommand } from '../shell/service.js';
+import { nginxControl } from '../shell/nginx.js';
+import type { NginxLayout } from '../inventory/model.js';
 
 export const FAULT_KINDS = ['stop-nginx', 'stop-keepalived', 'kill-keepalived', 'partition'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -20,6 +22,8 @@ export const FAULT_EVENT: Record<FaultKind, MasterEvent> = {
 
 export interface FaultTarget {
   serviceManager: ServiceManager;
+  /** How nginx runs on the master (package service, or a build under its own prefix). Default: the package. */
+  nginx?: NginxLayout;
   /** VRRP addresses of the master's peers (partition drops their adverts). */
   peers: string[];
   family: 4 | 6;
@@ -52,7 +56,10 @@ function vrrpRules(t: FaultTarget): string[][] {
 }
 
 export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
-  const svc = (action: 'start' | 'stop', name: string) => serviceCommand(t.serviceManager, action, name);
+  const svc = (action: 'start' | 'stop', name: string) =>
+    name === 'nginx' && t.nginx
+      ? nginxControl(t.nginx, t.serviceManager, action)
+      : serviceCommand(t.serviceManager, action, name);
   switch (kind) {
     case 'stop-nginx':
       return {

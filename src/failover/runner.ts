@@ -59,6 +59,7 @@ export function faultTarget(
 ): FaultTarget {
   return {
     serviceManager: facts.get(master)?.os.serviceManager ?? 'sysvinit',
+    nginx: cluster.lbs.find((lb) => lb.name === master)?.nginx ?? { kind: 'package', includeDir: '/etc/nginx/conf.d' },
     peers: cluster.lbs.filter((lb) => lb.name !== master).map((lb) => lb.vrrpAddress ?? lb.address),
     family,
   };

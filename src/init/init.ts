@@ -429,6 +429,12 @@ function sshDoc(ssh: SshAnswers): SshDoc {
   };
 }
 
+/** What to run next: export the password when its variable is not set yet, then a dry run. */
+function nextSteps(file: string, passEnv: string, env: NodeJS.ProcessEnv): string[] {
+  const exportPass = `export ${passEnv}=$(head -c 6 /dev/urandom | base64)   # the VRRP password, at most 8 characters; keep it for later deploys`;
+  return [...(passEnv && env[passEnv] === undefined ? [exportPass] : []), `hactl deploy -i ${file} --dry-run`];
+}
+
 export async function runInit(o: InitOptions, deps: InitDeps): Promise<InitResult> {
   const env = deps.env ?? process.env;
   const file = o.output;
@@ -481,13 +487,6 @@ export async function runInit(o: InitOptions, deps: InitDeps): Promise<InitResul
   };
   const { text, problems } = checkedInventoryYaml(answers, file, env);
   writeInventory(file, text, overwrite);
-  const next = [
-    ...(site.passEnv && env[site.passEnv] === undefined
-      ? [
-          `export ${site.passEnv}=$(head -c 6 /dev/urandom | base64)   # the VRRP password, at most 8 characters; keep it for later deploys`,
-        ]
-      : []),
-    `hactl deploy -i ${file} --dry-run`,
-  ];
+  const next = nextSteps(file, site.passEnv, env);
   return { file, text, answers, discovered: w.discovered, proposal: w.proposal, warnings: problems, next };
 }

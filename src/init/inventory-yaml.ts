@@ -68,15 +68,7 @@ function after(map: YAMLMap, key: string, comment: string): void {
   if (node) node.comment = ` ${comment}`;
 }
 
-export function inventoryYaml(a: InitAnswers, generatedBy = 'hactl init'): string {
-  const inv = inventoryDoc(a);
-  const doc = new Document(inv);
-  doc.commentBefore = lines(
-    `hactl inventory, written by \`${generatedBy}\`.`,
-    'Check it with `hactl validate -i <this file>`; `hactl render` shows every file it produces,',
-    'and `hactl schema` prints the JSON Schema editors use for completion.',
-  );
-  const root = doc.contents as YAMLMap;
+function commentSsh(root: YAMLMap, a: InitAnswers): void {
   before(
     root,
     'ssh',
@@ -95,15 +87,10 @@ export function inventoryYaml(a: InitAnswers, generatedBy = 'hactl init'): strin
   );
   after(ssh, 'host_key_policy', 'strict | accept-new (records unknown keys); a changed key is always refused');
   if (a.ssh.identityFile) after(ssh, 'identity_file', 'the ssh-agent ($SSH_AUTH_SOCK) is tried too');
+}
 
-  const clusters = root.get('clusters');
-  before(
-    root,
-    'clusters',
-    lines('One cluster: load balancers sharing VIPs through keepalived (VRRP), nginx in front of the backends.'),
-  );
-  if (!isSeq(clusters) || !isMap(clusters.items[0])) return doc.toString({ lineWidth: 0 });
-  const c = clusters.items[0] as YAMLMap;
+/** What each part of the cluster is, in words, above its key. */
+function commentCluster(c: YAMLMap, a: InitAnswers): void {
   after(c, 'interface', 'the VRRP interface on every load balancer (unless one sets its own)');
   before(
     c,
@@ -151,25 +138,45 @@ export function inventoryYaml(a: InitAnswers, generatedBy = 'hactl init'): strin
       'each VIP after a deploy (with the first server name as Host header).',
     ),
   );
+}
+
+/** Short lists and small maps on one line, as a person would write them. */
+function flowStyle(c: YAMLMap): void {
+  const flow = (node: unknown) => {
+    if (isSeq(node) || isMap(node)) node.flow = true;
+  };
   for (const key of ['load_balancers', 'backends']) {
     const seq = c.get(key);
-    if (isSeq(seq)) for (const item of seq.items) if (isMap(item)) item.flow = true;
+    if (isSeq(seq)) seq.items.forEach(flow);
   }
   const sites = c.get('sites');
   if (isSeq(sites))
     for (const site of sites.items)
-      if (isMap(site))
-        for (const key of ['server_names', 'vips', 'backends']) {
-          const seq = site.get(key);
-          if (isSeq(seq)) seq.flow = true;
-        }
+      if (isMap(site)) for (const key of ['server_names', 'vips', 'backends']) flow(site.get(key));
   const vips = c.get('vips');
-  if (isSeq(vips))
-    for (const item of vips.items)
-      if (isMap(item)) {
-        const prio = item.get('priorities');
-        if (isMap(prio)) prio.flow = true;
-      }
+  if (isSeq(vips)) for (const item of vips.items) if (isMap(item)) flow(item.get('priorities'));
+}
+
+export function inventoryYaml(a: InitAnswers, generatedBy = 'hactl init'): string {
+  const doc = new Document(inventoryDoc(a));
+  doc.commentBefore = lines(
+    `hactl inventory, written by \`${generatedBy}\`.`,
+    'Check it with `hactl validate -i <this file>`; `hactl render` shows every file it produces,',
+    'and `hactl schema` prints the JSON Schema editors use for completion.',
+  );
+  const root = doc.contents as YAMLMap;
+  commentSsh(root, a);
+  before(
+    root,
+    'clusters',
+    lines('One cluster: load balancers sharing VIPs through keepalived (VRRP), nginx in front of the backends.'),
+  );
+  const clusters = root.get('clusters');
+  if (isSeq(clusters) && isMap(clusters.items[0])) {
+    const c = clusters.items[0] as YAMLMap;
+    commentCluster(c, a);
+    flowStyle(c);
+  }
   return doc.toString({ lineWidth: 0 });
 }
 

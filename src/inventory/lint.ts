@@ -2,19 +2,16 @@
  * Cross-field and cross-host rules that a schema cannot express. Each rule returns Problems
  * that say what is wrong, where, and how to fix it. Runs only on schema-valid documents.
  */
-import type { ClusterDoc, InventoryDoc } from './schema.js';
+import type { InventoryDoc } from './schema.js';
 import type { Locator, PathSeg, Problem } from './problems.js';
 import { derivePriorities, healthCheckOf, vipSettings, vrrpAddressOf } from './normalize.js';
-import { contains, ipFamily, isNetworkOrBroadcast, networkKey, parseCidr } from '../util/ip.js';
+import { contains, ipFamily, networkKey, parseCidr } from '../util/ip.js';
 import { failoverVerdict } from './vrrp-math.js';
+import type { LintOptions, Rule } from './lint-rule.js';
+import { INPUT_RULES } from './lint-input.js';
+import { passwordCharsProblem } from './grammar-keepalived.js';
 
-export interface LintOptions {
-  /** Environment for pass_env lookups; missing variables are errors only when required. */
-  env: NodeJS.ProcessEnv;
-  requireSecrets: boolean;
-}
-
-type Rule = (c: ClusterDoc, at: (...p: PathSeg[]) => PathSeg[], loc: Locator, o: LintOptions) => Problem[];
+export type { LintOptions };
 
 function duplicates<T>(items: T[], key: (t: T) => string): [number, number][] {
   const seen = new Map<string, number>();
@@ -46,7 +43,7 @@ const uniqueNames: Rule = (c, at, loc) => {
       );
     }
   }
-  // Sites may share an upstream (the seed's www and bbs both proxy to xinxin) only with the same backends.
+  // Sites may share an upstream (two sites proxying to one backend pool) only with the same backends.
   for (const [first, dup] of duplicates(c.sites, (s) => s.upstream ?? s.name))
     if (c.sites[first].backends.join(',') !== c.sites[dup].backends.join(','))
       out.push(
@@ -57,43 +54,6 @@ const uniqueNames: Rule = (c, at, loc) => {
           'give this site its own upstream: name, or the same backends',
         ),
       );
-  return out;
-};
-
-const addresses: Rule = (c, at, loc) => {
-  const out: Problem[] = [];
-  c.vips.forEach((v, i) => {
-    const cidr = parseCidr(v.address);
-    if (!cidr)
-      out.push(
-        loc.problem(
-          at('vips', i, 'address'),
-          'address',
-          `"${v.address}" is not an address with a prefix`,
-          'write it like 192.168.10.60/24 or 2001:db8::60/64',
-        ),
-      );
-    else if (isNetworkOrBroadcast(cidr))
-      out.push(
-        loc.problem(
-          at('vips', i, 'address'),
-          'address',
-          `${v.address} is the network or broadcast address of its subnet`,
-          'pick a host address inside the subnet',
-        ),
-      );
-  });
-  c.load_balancers.forEach((lb, i) => {
-    if (lb.vrrp_address !== undefined && !ipFamily(lb.vrrp_address.split('/')[0]))
-      out.push(
-        loc.problem(
-          at('load_balancers', i, 'vrrp_address'),
-          'address',
-          `"${lb.vrrp_address}" is not an IP address`,
-          "use the node's IPv4/IPv6 address on the VRRP interface",
-        ),
-      );
-  });
   return out;
 };
 
@@ -184,6 +144,15 @@ const vrrpSettings: Rule = (c, at, loc, o) => {
           'round to 0.01 s',
         ),
       );
+    if (parseCidr(v.address)?.family === 6 && s.vrrp_version !== 3)
+      out.push(
+        loc.problem(
+          where('vrrp_version'),
+          'ipv6-vrrp',
+          `${v.address} is an IPv6 VIP: VRRPv2 carries IPv4 only (RFC 3768), keepalived adverts IPv6 with version 3`,
+          'set vrrp_version: 3 for this VIP (and no auth:)',
+        ),
+      );
     if (s.auth && s.vrrp_version === 3)
       out.push(
         loc.problem(
@@ -225,13 +194,14 @@ const vrrpSettings: Rule = (c, at, loc, o) => {
             'use a password of at most 8 characters',
           ),
         );
-      if (value !== undefined && !/^[\x21-\x7e]+$/.test(value))
+      const chars = value === undefined ? undefined : passwordCharsProblem(value);
+      if (chars)
         out.push(
           loc.problem(
             [...authPath, a.pass !== undefined ? 'pass' : 'pass_env'],
             'auth-chars',
-            'the VRRP password must be printable ASCII without spaces',
-            'use letters, digits and punctuation only',
+            chars,
+            'choose a password of letters, digits and punctuation other than # ! " \\ { } (hactl writes auth_pass unquoted)',
           ),
         );
     }
@@ -306,15 +276,18 @@ const vipSubnet: Rule = (c, at, loc) => {
   c.vips.forEach((v, i) => {
     const cidr = parseCidr(v.address);
     if (!cidr) return;
+    // A /32 (/128) VIP names no subnet: keepalived adds it to the interface whatever that
+    // interface's own subnet is (a VIP routed to this segment), so there is nothing to compare.
+    const hostRoute = cidr.prefix === (cidr.family === 4 ? 32 : 128);
     c.load_balancers.forEach((lb) => {
       const own = vrrpAddressOf(lb);
-      if (own && ipFamily(own) === cidr.family && !contains(cidr, own))
+      if (own && !hostRoute && ipFamily(own) === cidr.family && !contains(cidr, own))
         out.push(
           loc.problem(
             at('vips', i, 'address'),
             'vip-subnet',
-            `${v.address} is not in the subnet of ${lb.name}'s address ${own} on ${lb.interface ?? c.interface}`,
-            `choose a VIP inside ${own}'s subnet, or set ${lb.name}.vrrp_address if ${own} is only its SSH address`,
+            `the subnet of ${v.address} does not contain ${lb.name}'s address ${own} on ${lb.interface ?? c.interface}`,
+            `choose a VIP inside ${own}'s subnet, write it as /${cidr.family === 4 ? 32 : 128} if it is routed to this segment, or set ${lb.name}.vrrp_address if ${own} is only its SSH address`,
           ),
         );
       if (own && own === cidr.ip)
@@ -327,19 +300,6 @@ const vipSubnet: Rule = (c, at, loc) => {
           ),
         );
     });
-    if (v.label) {
-      const dev = v.label.split(':')[0];
-      const ifaces = new Set(c.load_balancers.map((lb) => lb.interface ?? c.interface));
-      if (ifaces.size === 1 && !ifaces.has(dev))
-        out.push(
-          loc.problem(
-            at('vips', i, 'label'),
-            'label',
-            `label ${v.label} must start with the interface name ${[...ifaces][0]} (the kernel refuses others)`,
-            `use ${[...ifaces][0]}:1`,
-          ),
-        );
-    }
   });
   return out;
 };
@@ -352,7 +312,7 @@ const failover: Rule = (c, at, loc) => {
       loc.problem(
         c.health_check ? at('health_check', 'mode') : at(),
         'failover-arithmetic',
-        'no nginx health check: when nginx dies the VIP stays on the dead node (seed section 7)',
+        'no nginx health check: when nginx dies the VIP stays on the dead node',
         'use mode: script (the default)',
         { severity: 'warning' },
       ),
@@ -412,22 +372,11 @@ const sites: Rule = (c, at, loc) => {
           'change nginx_status_port or the site port',
         ),
       );
-    (s.extra ?? []).forEach((d, j) => {
-      if (/[;{}#\n\r`]/.test(d) || !/^[a-z_][a-z0-9_]*(\s|$)/.test(d))
-        out.push(
-          loc.problem(
-            at('sites', i, 'extra', j),
-            'extra-directive',
-            `${JSON.stringify(d)} is not a single nginx directive`,
-            'write one directive like "client_max_body_size 10m", without ; { } # or newlines',
-          ),
-        );
-    });
   });
   return out;
 };
 
-const RULES: Rule[] = [uniqueNames, addresses, references, vrrpSettings, priorities, vipSubnet, failover, sites];
+const RULES: Rule[] = [uniqueNames, ...INPUT_RULES, references, vrrpSettings, priorities, vipSubnet, failover, sites];
 
 /** VRIDs must be unique per segment (interface + subnet) across every cluster. */
 function vridsUnique(doc: InventoryDoc, loc: Locator): Problem[] {

@@ -1,10 +1,10 @@
 /** Loading: file → YAML (with positions) → schema → lint → model. Every problem at once. */
-import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { InventoryError, Locator, type Problem } from './problems.js';
 import { schemaProblems } from './schema-check.js';
 import { lint } from './lint.js';
 import { normalize } from './normalize.js';
+import { locate, readYaml } from './yaml-read.js';
 import type { InventoryDoc } from './schema.js';
 import type { Inventory } from './model.js';
 
@@ -25,75 +25,81 @@ function fileProblem(file: string, message: string, fix: string): Problem {
   return { severity: 'error', rule: 'file', file, line: 1, col: 1, path: '(file)', message, fix };
 }
 
-function readInventoryText(file: string): { text?: string; problem?: Problem } {
-  let size: number;
+/** Reads at most MAX_INVENTORY_BYTES + 1 bytes, so /dev/zero or a runaway pipe cannot hang us. */
+function readBounded(file: string): Buffer {
+  const fd = openSync(file, 'r');
   try {
-    const st = statSync(file);
-    if (st.isDirectory())
-      return {
-        problem: fileProblem(
-          file,
-          'is a directory, not an inventory file',
-          'pass the YAML file itself, e.g. -i inventory.yaml',
-        ),
-      };
-    size = st.size;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return {
-      problem: fileProblem(
-        file,
-        code === 'ENOENT' ? 'file not found' : `cannot read (${code})`,
-        code === 'ENOENT'
-          ? 'check the path, or start from inventory.example.yaml (hactl init writes one)'
-          : 'check the file permissions',
-      ),
-    };
+    const buf = Buffer.alloc(MAX_INVENTORY_BYTES + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
   }
-  if (size > MAX_INVENTORY_BYTES)
-    return { problem: fileProblem(file, `is ${size} bytes; an inventory is at most 1 MiB`, 'is this the right file?') };
-  try {
-    return { text: readFileSync(file, 'utf8') };
-  } catch (e) {
+}
+
+function readProblem(file: string, e: unknown): Problem {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT')
+    return fileProblem(
+      file,
+      'file not found',
+      'check the path, or start from inventory.example.yaml (hactl init writes one)',
+    );
+  if (code === 'EISDIR')
+    return fileProblem(
+      file,
+      'is a directory, not an inventory file',
+      'pass the YAML file itself, e.g. -i inventory.yaml',
+    );
+  return fileProblem(file, `cannot read (${code ?? 'error'})`, 'check the file permissions');
+}
+
+/** Bytes → text: UTF-8 only; UTF-16 and invalid bytes are named with their place. */
+function decode(file: string, buf: Buffer): { text?: string; problem?: Problem } {
+  if (buf.length > MAX_INVENTORY_BYTES)
     return {
-      problem: fileProblem(file, `cannot read (${(e as NodeJS.ErrnoException).code})`, 'check the file permissions'),
+      problem: fileProblem(file, 'is larger than 1 MiB; an inventory is at most 1 MiB', 'is this the right file?'),
     };
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
+    return { problem: fileProblem(file, 'is UTF-16 text', 'save it as UTF-8') };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(buf) };
+  } catch {
+    const lossy = buf.toString('utf8');
+    const { line, col } = locate(lossy, Math.max(0, lossy.indexOf('\uFFFD')));
+    const message = 'is not UTF-8 text (a binary file, or another encoding)';
+    return { problem: { ...fileProblem(file, message, 'pass the inventory YAML file, saved as UTF-8'), line, col } };
+  }
+}
+
+function readInventoryText(file: string): { text?: string; problem?: Problem } {
+  try {
+    if (statSync(file).isDirectory()) return { problem: readProblem(file, { code: 'EISDIR' }) };
+    return decode(file, readBounded(file));
+  } catch (e) {
+    return { problem: readProblem(file, e) };
   }
 }
 
 /** Parses and checks inventory text; `file` is used in messages only. */
 export function loadInventoryText(file: string, text: string, opts: LoadOptions = {}): LoadResult {
   const env = opts.env ?? process.env;
-  if (text.trim() === '') return { problems: [fileProblem(file, 'is empty', 'start from inventory.example.yaml')] };
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        return {
-          severity: 'error' as const,
-          rule: 'yaml',
-          file,
-          line: pos.line,
-          col: pos.col,
-          path: '(yaml)',
-          message,
-          fix: 'fix the YAML syntax (indentation, quotes, colons)',
-        };
-      }),
-    };
-  }
-  const loc = new Locator(file, doc, lines);
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  if (data === null || typeof data !== 'object' || Array.isArray(data))
+  if (text.replace(/^\uFEFF/, '').trim() === '')
+    return { problems: [fileProblem(file, 'is empty', 'start from inventory.example.yaml')] };
+  const read = readYaml(file, text);
+  if (read.problems.length > 0) return { problems: read.problems };
+  const loc = new Locator(file, read.doc, read.lines);
+  const data = read.data;
+  if (data === null || data === undefined)
+    return { problems: [loc.problem([], 'schema', 'holds only comments', 'start from inventory.example.yaml')] };
+  if (typeof data !== 'object' || Array.isArray(data))
     return {
       problems: [
         loc.problem(
           [],
           'schema',
-          'the inventory must be a mapping with a clusters: key',
+          `is ${Array.isArray(data) ? 'a list' : 'a single value'}; the inventory must be a mapping with a clusters: key`,
           'start from inventory.example.yaml',
         ),
       ],

@@ -12,6 +12,14 @@ export interface Auth {
   pass: Secret;
 }
 
+/**
+ * How nginx runs on a load balancer: the distribution's package and its service, or a build
+ * under its own prefix that hactl runs directly (`binary -p prefix -c conf …`).
+ */
+export type NginxLayout =
+  | { kind: 'package'; includeDir: string }
+  | { kind: 'prefix'; binary: string; prefix: string; conf: string; includeDir: string; pidFile: string };
+
 export interface LoadBalancer {
   name: string;
   address: string;
@@ -20,6 +28,7 @@ export interface LoadBalancer {
   interface: string;
   /** Inventory SSH settings, top-level defaults merged with this host's overrides. */
   ssh: SshDoc;
+  nginx: NginxLayout;
 }
 
 export interface VipNode {

@@ -1,11 +1,12 @@
 /** Schema-valid document → model: applies defaults and derives priorities and states. */
-import type { ClusterDoc, InventoryDoc, SshDoc, VipDoc } from './schema.js';
+import type { ClusterDoc, InventoryDoc, NginxLayoutDoc, SiteDoc, SshDoc, VipDoc } from './schema.js';
 import {
   DEFAULTS,
   type Backend,
   type Cluster,
   type HealthCheck,
   type Inventory,
+  type NginxLayout,
   type Site,
   type Vip,
   type VipNode,
@@ -58,6 +59,20 @@ export function healthCheckOf(cluster: ClusterDoc): HealthCheck {
     rise: h.rise ?? d.rise,
     weight: h.weight ?? d.weight,
   };
+}
+
+/**
+ * The Host header of a site's checks: health_host, else the first server name that is a plain
+ * name (*.example.com → www.example.com, .example.com → example.com). $hostname, regular
+ * expressions and www.example.* name no one host; lint refuses a site with nothing else.
+ */
+export function healthHostOf(s: Pick<SiteDoc, 'health_host' | 'server_names'>): string | undefined {
+  if (s.health_host !== undefined) return s.health_host;
+  for (const name of s.server_names) {
+    if (name.startsWith('~') || name.startsWith('$') || name.endsWith('.*')) continue;
+    return name.replace(/^\*\./, 'www.').replace(/^\./, '');
+  }
+  return undefined;
 }
 
 export function vrrpAddressOf(lb: { address: string; vrrp_address?: string }): string | undefined {
@@ -134,10 +149,26 @@ function buildSite(s: ClusterDoc['sites'][number], vips: Vip[], backends: Backen
     backends: pick(backends, s.backends),
     upstream: s.upstream ?? s.name,
     healthPath: s.health_path ?? '/',
-    healthHost: s.health_host ?? s.server_names[0].replace(/^\*\./, 'www.'),
+    healthHost: healthHostOf(s) ?? s.server_names[0],
     proxyHeaders: s.proxy_headers ? Object.entries(s.proxy_headers) : DEFAULTS.proxyHeaders,
     identify: s.identify ?? true,
     extra: s.extra ?? [],
+  };
+}
+
+/** The layout of nginx on one load balancer: its own settings over the cluster's, defaults derived. */
+export function nginxLayoutOf(cluster: NginxLayoutDoc | undefined, own: NginxLayoutDoc | undefined): NginxLayout {
+  const d = { ...(cluster ?? {}), ...(own ?? {}) };
+  if (!d.binary) return { kind: 'package', includeDir: d.include_dir ?? '/etc/nginx/conf.d' };
+  const prefix = d.prefix ?? d.binary.split('/').slice(0, -2).join('/');
+  const confDir = d.conf_dir ?? `${prefix}/conf`;
+  return {
+    kind: 'prefix',
+    binary: d.binary,
+    prefix,
+    conf: d.conf ?? `${confDir}/nginx.conf`,
+    includeDir: d.include_dir ?? `${confDir}/conf.d`,
+    pidFile: d.pid_file ?? `${prefix}/logs/nginx.pid`,
   };
 }
 
@@ -153,6 +184,7 @@ function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv):
       vrrpAddress: vrrpAddressOf(lb),
       interface: lb.interface ?? c.interface,
       ssh: mergeSsh(doc.ssh, lb.ssh),
+      nginx: nginxLayoutOf(c.nginx, lb.nginx),
     })),
     vips,
     healthCheck: healthCheckOf(c),

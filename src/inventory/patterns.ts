@@ -3,8 +3,9 @@
  * wizard does not load TypeBox, which is a build-time dependency (the CLI reads the generated
  * schema/inventory.schema.json).
  */
+import { NAME } from './grammar-names.js';
 
-/** Names that end up in config files and shell commands: a strict allow-list, no quoting games. */
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$';
+/** Names that end up in config files and shell commands (grammar-names.ts says why). */
+export const NAME_PATTERN = NAME.pattern;
 export const HOSTNAME_PATTERN =
   '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$';

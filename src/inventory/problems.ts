@@ -1,6 +1,6 @@
 /** Inventory problems: each names file:line:column, the YAML path, what was expected, the fix. */
 import type { Document, LineCounter } from 'yaml';
-import { isMap, isPair, isScalar } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import { EXIT, HactlError } from '../errors.js';
 
 export type PathSeg = string | number;
@@ -24,6 +24,23 @@ export function formatPath(path: readonly PathSeg[]): string {
   return out || '(top level)';
 }
 
+const SHOWN_MAX = 60;
+
+/** A value as messages show it: short (a 1 MB string is not repeated), typed, never [object Object]. */
+export function showValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'string')
+    return v.length > SHOWN_MAX ? `${JSON.stringify(v.slice(0, 40))}… (${v.length} characters)` : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return 'a list';
+  if (v instanceof Uint8Array) return 'binary data';
+  if (v instanceof Date) return 'a date';
+  return 'a mapping';
+}
+
+/** The VRRP password's place: its value is never shown, whatever is wrong with it. */
+export const isSecretPath = (path: readonly PathSeg[]) => path[path.length - 1] === 'pass';
+
 export function formatProblem(p: Problem): string {
   const where = `${p.file}:${p.line}:${p.col}`;
   const fix = p.fix ? `\n    fix: ${p.fix}` : '';
@@ -43,28 +60,40 @@ export class Locator {
     if (!this.doc || !this.lines) return { line: 1, col: 1 };
     // Walk up until a node exists: a missing key is reported at its parent map.
     for (let n = path.length; n >= 0; n--) {
-      const sub = path.slice(0, n);
-      let offset: number | undefined;
-      if (key && n === path.length && n > 0) {
-        const parent = sub.length > 1 ? this.doc.getIn(sub.slice(0, -1), true) : this.doc.contents;
-        if (isMap(parent)) {
-          const pair = parent.items.find(
-            (it) => isPair(it) && isScalar(it.key) && it.key.value === sub[sub.length - 1],
-          );
-          if (pair && isScalar(pair.key) && pair.key.range) offset = pair.key.range[0];
-        }
-      }
-      if (offset === undefined) {
-        const node = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub, true);
-        const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-        if (range) offset = range[0];
-      }
+      const offset = this.offsetOf(path.slice(0, n), key && n === path.length && n > 0);
       if (offset !== undefined) {
         const pos = this.lines.linePos(offset);
         return { line: pos.line, col: pos.col };
       }
     }
     return { line: 1, col: 1 };
+  }
+
+  /**
+   * Where the node at path starts. Aliases on the way are followed to their anchor, so a bad
+   * value inside an anchored block is shown where it is written; an empty value (`key:`) is
+   * shown at its key.
+   */
+  private offsetOf(path: readonly PathSeg[], wantKey: boolean): number | undefined {
+    const doc = this.doc;
+    if (!doc) return undefined;
+    let node: unknown = doc.contents;
+    let keyNode: unknown;
+    for (const seg of path) {
+      if (isAlias(node)) node = node.resolve(doc);
+      if (isMap(node)) {
+        const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
+        if (!pair) return undefined;
+        [keyNode, node] = [pair.key, pair.value];
+      } else if (isSeq(node) && typeof seg === 'number') [keyNode, node] = [undefined, node.items[seg]];
+      else return undefined;
+    }
+    const range = (n: unknown) => (n as { range?: [number, number, number] } | null | undefined)?.range;
+    // An empty value (`key:`) is a zero-length scalar after the colon: show its key instead.
+    const r = range(node);
+    const empty = !r || r[0] === r[1];
+    const target = (wantKey || empty) && range(keyNode) ? keyNode : node;
+    return range(target)?.[0];
   }
 
   problem(

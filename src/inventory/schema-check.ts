@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { packageRoot } from '../util/package-root.js';
-import type { Locator, PathSeg, Problem } from './problems.js';
+import { isSecretPath, showValue, type Locator, type PathSeg, type Problem } from './problems.js';
+import { grammarOf } from './field-grammars.js';
+import { typeHint } from './type-hints.js';
 
 /**
  * The schema is schema/inventory.schema.json (generated from src/inventory/schema.ts, checked by
@@ -68,33 +70,46 @@ function distance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-const HOSTILE = /[;\n\r{}'"`$()\\<>|&#\s]/;
+/** An unknown key: a typo of an allowed one, or (in a name → value map) a name its grammar refuses. */
+function unknownKey(path: PathSeg[], extra: string, loc: Locator): Problem {
+  const node = schemaAt(path);
+  const keyPattern = Object.keys((node?.patternProperties as object) ?? {})[0];
+  const keyGrammar = keyPattern ? grammarOf(keyPattern) : undefined;
+  if (keyGrammar) {
+    const v = keyGrammar.explain(extra, [...path, extra]);
+    return loc.problem([...path, extra], 'schema', `the name ${showValue(extra)} ${v.message}`, v.fix, { key: true });
+  }
+  const allowed = Object.keys((node?.properties as object) ?? {});
+  // Only short keys are compared: the distance is quadratic in the key's length.
+  const near =
+    extra.length > 64
+      ? undefined
+      : allowed.filter((k) => distance(k, extra) <= 2).sort((a, b) => distance(a, extra) - distance(b, extra))[0];
+  const fix =
+    extra === '<<'
+      ? 'merge keys are not supported; write the keys out'
+      : near
+        ? `did you mean "${near}"?`
+        : `allowed keys here: ${allowed.join(', ')}`;
+  return loc.problem([...path, extra], 'schema', `unknown key ${showValue(extra)}`, fix, { key: true });
+}
 
-function describePattern(value: unknown): string {
-  const s = String(value);
-  const bad = [...new Set([...s].filter((c) => HOSTILE.test(c)))].map((c) => JSON.stringify(c)).join(' ');
-  return bad ? `contains characters that are not allowed here (${bad})` : 'has a form that is not allowed here';
+function patternProblem(e: ErrorObject, path: PathSeg[], value: unknown, loc: Locator): Problem {
+  const g = grammarOf(String(e.params.pattern));
+  if (g && typeof value === 'string' && !isSecretPath(path)) {
+    const v = g.explain(value, path);
+    return loc.problem(path, 'schema', `${showValue(value)} ${v.message}`, v.fix);
+  }
+  return loc.problem(path, 'schema', `${showValue(value)} has a form that is not allowed here`);
 }
 
 function oneProblem(e: ErrorObject, data: unknown, loc: Locator): Problem | undefined {
   const path = pointerToPath(e.instancePath);
   const value = valueAt(data, path);
-  const shown = JSON.stringify(value);
+  const shown = isSecretPath(path) ? 'the password' : showValue(value);
   switch (e.keyword) {
-    case 'additionalProperties': {
-      const extra = String(e.params.additionalProperty);
-      const allowed = Object.keys((schemaAt(path)?.properties as object) ?? {});
-      const near = allowed
-        .filter((k) => distance(k, extra) <= 2)
-        .sort((a, b) => distance(a, extra) - distance(b, extra))[0];
-      return loc.problem(
-        [...path, extra],
-        'schema',
-        `unknown key "${extra}"`,
-        near ? `did you mean "${near}"?` : `allowed keys here: ${allowed.join(', ')}`,
-        { key: true },
-      );
-    }
+    case 'additionalProperties':
+      return unknownKey(path, String(e.params.additionalProperty), loc);
     case 'required':
       return loc.problem(
         path,
@@ -102,30 +117,28 @@ function oneProblem(e: ErrorObject, data: unknown, loc: Locator): Problem | unde
         `missing required key "${e.params.missingProperty}"`,
         `add ${e.params.missingProperty}: (see inventory.example.yaml)`,
       );
-    case 'type':
-      return loc.problem(path, 'schema', `expected ${e.params.type}, got ${shown}`);
+    case 'type': {
+      const hint = typeHint(String(e.params.type), value, isSecretPath(path));
+      return loc.problem(path, 'schema', hint.message, hint.fix);
+    }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return loc.problem(path, 'schema', `${shown} is out of range: must be ${e.params.comparison} ${e.params.limit}`);
     case 'minItems':
+    case 'maxItems':
       return loc.problem(
         path,
         'schema',
-        `needs at least ${e.params.limit} item(s), got ${Array.isArray(value) ? value.length : 0}`,
+        `needs ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${e.params.limit} item(s), got ${Array.isArray(value) ? value.length : 0}`,
       );
     case 'minLength':
       return loc.problem(path, 'schema', 'must not be empty');
     case 'maxLength':
       return loc.problem(path, 'schema', `is longer than ${e.params.limit} characters`);
     case 'pattern':
-      return loc.problem(
-        path,
-        'schema',
-        `${shown} ${describePattern(value)}`,
-        'use letters, digits and - _ . only (values reach config files and shell commands)',
-      );
+      return patternProblem(e, path, value, loc);
     case 'const':
     case 'anyOf':
       return undefined; // collapsed in schemaProblems
@@ -133,6 +146,24 @@ function oneProblem(e: ErrorObject, data: unknown, loc: Locator): Problem | unde
       return loc.problem(path, 'schema', `${shown} ${e.message ?? 'is invalid'}`);
   }
 }
+
+/** A value that is not one of a few literals, with the nearest way to write one. */
+function choiceProblem(path: PathSeg[], value: unknown, allowed: unknown[], loc: Locator): Problem {
+  const list = allowed.map((a) => JSON.stringify(a)).join(', ');
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  const asNumber = allowed.find((a) => typeof a === 'number' && text !== undefined && Number(text) === a);
+  const otherCase = allowed.find((a) => typeof a === 'string' && text?.toLowerCase() === a.toLowerCase());
+  const fix =
+    asNumber !== undefined
+      ? `write ${asNumber} without quotes`
+      : otherCase !== undefined
+        ? `write ${otherCase}, in that case`
+        : `write one of ${list}`;
+  return loc.problem(path, 'schema', `${showValue(value)} is not one of: ${list}`, fix);
+}
+
+/** ajv's errors for a huge document can number in the tens of thousands: say the first ones. */
+export const MAX_SCHEMA_PROBLEMS = 100;
 
 export function schemaProblems(data: unknown, loc: Locator): Problem[] {
   if (validate(data)) return [];
@@ -146,18 +177,22 @@ export function schemaProblems(data: unknown, loc: Locator): Problem[] {
   }
   for (const [pointer, allowed] of choices) {
     const path = pointerToPath(pointer);
-    const value = valueAt(data, path);
-    out.push(
-      loc.problem(
-        path,
-        'schema',
-        `${JSON.stringify(value)} is not one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
-      ),
-    );
+    out.push(choiceProblem(path, valueAt(data, path), allowed, loc));
   }
   const seen = new Set<string>();
-  for (const e of errors) {
+  for (const [i, e] of errors.entries()) {
     if (choices.has(e.instancePath) && e.keyword === 'type') continue;
+    if (out.length >= MAX_SCHEMA_PROBLEMS) {
+      out.push(
+        loc.problem(
+          pointerToPath(e.instancePath),
+          'schema',
+          `and up to ${errors.length - i} more problems not shown`,
+          'fix these first, then validate again',
+        ),
+      );
+      break;
+    }
     const p = oneProblem(e, data, loc);
     if (!p) continue;
     const key = `${p.path}|${p.message}`;

@@ -4,16 +4,17 @@
  * reference is generated from its descriptions. One source, so the three cannot drift.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ENV_NAME, FILE_PATH, INTERFACE, JUMP_HOST, LABEL, SSH_USER } from './grammar-names.js';
+import { HOST, VRRP_ADDRESS } from './grammar-addresses.js';
+import { HEADER_NAME, HEADER_VALUE, HEALTH_HOST, HEALTH_PATH, SERVER_NAME } from './grammar-nginx.js';
+import { PASSWORD_RULE } from './grammar-keepalived.js';
 import { HOSTNAME_PATTERN, NAME_PATTERN } from './patterns.js';
 
-const SERVER_NAME_PATTERN =
-  '^(\\*\\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*(\\.\\*)?$';
-const IFACE_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$';
-const LABEL_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,13}:[A-Za-z0-9_]{1,14}$';
-const PATH_PATTERN = '^/[A-Za-z0-9_./~%+=,@-]*$';
-const ENV_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
-const HOST_PATTERN = '^[A-Za-z0-9_.:-]+$';
-const USER_PATTERN = '^[a-z_][a-z0-9_.-]{0,31}\\$?$';
+/**
+ * Every string that reaches a config file or a command has a pattern from the grammar of that
+ * file (src/inventory/grammar-*.ts); schema-check explains a failed pattern with the grammar's
+ * own reason and fix.
+ */
 
 const obj = <T extends Record<string, TSchema>>(props: T, description: string) =>
   Type.Object(props, { additionalProperties: false, description });
@@ -22,12 +23,14 @@ const opt = Type.Optional;
 export const SshSchema = obj(
   {
     user: opt(
-      Type.String({ pattern: USER_PATTERN, description: 'SSH login user. Default: root (or ~/.ssh/config User).' }),
+      Type.String({ pattern: SSH_USER.pattern, description: 'SSH login user. Default: root (or ~/.ssh/config User).' }),
     ),
     port: opt(Type.Integer({ minimum: 1, maximum: 65535, description: 'SSH port. Default: 22.' })),
     identity_file: opt(
       Type.String({
         minLength: 1,
+        maxLength: 4096,
+        pattern: FILE_PATH.pattern,
         description: 'Private key file; ~ is expanded. Default: ~/.ssh/config IdentityFile, then the ssh-agent.',
       }),
     ),
@@ -35,6 +38,8 @@ export const SshSchema = obj(
     known_hosts: opt(
       Type.String({
         minLength: 1,
+        maxLength: 4096,
+        pattern: FILE_PATH.pattern,
         description:
           'OpenSSH known_hosts file checked (and, under accept-new, appended to). Default: ~/.ssh/known_hosts.',
       }),
@@ -47,8 +52,9 @@ export const SshSchema = obj(
     ),
     jump_host: opt(
       Type.String({
-        pattern: '^([a-z_][a-z0-9_.-]*@)?[A-Za-z0-9_.:\\[\\]-]+(:[0-9]+)?$',
-        description: 'Bastion as [user@]host[:port], like ssh -J.',
+        pattern: JUMP_HOST.pattern,
+        maxLength: 300,
+        description: 'Bastion as [user@]host[:port], like ssh -J (one bastion, no chains).',
       }),
     ),
     sudo: opt(Type.Boolean({ description: 'Run commands through `sudo -n`. Default: true when user is not root.' })),
@@ -67,12 +73,12 @@ const AuthSchema = obj(
     pass: opt(
       Type.String({
         minLength: 1,
-        description: 'The password, at most 8 characters (keepalived silently truncates longer ones). Prefer pass_env.',
+        description: `The password, written unquoted as keepalived's auth_pass: ${PASSWORD_RULE} (keepalived silently truncates longer ones). Prefer pass_env.`,
       }),
     ),
     pass_env: opt(
       Type.String({
-        pattern: ENV_PATTERN,
+        pattern: ENV_NAME.pattern,
         description: 'Name of an environment variable holding the password, so the secret stays out of this file.',
       }),
     ),
@@ -116,16 +122,27 @@ const VrrpDefaultsSchema = {
 export const VipSchema = obj(
   {
     name: Type.String({ pattern: NAME_PATTERN, description: 'vrrp_instance name (e.g. klg1).' }),
-    address: Type.String({ minLength: 3, description: 'Virtual IP with prefix, e.g. 192.168.10.60/24.' }),
+    address: Type.String({
+      minLength: 3,
+      maxLength: 64,
+      description:
+        'Virtual IP with prefix, e.g. 192.168.10.60/24; a /32 (or /128) VIP may lie outside the subnet of the interface (a VIP routed to this segment).',
+    }),
     vrid: Type.Integer({
       minimum: 1,
       maximum: 255,
       description: 'virtual_router_id: same on every node of this VIP, unique per network segment.',
     }),
     master: Type.String({ pattern: NAME_PATTERN, description: 'The load balancer that normally holds this VIP.' }),
-    label: opt(Type.String({ pattern: LABEL_PATTERN, description: 'Interface label for the address, e.g. eth0:1.' })),
+    label: opt(
+      Type.String({
+        pattern: LABEL.pattern,
+        description: 'Interface label for an IPv4 VIP: <interface>:<suffix>, at most 15 characters, e.g. eth0:1.',
+      }),
+    ),
     priorities: opt(
       Type.Record(Type.String({ pattern: NAME_PATTERN }), Type.Integer({ minimum: 1, maximum: 254 }), {
+        additionalProperties: false,
         description:
           'Per load balancer priority override. Default: master 150, then 100, 90, 80… in load_balancers order.',
       }),
@@ -149,13 +166,17 @@ export const HealthCheckSchema = obj(
       }),
     ),
     interval: opt(
-      Type.Number({ exclusiveMinimum: 0, maximum: 3600, description: 'Seconds between script runs. Default: 1.' }),
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 3600,
+        description: 'Seconds between script runs, in whole milliseconds (keepalived reads 3 decimals). Default: 1.',
+      }),
     ),
     timeout: opt(
       Type.Number({
         exclusiveMinimum: 0,
         maximum: 3600,
-        description: 'Seconds before a script run counts as failed. Default: 1.',
+        description: 'Seconds before a script run counts as failed, in whole milliseconds. Default: 1.',
       }),
     ),
     fall: opt(
@@ -181,27 +202,56 @@ export const HealthCheckSchema = obj(
       }),
     ),
   },
-  'The nginx health check that moves the VIP when nginx dies (seed section 7).',
+  'The nginx health check, so a node whose nginx died gives up the VIP instead of black-holing it.',
+);
+
+/** An absolute path of plain characters: it reaches shell commands (quoted) and messages. */
+const ABS_PATH = '^/[A-Za-z0-9._+/-]*$';
+const absPath = (description: string) => Type.String({ pattern: ABS_PATH, maxLength: 4096, description });
+
+export const NginxLayoutSchema = obj(
+  {
+    binary: opt(
+      absPath(
+        'The nginx binary of a build under its own prefix, e.g. /application/nginx/sbin/nginx. hactl then runs it directly (-t, -s reload, start), never a service and never the nginx package. Default: the packaged nginx and its service.',
+      ),
+    ),
+    prefix: opt(absPath('Its -p prefix. Default: two levels above binary (/application/nginx).')),
+    conf_dir: opt(absPath('Its configuration directory, e.g. /app/nginx/conf. Default: <prefix>/conf.')),
+    conf: opt(absPath("Its main file (-c). Default: <conf_dir>/nginx.conf; it must include hactl's directory.")),
+    include_dir: opt(
+      absPath('Where hactl writes its site file (nginx.conf must `include` *.conf there). Default: <conf_dir>/conf.d.'),
+    ),
+    pid_file: opt(absPath('Its pid file. Default: <prefix>/logs/nginx.pid.')),
+  },
+  'How nginx is installed and run here. Absent: the distribution package and its service.',
 );
 
 export const LoadBalancerSchema = obj(
   {
     name: Type.String({ pattern: NAME_PATTERN, description: 'Host name; also the keepalived router_id.' }),
-    address: Type.String({ pattern: HOST_PATTERN, description: 'Where hactl connects over SSH (IP or DNS name).' }),
+    address: Type.String({
+      pattern: HOST.pattern,
+      maxLength: 253,
+      description: 'Where hactl connects over SSH: an IP or DNS name, without port (that is ssh.port).',
+    }),
     vrrp_address: opt(
       Type.String({
         minLength: 2,
+        maxLength: 64,
+        pattern: VRRP_ADDRESS.pattern,
         description:
           "This node's own address on the VRRP interface (unicast source, subnet checks). Default: address, when it is an IP.",
       }),
     ),
     interface: opt(
       Type.String({
-        pattern: IFACE_PATTERN,
+        pattern: INTERFACE.pattern,
         description: "VRRP interface on this node. Default: the cluster's interface.",
       }),
     ),
     ssh: opt(SshSchema),
+    nginx: opt(NginxLayoutSchema),
   },
   'A load balancer running keepalived and nginx.',
 );
@@ -209,7 +259,11 @@ export const LoadBalancerSchema = obj(
 export const BackendSchema = obj(
   {
     name: Type.String({ pattern: NAME_PATTERN, description: 'Backend name, referenced by sites.' }),
-    address: Type.String({ pattern: HOST_PATTERN, description: 'IP or DNS name of the web server.' }),
+    address: Type.String({
+      pattern: HOST.pattern,
+      maxLength: 253,
+      description: 'IP or DNS name of the web server, without port (that is port:) or brackets.',
+    }),
     port: opt(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default: 80.' })),
     weight: opt(Type.Integer({ minimum: 1, maximum: 1000, description: 'nginx upstream weight. Default: 1.' })),
     max_fails: opt(Type.Integer({ minimum: 0, maximum: 1000, description: "nginx max_fails. Default: nginx's (1)." })),
@@ -225,9 +279,11 @@ export const SiteSchema = obj(
       pattern: NAME_PATTERN,
       description: 'Site name; the upstream is called <name> unless upstream is given.',
     }),
-    server_names: Type.Array(Type.String({ pattern: SERVER_NAME_PATTERN }), {
+    server_names: Type.Array(Type.String({ pattern: SERVER_NAME.pattern, maxLength: 500 }), {
       minItems: 1,
-      description: 'nginx server_name values, e.g. www.rxinxin.org.',
+      maxItems: 64,
+      description:
+        'nginx server_name values, written unquoted: host names (www.rxinxin.org), wildcards (*.example.com, www.example.*, .example.com), $hostname, or a regular expression starting with ~ without spaces, ; { } or \\\\ \\t \\n \\r.',
     }),
     vips: Type.Array(Type.String({ pattern: NAME_PATTERN }), {
       minItems: 1,
@@ -241,28 +297,33 @@ export const SiteSchema = obj(
     upstream: opt(
       Type.String({
         pattern: NAME_PATTERN,
-        description: 'Upstream name (the seed calls it xinxin). Default: the site name.',
+        description: 'Upstream name (nginx `upstream` block). Default: the site name.',
       }),
     ),
     health_path: opt(
       Type.String({
-        pattern: PATH_PATTERN,
-        description: 'Path checked on each backend and through the VIP, e.g. /webserver.html. Default: /.',
+        pattern: HEALTH_PATH.pattern,
+        maxLength: 2000,
+        description:
+          'URL path (and query) checked on each backend and through the VIP, e.g. /webserver.html or /status?full=1; other characters as %XX. Default: /.',
       }),
     ),
     health_host: opt(
       Type.String({
-        pattern: SERVER_NAME_PATTERN,
-        description: 'Host header for checks. Default: the first server name.',
+        pattern: HEALTH_HOST.pattern,
+        maxLength: 260,
+        description:
+          'Host header for checks. Default: the first server name that is a plain name (*.example.com gives www.example.com, .example.com gives example.com); required when there is none.',
       }),
     ),
     proxy_headers: opt(
       Type.Record(
-        Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }),
-        Type.String({ pattern: '^[A-Za-z0-9_$.:/ ,-]{1,200}$' }),
+        Type.String({ pattern: HEADER_NAME.pattern }),
+        Type.String({ pattern: HEADER_VALUE.pattern, maxLength: 1000 }),
         {
+          additionalProperties: false,
           description:
-            'proxy_set_header values. Default: Host $host, X-Forwarded-For $proxy_add_x_forwarded_for, X-Real-IP $remote_addr, X-Forwarded-Proto $scheme.',
+            'proxy_set_header name → value, the value written unquoted: one word of text and $variables (no spaces, ; { } \\ or leading # and quotes). Default: Host $host, X-Forwarded-For $proxy_add_x_forwarded_for, X-Real-IP $remote_addr, X-Forwarded-Proto $scheme.',
         },
       ),
     ),
@@ -274,7 +335,9 @@ export const SiteSchema = obj(
     ),
     extra: opt(
       Type.Array(Type.String({ minLength: 1, maxLength: 500 }), {
-        description: 'Extra nginx directives for the server block, one per item, without the trailing semicolon.',
+        maxItems: 64,
+        description:
+          'Extra nginx directives for the server block, one simple directive per item, without the trailing semicolon, on one line. Read as nginx reads it: outside quotes no ; (it would start a second directive), no { (a block; ${var} is fine), no word starting with } (it would close the server block) or # (a comment), no final \\; quotes closed and followed by a space.',
       }),
     ),
   },
@@ -285,19 +348,22 @@ export const ClusterSchema = obj(
   {
     name: Type.String({ pattern: NAME_PATTERN, description: 'Cluster name.' }),
     interface: Type.String({
-      pattern: IFACE_PATTERN,
+      pattern: INTERFACE.pattern,
       description: 'VRRP interface (e.g. eth0) on every load balancer, unless one overrides it.',
     }),
     load_balancers: Type.Array(LoadBalancerSchema, {
       minItems: 2,
-      description: 'Two or more load balancers; backups are elected by priority.',
+      maxItems: 32,
+      description: 'Two to 32 load balancers; backups are elected by priority.',
     }),
     vips: Type.Array(VipSchema, {
       minItems: 1,
-      description: 'One VIP for active-passive; two with mirrored masters for dual-master.',
+      maxItems: 64,
+      description: 'Up to 64 VIPs: one for active-passive; two with mirrored masters for dual-master.',
     }),
     vrrp: opt(obj(VrrpDefaultsSchema, 'Defaults for every VIP of this cluster.')),
     health_check: opt(HealthCheckSchema),
+    nginx: opt(NginxLayoutSchema),
     nginx_status_port: opt(
       Type.Integer({
         minimum: 1,
@@ -305,8 +371,12 @@ export const ClusterSchema = obj(
         description: 'Loopback port of the status endpoint the health check and deploy query. Default: 8099.',
       }),
     ),
-    backends: Type.Array(BackendSchema, { minItems: 1, description: 'Web servers behind the load balancers.' }),
-    sites: Type.Array(SiteSchema, { minItems: 1, description: 'Virtual hosts.' }),
+    backends: Type.Array(BackendSchema, {
+      minItems: 1,
+      maxItems: 1024,
+      description: 'Web servers behind the load balancers (up to 1024).',
+    }),
+    sites: Type.Array(SiteSchema, { minItems: 1, maxItems: 256, description: 'Virtual hosts (up to 256).' }),
   },
   'A group of load balancers sharing VIPs.',
 );
@@ -316,7 +386,7 @@ export const InventorySchema = Type.Object(
     $schema: opt(Type.String()),
     version: opt(Type.Literal(1, { description: 'Inventory format version. Default: 1.' })),
     ssh: opt(SshSchema),
-    clusters: Type.Array(ClusterSchema, { minItems: 1, description: 'One or more clusters.' }),
+    clusters: Type.Array(ClusterSchema, { minItems: 1, maxItems: 64, description: 'One to 64 clusters.' }),
   },
   {
     additionalProperties: false,
@@ -333,4 +403,5 @@ export type VipDoc = Static<typeof VipSchema>;
 export type SiteDoc = Static<typeof SiteSchema>;
 export type BackendDoc = Static<typeof BackendSchema>;
 export type LoadBalancerDoc = Static<typeof LoadBalancerSchema>;
+export type NginxLayoutDoc = Static<typeof NginxLayoutSchema>;
 export { HOSTNAME_PATTERN, NAME_PATTERN };

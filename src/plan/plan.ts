@@ -9,6 +9,7 @@ import type { HostFacts } from '../remote/facts.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { MANAGED_PROGRAMS } from '../remote/sections/host.js';
 import type { HostRender, RenderedFile, Service } from '../render/render.js';
+import type { NginxLayout } from '../inventory/model.js';
 import { maskSecrets, type Secret } from '../inventory/secret.js';
 
 /** jsdiff, loaded on the first file that differs: a no-op deploy never needs it (~25 ms of start-up). */
@@ -98,6 +99,30 @@ function removals(render: HostRender, facts: HostFacts): FileChange[] {
     });
 }
 
+/**
+ * Debian's nginx package enables a default site that listens on *:80 (and [::]:80): on a load
+ * balancer it would answer on the node's own address with the distribution's welcome page.
+ * hactl's sites listen on the VIPs, so nothing of hactl's needs it.
+ */
+export const DISTRO_DEFAULT_SITE = '/etc/nginx/sites-enabled/default';
+
+/** The packaged default site, when this deploy installed nginx (an operator's own site on a host that had nginx is theirs). */
+function defaultSiteRemoval(facts: HostFacts): FileChange[] {
+  const remote = facts.files[DISTRO_DEFAULT_SITE];
+  if (!remote?.exists) return [];
+  const file: RenderedFile = {
+    path: DISTRO_DEFAULT_SITE,
+    mode: remote.mode ?? '0644',
+    owner: remote.owner ?? 'root',
+    group: remote.group ?? 'root',
+    content: '',
+    service: 'nginx',
+    sha256: '',
+  };
+  const reasons = ["the distribution's default site, installed with nginx by this deploy, listens on *:80"];
+  return [{ file, action: 'remove', diff: '', reasons }];
+}
+
 /** Runtime values that differ from what the model wants (the file persists them; this sets them now). */
 function sysctlChanges(render: HostRender, facts: HostFacts): Record<string, string> {
   return Object.fromEntries(Object.entries(render.sysctl).filter(([key, value]) => facts.sysctl[key] !== value));
@@ -117,16 +142,27 @@ function serviceChanges(files: FileChange[], facts: HostFacts, packages: string[
   return { start, reload };
 }
 
-export function planHost(render: HostRender, facts: HostFacts): HostPlan {
-  const files = [...render.files.map((f) => fileChange(f, facts, render.secrets)), ...removals(render, facts)];
-  const packages = MANAGED_PROGRAMS.filter((p) => !facts.programs[p]);
+export interface PlanOptions {
+  /** nginx was installed by this deploy: its packaged default site goes. */
+  disableDefaultSite?: boolean;
+}
+
+export function planHost(render: HostRender, facts: HostFacts, opts: PlanOptions = {}): HostPlan {
+  const files = [
+    ...render.files.map((f) => fileChange(f, facts, render.secrets)),
+    ...removals(render, facts),
+    ...(opts.disableDefaultSite ? defaultSiteRemoval(facts) : []),
+  ];
+  // A build under its own prefix is the operator's nginx: hactl never installs the package beside it.
+  const prefixNginx = render.lb.nginx.kind === 'prefix';
+  const packages = MANAGED_PROGRAMS.filter((p) => !facts.programs[p] && !(p === 'nginx' && prefixNginx));
   const sysctl = sysctlChanges(render, facts);
   const { start, reload } = serviceChanges(files, facts, packages);
   const changing = files.filter((f) => f.action !== 'unchanged');
   const changed = changing.length > 0 || packages.length > 0 || Object.keys(sysctl).length > 0 || start.length > 0;
   const parts = [
     ...changing.map((f) => `${f.action} ${f.file.path}`),
-    ...(packages.length ? [`install ${packages.join(' ')}`] : []),
+    ...(packages.length ? [`install ${packages.join(' ')}${installNote(packages, facts)}`] : []),
     ...Object.entries(sysctl).map(([k, v]) => `sysctl ${k}=${v}`),
     ...reload.filter((s) => s !== 'sysctl').map((s) => `reload ${s}`),
     ...start.map((s) => `start ${s}`),
@@ -144,8 +180,17 @@ export function planHost(render: HostRender, facts: HostFacts): HostPlan {
   };
 }
 
+/** What installing brings that hactl takes care of, so the plan says it before it happens. */
+function installNote(packages: string[], facts: HostFacts): string {
+  const notes: string[] = [];
+  if (packages.includes('nginx') && facts.os.packageManager === 'apt-get')
+    notes.push('then disable the packaged default site on *:80');
+  notes.push('then render for the installed versions');
+  return ` (${notes.join('; ')})`;
+}
+
 /** What the host's transaction must do for this plan. */
-export function applyRequest(plan: HostPlan, facts: HostFacts): ApplyRequest {
+export function applyRequest(plan: HostPlan, facts: HostFacts, nginx?: NginxLayout): ApplyRequest {
   return {
     host: plan.host,
     changes: plan.files
@@ -159,5 +204,6 @@ export function applyRequest(plan: HostPlan, facts: HostFacts): ApplyRequest {
     serviceManager: facts.os.serviceManager,
     ...(facts.os.packageManager ? { packageManager: facts.os.packageManager } : {}),
     validate: { keepalivedConf: HOST_PATHS.keepalivedConf },
+    ...(nginx ? { nginx } : {}),
   };
 }

@@ -13,6 +13,8 @@
 import { quote } from '../shell/quote.js';
 import { installCommand } from '../shell/packages.js';
 import { serviceCommand } from '../shell/service.js';
+import { nginxArgv, nginxControl } from '../shell/nginx.js';
+import type { NginxLayout } from '../inventory/model.js';
 import { HOST_PATHS, KEEP_BACKUPS } from './paths.js';
 import { cmd, hostPath, raw, render, script, type Shell } from './script.js';
 import type { PackageManager, ServiceManager } from './sections/host.js';
@@ -78,9 +80,13 @@ export interface ApplyRequest {
   packageManager?: PackageManager;
   /** The validators run after the swap. */
   validate: { keepalivedConf: string };
+  /** How nginx is run here. Default: the package and its service. */
+  nginx?: NginxLayout;
 }
 
 const target = (c: FileWrite) => hostPath(c.path);
+const layoutOf = (req: ApplyRequest): NginxLayout =>
+  req.nginx ?? { kind: 'package', includeDir: HOST_PATHS.nginxConfDir };
 const sibling = (c: FileWrite, suffix: string) => hostPath(`${c.path}${suffix}`);
 const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
 
@@ -175,7 +181,9 @@ function swap(req: ApplyRequest): Shell {
 function validate(req: ApplyRequest): Shell {
   const conf = hostPath(req.validate.keepalivedConf);
   return script(
-    cmd`kt=0; nt=0; keepalived -t -f ${conf} >"$d/kt.log" 2>&1 || kt=$?; nginx -t >"$d/nt.log" 2>&1 || nt=$?`,
+    cmd`kt=0; nt=0; keepalived -t -f ${conf} >"$d/kt.log" 2>&1 || kt=$?; ${nginxArgv(layoutOf(req), ['-t'])} >"$d/nt.log" 2>&1 || nt=$?`,
+    // keepalived 2.1 reports an unknown keyword or interface but still exits 0.
+    raw(`[ $kt -ne 0 ] || ! grep -Eq 'Unknown (keyword|interface)' "$d/kt.log" || kt=1`),
     raw('if [ $kt -ne 0 ] || [ $nt -ne 0 ]; then'),
     cmd`  [ $kt -eq 0 ] || { echo ${`keepalived -t -f ${req.validate.keepalivedConf} failed (exit`} "$kt):" >&2; cat "$d/kt.log" >&2; }`,
     raw('  [ $nt -eq 0 ] || { echo "nginx -t failed (exit $nt):" >&2; cat "$d/nt.log" >&2; }'),
@@ -197,16 +205,28 @@ function keepBackups(req: ApplyRequest, stamp: string): Shell {
   );
 }
 
+/** The process of a service, within 5 s of its start (an init script can exit 0 and start nothing). */
+function startedCheck(name: ManagedService): Shell {
+  return script(
+    raw(`i=0; until grep -qx ${name} "$R"/proc/[0-9]*/comm 2>/dev/null; do`),
+    raw(
+      `  i=$((i+1)); [ $i -le 50 ] || { echo '${name} did not start: its init returned success but no ${name} process runs' >&2; exit ${APPLY_EXIT.serviceFailed}; }`,
+    ),
+    raw('  sleep 0.1'),
+    raw('done'),
+  );
+}
+
 function services(req: ApplyRequest): Shell {
   const svc = (action: 'reload' | 'start' | 'enable', name: string) =>
     raw(
-      `( trap - HUP INT TERM; ${serviceCommand(req.serviceManager, action, name)} ) >"$d/svc.log" 2>&1 || { echo ${quote(`${action} ${name} failed:`)} >&2; cat "$d/svc.log" >&2; exit ${APPLY_EXIT.serviceFailed}; }`,
+      `( trap - HUP INT TERM; ${name === 'nginx' ? nginxControl(layoutOf(req), req.serviceManager, action) : serviceCommand(req.serviceManager, action, name)} ) >"$d/svc.log" 2>&1 || { echo ${quote(`${action} ${name} failed:`)} >&2; cat "$d/svc.log" >&2; exit ${APPLY_EXIT.serviceFailed}; }`,
     );
   return script(
     req.reloadSysctl && cmd`sysctl -q -p ${hostPath(HOST_PATHS.sysctl)} >/dev/null || exit ${APPLY_EXIT.sysctlFailed}`,
     ...(['nginx', 'keepalived'] as const).flatMap((name) => [
       req.reload.includes(name) && svc('reload', name),
-      ...(req.start.includes(name) ? [svc('enable', name), svc('start', name)] : []),
+      ...(req.start.includes(name) ? [svc('enable', name), svc('start', name), startedCheck(name)] : []),
     ]),
   );
 }

@@ -4,6 +4,7 @@
  */
 import type { Transport } from '../transport/transport.js';
 import { HOST_PATHS } from './paths.js';
+import type { HostPath } from './script.js';
 import { gather, type Results, type Section } from './section.js';
 import { filesSection, managedSection, type RemoteFile } from './sections/files.js';
 import {
@@ -43,14 +44,17 @@ export interface FactsRequest {
   files: readonly string[];
   sysctl: readonly string[];
   statusPort: number;
+  /** Where hactl's nginx site files are (the layout's include directory). Default: /etc/nginx/conf.d. */
   nginxConfDir?: string;
+  /** How to run this host's nginx. Default: `nginx` on PATH. */
+  nginx?: readonly (string | HostPath)[];
 }
 
 /** The sections of HostFacts, in the order parseFacts expects them. */
 export function factsSections(req: FactsRequest) {
   return [
     osSection,
-    programsSection,
+    programsSection(req.nginx),
     sysctlSection(req.sysctl),
     netSection,
     filesSection(req.files),

@@ -18,6 +18,8 @@ export const HOST_PATHS = {
   /** Written by keepalived on its DATA and STATS signals. */
   keepalivedData: '/tmp/keepalived.data',
   keepalivedStats: '/tmp/keepalived.stats',
+  /** keepalived ≥ 2.2 writes the result of its pre-reload configuration check here. */
+  keepalivedReloadCheck: '/run/hactl-keepalived-reload-check.log',
 } as const;
 
 /** Backups of previous files kept on each host. */

@@ -7,6 +7,8 @@ import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
 import type { Secret } from '../inventory/secret.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
+import { features, type Versions } from './features.js';
+import { nginxSiteFile } from '../shell/nginx.js';
 
 export type Service = 'keepalived' | 'nginx' | 'sysctl';
 
@@ -29,6 +31,8 @@ export interface HostRender {
   sysctl: Record<string, string>;
   /** Secrets present in the files, for masking in any output. */
   secrets: Secret[];
+  /** The program versions the files were rendered for (empty: not known, the oldest supported). */
+  versions: Versions;
 }
 
 /** Where the rendered files go on each host (one table with the rest: remote/paths.ts). */
@@ -49,13 +53,14 @@ function file(path: string, mode: string, service: Service, content: string): Re
   };
 }
 
-function keepalivedContext(cluster: Cluster, lb: LoadBalancer) {
+function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
   const hc = cluster.healthCheck;
   const useScript = hc.mode === 'script' || hc.mode === 'both';
   const useProcess = hc.mode === 'process' || hc.mode === 'both';
   return {
     cluster: cluster.name,
     router_id: lb.name,
+    reload_check: features(v).keepalivedReloadCheck ? HOST_PATHS.keepalivedReloadCheck : null,
     scripts: useScript
       ? [
           {
@@ -133,14 +138,14 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer) {
   };
 }
 
-export function renderHost(cluster: Cluster, lb: LoadBalancer): HostRender {
+export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Versions = {}): HostRender {
   const hc = cluster.healthCheck;
   const files: RenderedFile[] = [
     file(
       PATHS.keepalivedConf,
       '0600',
       'keepalived',
-      renderTemplate('keepalived.conf.hbs', keepalivedContext(cluster, lb)),
+      renderTemplate('keepalived.conf.hbs', keepalivedContext(cluster, lb, versions)),
     ),
     file(
       PATHS.notifyScript,
@@ -160,7 +165,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer): HostRender {
     );
   files.push(
     file(
-      PATHS.nginxConf(cluster.name),
+      nginxSiteFile(lb.nginx, cluster.name),
       '0644',
       'nginx',
       renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb)),
@@ -175,7 +180,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer): HostRender {
     ),
   );
   const secrets = cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : []));
-  return { cluster, lb, files, sysctl: { ...cluster.sysctl }, secrets };
+  return { cluster, lb, files, sysctl: { ...cluster.sysctl }, secrets, versions };
 }
 
 export function renderInventory(inv: Inventory): HostRender[] {

@@ -8,14 +8,15 @@ import pLimit from 'p-limit';
 import { RemoteStepError } from '../errors.js';
 import type { Cluster, Inventory } from '../inventory/model.js';
 import { convergenceMs } from '../inventory/vrrp-math.js';
-import { planHost, type HostPlan } from '../plan/plan.js';
-import type { HostFacts } from '../remote/facts.js';
-import { renderInventory, type HostRender } from '../render/render.js';
+import { DISTRO_DEFAULT_SITE, planHost, type HostPlan } from '../plan/plan.js';
+import { holds, type HostFacts } from '../remote/facts.js';
+import { versionsOf } from '../render/features.js';
+import { renderHost, renderInventory, type HostRender } from '../render/render.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import type { HttpClient } from '../util/http.js';
 import { waitFor } from '../util/wait-for.js';
 import { postDeployChecks, type Check } from '../verify/post-deploy.js';
-import { applyPlan, lockAndReadFacts, readHealth, readHostFacts, type HeldLock } from './host-ops.js';
+import { applyPlan, installPackages, lockAndReadFacts, readHealth, readHostFacts, type HeldLock } from './host-ops.js';
 import { rollingOrder } from './order.js';
 import { preflight } from './preflight.js';
 
@@ -30,7 +31,7 @@ export interface HostResult {
   packagesInstalled: string[];
   servicesReloaded: string[];
   servicesStarted: string[];
-  timings: { connectMs?: number; factsMs?: number; applyMs?: number; healthMs?: number };
+  timings: { connectMs?: number; factsMs?: number; installMs?: number; applyMs?: number; healthMs?: number };
   roundTrips: number;
   staleLock?: string;
   error?: string;
@@ -130,6 +131,8 @@ async function prepare(h: HostCtx, opts: DeployOptions, emit: Emit): Promise<voi
     if (h.lock.stale) h.result.staleLock = h.lock.stale;
   }
   h.result.timings.factsMs = ms(t0);
+  // The files are rendered for the keepalived and nginx this host runs.
+  h.render = renderHost(h.render.cluster, h.render.lb, versionsOf(facts.programs));
   const plan = planHost(h.render, facts);
   const problems = preflight(h.render.cluster, h.render.lb, facts, plan);
   if (problems.length > 0) throw new RemoteStepError(h.render.lb.name, 'preflight', problems.join('; '));
@@ -145,38 +148,78 @@ function failHost(h: { render: HostRender; result: HostResult }, e: unknown, emi
   emit(h, 'failed', h.result.error);
 }
 
-/** Per cluster in parallel, one load balancer at a time; the first failure stops every cluster's rollout. */
+/**
+ * A cold cluster serves nothing yet: no node runs keepalived or holds one of its VIPs. Then
+ * there is no holder to keep healthy, and its nodes are configured at once, so the election
+ * (keepalived's master-down interval, 3 × advert_int + skew, even on the master) is waited
+ * once, not once per node.
+ */
+export function isCold(cluster: Cluster, ready: Map<string, Ready>): boolean {
+  return cluster.lbs.every((lb) => {
+    const f = ready.get(lb.name)?.facts;
+    return f !== undefined && !f.running.keepalived && !cluster.vips.some((v) => holds(f, v.ip));
+  });
+}
+
+/**
+ * Per cluster in parallel. In a serving cluster one load balancer at a time, backups first, so
+ * each VIP keeps a healthy holder; the first failure stops every cluster's rollout. A cold
+ * cluster's nodes are applied together.
+ */
 async function rollOut(inv: Inventory, ready: Map<string, Ready>, opts: DeployOptions, emit: Emit): Promise<void> {
   let stop = false;
+  const one = async (h: Ready, cluster: Cluster) => {
+    if (stop || opts.signal?.aborted) {
+      h.result.status = 'skipped';
+      h.result.summary = `not applied (rollout stopped): ${h.plan.summary}`;
+      emit(h, 'skipped');
+      return;
+    }
+    try {
+      await applyHost(h, cluster, emit);
+    } catch (e) {
+      stop = true;
+      failHost(h, e, emit);
+    }
+  };
   await Promise.all(
     inv.clusters.map(async (cluster) => {
-      for (const name of rollingOrder(cluster)) {
+      const hosts = rollingOrder(cluster).flatMap((name) => {
         const h = ready.get(name);
-        if (!h?.plan.changed) continue;
-        if (stop || opts.signal?.aborted) {
-          h.result.status = 'skipped';
-          h.result.summary = `not applied (rollout stopped): ${h.plan.summary}`;
-          emit(h, 'skipped');
-          continue;
-        }
-        try {
-          await applyHost(h, cluster, emit);
-        } catch (e) {
-          stop = true;
-          failHost(h, e, emit);
-        }
-      }
+        return h?.plan.changed ? [h] : [];
+      });
+      if (isCold(cluster, ready)) await Promise.all(hosts.map((h) => one(h, cluster)));
+      else for (const h of hosts) await one(h, cluster);
     }),
   );
 }
 
+/**
+ * A host that lacks keepalived or nginx gets them first, in a transaction of their own; then
+ * hactl reads the host again and plans for the versions that are now installed (the files are
+ * rendered for them) and for what the packages brought (a service they started, the
+ * distribution's default nginx site, which hactl disables when it installed nginx).
+ */
+async function installFirst(h: Ready, emit: Emit): Promise<void> {
+  const installed = h.plan.packages;
+  emit(h, 'apply', `install ${installed.join(' ')}`);
+  const t0 = performance.now();
+  await installPackages(h.transport, h.plan, h.facts);
+  h.result.timings.installMs = ms(t0);
+  h.result.packagesInstalled = installed;
+  const fresh = installed.includes('nginx');
+  h.facts = await readHostFacts(h.transport, h.render, fresh ? [DISTRO_DEFAULT_SITE] : []);
+  h.render = renderHost(h.render.cluster, h.render.lb, versionsOf(h.facts.programs));
+  h.plan = planHost(h.render, h.facts, { disableDefaultSite: fresh });
+}
+
 async function applyHost(h: Ready, cluster: Cluster, emit: Emit): Promise<void> {
+  if (h.plan.packages.length > 0) await installFirst(h, emit);
   const { plan, transport } = h;
   emit(h, 'apply', plan.summary);
   const outcome = await applyPlan(transport, plan, h.facts, h.render);
   h.result.timings.applyMs = Math.round(outcome.ms);
   h.result.filesChanged = plan.files.filter((f) => f.action !== 'unchanged').map((f) => f.file.path);
-  h.result.packagesInstalled = plan.packages;
   h.result.servicesReloaded = plan.reload;
   h.result.servicesStarted = plan.start;
   emit(h, 'health');

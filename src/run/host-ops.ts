@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { RemoteStepError } from '../errors.js';
 import type { Cluster, LoadBalancer } from '../inventory/model.js';
-import { maskSecrets } from '../inventory/secret.js';
+import { maskSecrets, type Secret } from '../inventory/secret.js';
 import { applyRequest, type HostPlan } from '../plan/plan.js';
-import { APPLY_EXIT, APPLY_MEANING, applyScript, bootstrapCommand } from '../remote/apply.js';
+import { APPLY_EXIT, APPLY_MEANING, applyScript, bootstrapCommand, type ApplyRequest } from '../remote/apply.js';
 import { factsSections, hostFacts, readFacts, type FactsRequest, type HostFacts } from '../remote/facts.js';
 import { lockAndGather } from '../remote/lock.js';
 import { healthWaitSection } from '../remote/sections/health-wait.js';
@@ -15,19 +15,30 @@ import { holdsAddress } from '../remote/sections/host.js';
 import { keepalivedDataSection, type InstanceState } from '../remote/sections/keepalived.js';
 import type { HostRender } from '../render/render.js';
 import type { Transport } from '../transport/transport.js';
+import { nginxArgv } from '../shell/nginx.js';
 import { vrrpState } from '../verify/verdicts.js';
 
-export function factsRequest(render: HostRender): FactsRequest {
+export function factsRequest(render: HostRender, extraFiles: readonly string[] = []): FactsRequest {
+  const nginx = render.lb.nginx;
+  // A prefix build's main file is read too: preflight checks it includes hactl's directory.
+  const mainConf = nginx.kind === 'prefix' ? [nginx.conf] : [];
   return {
-    files: render.files.map((f) => f.path),
+    nginxConfDir: nginx.includeDir,
+    nginx: nginxArgv(nginx),
+    files: [...render.files.map((f) => f.path), ...mainConf, ...extraFiles],
     sysctl: Object.keys(render.sysctl),
     statusPort: render.cluster.nginxStatusPort,
   };
 }
 
 /** Facts without the lock (dry run: the plan may be stale against a concurrent deploy, which is fine for a preview). */
-export async function readHostFacts(t: Transport, render: HostRender): Promise<HostFacts> {
-  return (await readFacts(t, factsRequest(render), [] as const, { step: 'facts', timeoutMs: 20_000 })).facts;
+export async function readHostFacts(
+  t: Transport,
+  render: HostRender,
+  extraFiles: readonly string[] = [],
+): Promise<HostFacts> {
+  return (await readFacts(t, factsRequest(render, extraFiles), [] as const, { step: 'facts', timeoutMs: 20_000 }))
+    .facts;
 }
 
 export interface HeldLock {
@@ -52,17 +63,25 @@ export async function applyPlan(
   facts: HostFacts,
   render: HostRender,
 ): Promise<ApplyOutcome> {
+  return runTransaction(t, applyRequest(plan, facts, render.lb.nginx), render.secrets);
+}
+
+/** Only the packages of a plan: a transaction that writes no file and touches no service. */
+export async function installPackages(t: Transport, plan: HostPlan, facts: HostFacts): Promise<ApplyOutcome> {
+  return runTransaction(t, applyRequest({ ...plan, files: [], sysctl: {}, reload: [], start: [] }, facts), []);
+}
+
+async function runTransaction(t: Transport, req: ApplyRequest, secrets: readonly Secret[]): Promise<ApplyOutcome> {
   const token = randomBytes(8).toString('hex');
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const started = performance.now();
-  const req = applyRequest(plan, facts);
   const r = await t.exec(bootstrapCommand(token, t.rootPrefix), {
     stdin: applyScript(req, token, stamp, t.rootPrefix),
     timeoutMs: 600_000,
   });
   if (r.code === APPLY_EXIT.ok) return { ms: performance.now() - started };
   const what = APPLY_MEANING[r.code] ?? `the apply script failed (exit ${r.code})`;
-  throw new RemoteStepError(t.name, 'apply', what, maskSecrets(r.stderr, render.secrets), r.code);
+  throw new RemoteStepError(t.name, 'apply', what, maskSecrets(r.stderr, secrets), r.code);
 }
 
 export interface Health {

@@ -10,6 +10,7 @@ export function preflight(cluster: Cluster, lb: LoadBalancer, facts: HostFacts, 
     out.push(
       `needs ${plan.packages.join(', ')} but has no supported package manager (apt-get, dnf, yum; OS "${facts.os.id}"): install them by hand`,
     );
+  out.push(...nginxLayoutProblems(lb, facts));
   if (!facts.links.includes(lb.interface)) {
     out.push(
       `VRRP interface ${lb.interface} does not exist (interfaces: ${facts.links.filter((l) => l !== 'lo').join(', ') || 'none'}); set interface: for ${lb.name} in the inventory`,
@@ -25,14 +26,40 @@ export function preflight(cluster: Cluster, lb: LoadBalancer, facts: HostFacts, 
       );
       continue;
     }
-    const fits = sameFamily.some((a) => {
-      const net = parseCidr(a.cidr);
-      return net !== undefined && contains(net, vip.ip);
-    });
+    // A /32 or /128 VIP is a host address keepalived adds as such; an interface with only an
+    // IPv6 link-local address sends VRRPv3 from it. Neither needs the VIP in a subnet of its own.
+    const routed = sameFamily.filter((a) => !a.cidr.toLowerCase().startsWith('fe80:'));
+    const hostRoute = vip.prefix === (vip.family === 4 ? 32 : 128);
+    const fits =
+      hostRoute ||
+      routed.length === 0 ||
+      routed.some((a) => {
+        const net = parseCidr(a.cidr);
+        return net !== undefined && contains(net, vip.ip);
+      });
     if (!fits)
       out.push(
         `VIP ${vip.cidr} is outside the subnets of ${lb.interface} (${sameFamily.map((a) => a.cidr).join(', ')}); pick a VIP in that subnet or the right interface`,
       );
   }
   return out;
+}
+
+/** A build under its own prefix: its binary must be there and its nginx.conf must include hactl's directory. */
+function nginxLayoutProblems(lb: LoadBalancer, facts: HostFacts): string[] {
+  const n = lb.nginx;
+  if (n.kind !== 'prefix') return [];
+  if (!facts.programs.nginx)
+    return [
+      `nginx binary ${n.binary} is not there (nginx.binary in the inventory): install your build, or remove nginx: to use the package`,
+    ];
+  const conf = facts.files[n.conf];
+  if (!conf?.exists) return [`${n.conf} (nginx.conf of ${n.binary}) does not exist: set nginx.conf in the inventory`];
+  const dir = n.includeDir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const included = new RegExp(`^[^#\\n]*\\binclude\\s+${dir}/[^;]*;`, 'm').test(conf.content ?? '');
+  if (!included)
+    return [
+      `${n.conf} does not include ${n.includeDir}, where hactl writes its site: add "include ${n.includeDir}/*.conf;" to its http block`,
+    ];
+  return [];
 }

@@ -9,7 +9,12 @@ export function formatVerify(r: VerifyReport, clusters: string[]): string {
     out.push(bold(`cluster ${c}`));
     out.push(
       table(
-        rows.map((x) => [x.kind, x.target, x.ok ? green('ok') : red('FAIL'), x.detail.split('\n')[0]]),
+        rows.map((x) => [
+          x.kind,
+          x.target,
+          !x.ok ? red('FAIL') : x.warning ? yellow('warn') : green('ok'),
+          x.detail.split('\n')[0],
+        ]),
         ['check', 'target', 'result', 'detail'],
       ),
     );
@@ -56,7 +61,7 @@ export interface VerifyJson {
   /** One line: how many checks failed. */
   message: string;
   durationMs: number;
-  checks: { kind: string; cluster: string; target: string; ok: boolean; detail: string }[];
+  checks: { kind: string; cluster: string; target: string; ok: boolean; detail: string; warning?: boolean }[];
   vips: { cluster: string; name: string; address: string; master: string; holders: string[]; health: string }[];
   findings: { vip: string; node: string; cause: string; evidence: string; fix: string }[];
 }
@@ -67,7 +72,14 @@ export function verifyJson(r: VerifyReport): VerifyJson {
     ok: r.ok,
     message: failed ? `${failed} of ${r.checks.length} checks failed` : `all ${r.checks.length} checks passed`,
     durationMs: r.durationMs,
-    checks: r.checks.map((c) => ({ kind: c.kind, cluster: c.cluster, target: c.target, ok: c.ok, detail: c.detail })),
+    checks: r.checks.map((c) => ({
+      kind: c.kind,
+      cluster: c.cluster,
+      target: c.target,
+      ok: c.ok,
+      detail: c.detail,
+      ...(c.warning ? { warning: true } : {}),
+    })),
     vips: r.vips.map((v) => ({
       cluster: v.cluster,
       name: v.name,

@@ -122,7 +122,8 @@ export function firewallFindings(vip: Vip, firewall: Map<string, string[]>): Fin
   return out;
 }
 
-export function configFindings(cluster: Cluster, vip: Vip, facts: Map<string, HostFacts>): Finding[] {
+/** Each node's vrrp_instance for the VIP as its keepalived.conf says (by name, else by address). */
+function instancesOf(vip: Vip, facts: Map<string, HostFacts>): Map<string, InstanceConf | undefined> {
   const confs = new Map<string, InstanceConf | undefined>();
   for (const [node, f] of facts) {
     const text = f.files[PATHS.keepalivedConf]?.content;
@@ -133,46 +134,49 @@ export function configFindings(cluster: Cluster, vip: Vip, facts: Map<string, Ho
     if (inst && inst.version === undefined && parsed?.globalVersion) inst.version = parsed.globalVersion;
     confs.set(node, inst);
   }
+  return confs;
+}
+
+type Field = [label: string, get: (c: InstanceConf) => string | number | undefined, secret?: boolean];
+
+/** The settings every node of a VIP must agree on (auth_pass compared, never shown). */
+const FIELDS: Field[] = [
+  ['virtual_router_id', (c) => c.vrid],
+  ['auth_pass', (c) => c.authPass, true],
+  ['auth_type', (c) => c.authType],
+  ['advert_int', (c) => c.advertInt],
+  ['VRRP version', (c) => c.version ?? 2],
+  ['unicast mode', (c) => (c.unicastPeers.length ? 'unicast' : 'multicast')],
+];
+
+/** Nodes whose value of one setting differs from the master's (or the first value seen). */
+function mismatches(vip: Vip, present: [string, InstanceConf][], [label, get, secret]: Field): Finding[] {
+  const values = new Map<string, string[]>();
+  for (const [node, c] of present) {
+    const v = String(get(c) ?? 'unset');
+    values.set(v, [...(values.get(v) ?? []), node]);
+  }
+  if (values.size <= 1) return [];
+  const expected = present.find(([n]) => n === vip.master)?.[1];
+  const want = expected ? String(get(expected) ?? 'unset') : [...values.keys()][0];
+  return [...values].flatMap(([v, nodes]) =>
+    v === want
+      ? []
+      : nodes.map((node) => ({
+          vip: vip.name,
+          node,
+          cause: 'config-mismatch' as const,
+          evidence: secret
+            ? `${label} differs from ${vip.master}'s`
+            : `${label} is ${v} here but ${want} on ${vip.master}`,
+          fix: `make ${label} equal on every node: \`hactl deploy\` restores what the inventory says`,
+        })),
+  );
+}
+
+/** Unicast peers must be symmetric: every node lists every other node's source address. */
+function unicastFindings(cluster: Cluster, vip: Vip, present: [string, InstanceConf][]): Finding[] {
   const out: Finding[] = [];
-  const present = [...confs].filter((e): e is [string, InstanceConf] => e[1] !== undefined);
-  for (const [node, c] of confs)
-    if (!c)
-      out.push({
-        vip: vip.name,
-        node,
-        cause: 'config-mismatch',
-        evidence: `${PATHS.keepalivedConf} has no vrrp_instance for ${vip.name} (${vip.ip})`,
-        fix: 'hactl deploy',
-      });
-  const compare = (label: string, get: (c: InstanceConf) => string | number | undefined, secret = false) => {
-    const values = new Map<string, string[]>();
-    for (const [node, c] of present) {
-      const v = String(get(c) ?? 'unset');
-      values.set(v, [...(values.get(v) ?? []), node]);
-    }
-    if (values.size <= 1) return;
-    const expected = present.find(([n]) => n === vip.master)?.[1];
-    const want = expected ? String(get(expected) ?? 'unset') : [...values.keys()][0];
-    for (const [v, nodes] of values)
-      if (v !== want)
-        for (const node of nodes)
-          out.push({
-            vip: vip.name,
-            node,
-            cause: 'config-mismatch',
-            evidence: secret
-              ? `${label} differs from ${vip.master}'s`
-              : `${label} is ${v} here but ${want} on ${vip.master}`,
-            fix: `make ${label} equal on every node: \`hactl deploy\` restores what the inventory says`,
-          });
-  };
-  compare('virtual_router_id', (c) => c.vrid);
-  compare('auth_pass', (c) => c.authPass, true);
-  compare('auth_type', (c) => c.authType);
-  compare('advert_int', (c) => c.advertInt);
-  compare('VRRP version', (c) => c.version ?? 2);
-  compare('unicast mode', (c) => (c.unicastPeers.length ? 'unicast' : 'multicast'));
-  // Unicast peers must be symmetric: every node lists every other node's source address.
   for (const [node, c] of present) {
     if (!c.unicastPeers.length) continue;
     for (const [other, oc] of present) {
@@ -189,4 +193,19 @@ export function configFindings(cluster: Cluster, vip: Vip, facts: Map<string, Ho
     }
   }
   return out;
+}
+
+export function configFindings(cluster: Cluster, vip: Vip, facts: Map<string, HostFacts>): Finding[] {
+  const confs = instancesOf(vip, facts);
+  const present = [...confs].filter((e): e is [string, InstanceConf] => e[1] !== undefined);
+  const missing: Finding[] = [...confs]
+    .filter(([, c]) => !c)
+    .map(([node]) => ({
+      vip: vip.name,
+      node,
+      cause: 'config-mismatch',
+      evidence: `${PATHS.keepalivedConf} has no vrrp_instance for ${vip.name} (${vip.ip})`,
+      fix: 'hactl deploy',
+    }));
+  return [...missing, ...FIELDS.flatMap((f) => mismatches(vip, present, f)), ...unicastFindings(cluster, vip, present)];
 }

@@ -19,6 +19,8 @@ export interface Check {
   target: string;
   ok: boolean;
   detail: string;
+  /** Passes, but deserves a look (e.g. nodes on different keepalived versions during an upgrade). */
+  warning?: boolean;
 }
 
 /** The load balancers holding the VIP now: only their addresses are read (one small section each). */

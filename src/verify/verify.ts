@@ -10,8 +10,10 @@ import { fileChange, type FileChange } from '../plan/plan.js';
 import { holds, readFacts, type HostFacts } from '../remote/facts.js';
 import { httpProbesSection, type HttpProbe, type HttpProbeResult } from '../remote/sections/http-probes.js';
 import { nginxTestSection, type NginxTest } from '../remote/sections/host.js';
-import { renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
+import { versionsOf } from '../render/features.js';
+import { renderHost, renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
 import { factsRequest } from '../run/host-ops.js';
+import { nginxArgv } from '../shell/nginx.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
 import { configFindings, firewallFindings, observeAdverts, readFirewalls, type Finding } from './diagnose.js';
@@ -68,7 +70,7 @@ function probesFor(cluster: Cluster): HttpProbe[] {
 }
 
 async function observe(t: Transport, render: HostRender, timeoutMs: number): Promise<LbObservation> {
-  const extra = [httpProbesSection(probesFor(render.cluster)), nginxTestSection] as const;
+  const extra = [httpProbesSection(probesFor(render.cluster)), nginxTestSection(nginxArgv(render.lb.nginx))] as const;
   const { facts, extra: got } = await readFacts(t, factsRequest(render), extra, { step: 'verify', timeoutMs });
   return { facts, probes: got[0], nginxTest: got[1] };
 }
@@ -197,6 +199,29 @@ async function operatorSiteChecks(cluster: Cluster, http: HttpClient): Promise<C
   return Promise.all(jobs);
 }
 
+/** Each node's keepalived and nginx versions; different ones are allowed (a rolling upgrade) but flagged. */
+export function versionChecks(cluster: Cluster, facts: Map<string, HostFacts>): Check[] {
+  return (['keepalived', 'nginx'] as const).map((prog) => {
+    const seen = cluster.lbs.flatMap((lb) => {
+      const v = facts.get(lb.name)?.programs[prog]?.version;
+      return v ? [`${lb.name} ${v}`] : [];
+    });
+    const distinct = new Set(seen.map((x) => x.split(' ')[1]));
+    const differ = distinct.size > 1;
+    const detail = seen.length
+      ? `${seen.join(', ')}${differ ? ': versions differ (fine during an upgrade; finish it so every node behaves alike)' : ''}`
+      : 'not known (no node answered)';
+    return {
+      kind: 'versions',
+      cluster: cluster.name,
+      target: prog,
+      ok: true,
+      detail,
+      ...(differ ? { warning: true } : {}),
+    };
+  });
+}
+
 export function vipChecks(cluster: Cluster, facts: Map<string, HostFacts>): { checks: Check[]; vips: VipStatus[] } {
   const checks: Check[] = [];
   const vips: VipStatus[] = [];
@@ -263,7 +288,8 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
         transports.set(r.lb.name, t);
         const o = await observe(t, r, opts.timeoutMs ?? 15000);
         facts.set(r.lb.name, o.facts);
-        hostChecks.set(r.lb.name, lbChecks(r, o));
+        // Compared with what deploy would render for the versions this host runs.
+        hostChecks.set(r.lb.name, lbChecks(renderHost(r.cluster, r.lb, versionsOf(o.facts.programs)), o));
       } catch (e) {
         const detail = (e as Error).message;
         hostChecks.set(r.lb.name, [{ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail }]);
@@ -279,7 +305,7 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
         const mine = new Map([...facts].filter(([name]) => cluster.lbs.some((lb) => lb.name === name)));
         const transport = (n: string) => transports.get(n)!;
         const found = await diagnoseCluster(cluster, v.vips, mine, transport, opts.diagnose !== false);
-        return { checks: [...own, ...v.checks], vips: v.vips, found };
+        return { checks: [...own, ...v.checks, ...versionChecks(cluster, mine)], vips: v.vips, found };
       }),
     );
     const checks = perCluster.flatMap((x) => x.checks);

@@ -128,7 +128,17 @@ describe('verify and status', () => {
     expect(v.code).toBe(0);
     expect(v.json).toMatchObject({ ok: true, vips: [{ name: 'vip1', holders: ['lb1'], health: 'ok' }] });
     const kinds = new Set((v.json!.checks as { kind: string }[]).map((c) => c.kind));
-    expect([...kinds].sort()).toEqual(['backend', 'drift', 'keepalived', 'nginx', 'nginx -t', 'site', 'sysctl', 'vip']);
+    expect([...kinds].sort()).toEqual([
+      'backend',
+      'drift',
+      'keepalived',
+      'nginx',
+      'nginx -t',
+      'site',
+      'sysctl',
+      'versions',
+      'vip',
+    ]);
     const s = await runCommand(Status, ['-i', INV], ctx());
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/vip1 +10\.0\.0\.100\/24 +lb1 +lb1 +ok/);

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
-import { PATHS, renderInventory } from '../../src/render/render.js';
+import { PATHS, renderHost } from '../../src/render/render.js';
+import type { Versions } from '../../src/render/features.js';
 import { sh } from '../../src/shell/quote.js';
 import { fingerprint } from '../../src/transport/known-hosts.js';
 import { sshConnector } from '../../src/run/connector.js';
@@ -53,10 +54,26 @@ const text = (r: CliResult) => `${r.stdout}\n${r.stderr}`;
 const said = (r: CliResult) => ({ exit: r.exitCode, output: text(r).slice(-4000) });
 
 /** sha256 of every file the inventory renders, per load balancer. */
+/** The keepalived and nginx versions the lab's load balancers run (deploy renders for them). */
+let labVersions: Versions = {};
+beforeAll(async () => {
+  const v = (await inHost(lab.state, 'lb1', 'keepalived --version 2>&1 | head -n 1; nginx -v 2>&1')).stdout;
+  labVersions = {
+    keepalived: /Keepalived v(\d+(?:\.\d+)+)/.exec(v)?.[1],
+    nginx: /nginx\/(\d+(?:\.\d+)+)/.exec(v)?.[1],
+  };
+});
+
+/** What deploy should have written: the inventory rendered for the versions the hosts run. */
 function rendered(inventory: string): Record<string, Record<string, string>> {
   const { inventory: inv } = loadInventory(inventory, { requireSecrets: true });
   return Object.fromEntries(
-    renderInventory(inv).map((r) => [r.lb.name, Object.fromEntries(r.files.map((f) => [f.path, f.sha256]))]),
+    inv.clusters.flatMap((c) =>
+      c.lbs.map((lb) => {
+        const r = renderHost(c, lb, labVersions);
+        return [r.lb.name, Object.fromEntries(r.files.map((f) => [f.path, f.sha256]))];
+      }),
+    ),
   );
 }
 
@@ -504,7 +521,7 @@ describe('hactl deploy refuses unsafe situations, changing nothing', () => {
 
   test("hactl's own lock holds for as long as its channel is open, refuses a concurrent deploy, and is freed at once on release", async () => {
     const { inventory: inv } = loadInventory(lab.state.files.inventory, { requireSecrets: true });
-    const render = renderInventory(inv).find((r) => r.lb.name === 'lb1')!;
+    const render = renderHost(inv.clusters[0], inv.clusters[0].lbs[0], labVersions);
     const t = await sshConnector({ sshConfigPath: '/dev/null' })(render.lb);
     const heldBy = 'bob@ops (hactl pid 5151) since 2026-02-02T00:00:00.000Z';
     const isFree = async () =>

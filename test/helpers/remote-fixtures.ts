@@ -35,7 +35,7 @@ export const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'remote');
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export const SECTIONS: Record<string, (args: any) => Section<unknown>> = {
   os: () => osSection,
-  programs: () => programsSection,
+  programs: (a?: { nginx?: string[] }) => programsSection(a?.nginx),
   sysctl: (a: { keys: string[] }) => sysctlSection(a.keys),
   net: () => netSection,
   files: (a: { paths: string[] }) => filesSection(a.paths),
@@ -43,7 +43,7 @@ export const SECTIONS: Record<string, (args: any) => Section<unknown>> = {
   procs: () => procsSection,
   'vrrp-notify': () => notifySection,
   'nginx-status': (a: { port: number }) => nginxStatusSection(a.port),
-  'nginx-test': () => nginxTestSection,
+  'nginx-test': (a?: { nginx?: string[] }) => nginxTestSection(a?.nginx),
   'keepalived-data': () => keepalivedDataSection,
   'keepalived-stats': () => keepalivedStatsSection,
   firewall: () => firewallSection,

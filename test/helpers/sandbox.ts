@@ -22,7 +22,8 @@ import type { HttpClient, HttpResult } from '../../src/util/http.js';
 import { ROOT } from './inventory.js';
 
 export const SANDBOX_BIN = join(ROOT, 'test', 'helpers', 'sandbox-bin');
-export const MANAGED = ['keepalived', 'nginx', 'curl'] as const;
+/** Stand-ins of the programs deploy installs: on a host's PATH only once "installed". */
+export const MANAGED = ['keepalived', 'nginx'] as const;
 
 export interface SandboxCall {
   script: string;
@@ -38,6 +39,8 @@ export interface HostSetup {
   /** VIPs this host takes when keepalived starts: the stand-in for VRRP. */
   masterOf?: { vip: string; cidr: string }[];
   backupOf?: string[];
+  /** nginx built under /application/nginx (config in /app/nginx/conf) instead of the package. */
+  prefixNginx?: boolean;
 }
 
 export class SandboxHost implements Transport {
@@ -189,7 +192,14 @@ export class Sandbox {
       (setup.masterOf ?? []).map((v) => `${v.vip} ${setup.iface} ${v.cidr}\n`).join(''),
     );
     writeFileSync(join(state, 'backup-of'), (setup.backupOf ?? []).join('\n'));
-    for (const p of setup.installed ?? MANAGED) symlinkSync(join(SANDBOX_BIN, p), join(state, 'bin', p));
+    const installed = setup.installed ?? (setup.prefixNginx ? ['keepalived'] : MANAGED);
+    for (const p of installed) symlinkSync(join(SANDBOX_BIN, 'managed', p), join(state, 'bin', p));
+    if (setup.prefixNginx) {
+      mkdirSync(join(root, 'application/nginx/sbin'), { recursive: true });
+      symlinkSync(join(SANDBOX_BIN, 'managed', 'nginx-prefix'), join(root, 'application/nginx/sbin/nginx'));
+      mkdirSync(join(root, 'app/nginx/conf/conf.d'), { recursive: true });
+      writeFileSync(join(root, 'app/nginx/conf/nginx.conf'), 'http {\n    include /app/nginx/conf/conf.d/*.conf;\n}\n');
+    }
     writeFileSync(join(this.net, 'roots'), `${readFileSync(join(this.net, 'roots'), 'utf8')}${root}\n`);
     const host = new SandboxHost(name, root, this.net, this.journal);
     this.hosts.set(name, host);

@@ -6,7 +6,7 @@
  * one process per kind of fact where they cannot.
  */
 import { HOST_PATHS } from '../paths.js';
-import { cmd, hostPath, raw, script } from '../script.js';
+import { cmd, hostPath, raw, script, type HostPath, type Shell } from '../script.js';
 import { section, type Section } from '../section.js';
 
 export type ServiceManager = 'systemd' | 'openrc' | 'sysvinit';
@@ -64,33 +64,55 @@ export type Programs = Partial<Record<ManagedProgram, Program>>;
  * The programs hactl manages, found on root's PATH (a package or a local build alike: hactl
  * never replaces a working install), with their versions for version-aware rendering.
  */
-export const programsSection: Section<Programs> = section(
-  'programs',
-  script(
+const PACKAGED_PROGRAMS = script(
+  raw(
+    'for pg_n in keepalived nginx curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
+  ),
+  raw(
+    'if command -v keepalived >/dev/null 2>&1; then echo "version keepalived $(keepalived --version 2>&1 | head -n 1)"; fi',
+  ),
+  raw('if command -v nginx >/dev/null 2>&1; then echo "version nginx $(nginx -v 2>&1 | head -n 1)"; fi'),
+);
+
+/** nginx built under its own prefix: found at its binary, not on PATH. */
+function prefixPrograms(nginx: readonly (string | HostPath)[]): Shell {
+  const binary = nginx[0] as HostPath;
+  return script(
     raw(
-      'for pg_n in keepalived nginx curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
+      'for pg_n in keepalived curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
     ),
+    cmd`if [ -x ${binary} ]; then echo ${`path nginx ${binary.path}`}; echo "version nginx $(${nginx} -v 2>&1 | head -n 1)"; else echo 'path nginx -'; fi`,
     raw(
       'if command -v keepalived >/dev/null 2>&1; then echo "version keepalived $(keepalived --version 2>&1 | head -n 1)"; fi',
     ),
-    raw('if command -v nginx >/dev/null 2>&1; then echo "version nginx $(nginx -v 2>&1 | head -n 1)"; fi'),
-  ),
-  (lines) => {
-    const out: Programs = {};
-    for (const l of lines) {
-      const [kind, name, ...rest] = l.split(' ');
-      if (!(MANAGED_PROGRAMS as readonly string[]).includes(name)) continue;
-      const prog = name as ManagedProgram;
-      if (kind === 'path' && rest[0] && rest[0] !== '-') out[prog] = { path: rest[0] };
-      if (kind === 'version' && out[prog]) {
-        // "Keepalived v2.2.7 (01/16,2022)", "nginx version: nginx/1.22.1"
-        const v = rest.join(' ').match(/(?:Keepalived v|nginx\/)(\d+(?:\.\d+)+)/)?.[1];
-        if (v) out[prog] = { ...out[prog], version: v };
-      }
+  );
+}
+
+function parsePrograms(lines: string[]): Programs {
+  const out: Programs = {};
+  for (const l of lines) {
+    const [kind, name, ...rest] = l.split(' ');
+    if (!(MANAGED_PROGRAMS as readonly string[]).includes(name)) continue;
+    const prog = name as ManagedProgram;
+    if (kind === 'path' && rest[0] && rest[0] !== '-') out[prog] = { path: rest[0] };
+    if (kind === 'version' && out[prog]) {
+      // "Keepalived v2.2.7 (01/16,2022)", "nginx version: nginx/1.22.1"
+      const v = rest.join(' ').match(/(?:Keepalived v|nginx\/)(\d+(?:\.\d+)+)/)?.[1];
+      if (v) out[prog] = { ...out[prog], version: v };
     }
-    return out;
-  },
-);
+  }
+  return out;
+}
+
+/**
+ * The programs hactl manages, found on root's PATH (a package or a local build alike: hactl
+ * never replaces a working install), with their versions for version-aware rendering.
+ * `nginx`: the argv that runs this host's nginx (a prefix build is run by its path).
+ */
+export function programsSection(nginx: readonly (string | HostPath)[] = ['nginx']): Section<Programs> {
+  const packaged = typeof nginx[0] === 'string';
+  return section('programs', packaged ? PACKAGED_PROGRAMS : prefixPrograms(nginx), parsePrograms);
+}
 
 /** Runtime values of the given sysctl keys (net.ipv4.ip_nonlocal_bind → its /proc/sys file). */
 export function sysctlSection(keys: readonly string[]): Section<Record<string, string>> {
@@ -196,17 +218,20 @@ export interface NginxTest {
   output: string;
 }
 
-/** `nginx -t` with its output; exit 127 when nginx is not installed. */
-export const nginxTestSection: Section<NginxTest> = section(
-  'nginx-test',
-  raw(
-    'if command -v nginx >/dev/null 2>&1; then nginx -t 2>&1; echo "exit=$?"; else echo "nginx: not installed"; echo exit=127; fi',
-  ),
-  (lines) => ({
+/** `nginx -t` with its output (exit 127 when nginx is not installed); `nginx`: how this host runs it. */
+export function nginxTestSection(nginx: readonly (string | HostPath)[] = ['nginx']): Section<NginxTest> {
+  const bin = nginx[0];
+  const body =
+    typeof bin === 'string'
+      ? raw(
+          'if command -v nginx >/dev/null 2>&1; then nginx -t 2>&1; echo "exit=$?"; else echo "nginx: not installed"; echo exit=127; fi',
+        )
+      : cmd`if [ -x ${bin} ]; then ${nginx} -t 2>&1; echo "exit=$?"; else echo ${`${bin.path}: not found`}; echo exit=127; fi`;
+  return section('nginx-test', body, (lines) => ({
     ok: lines.includes('exit=0'),
     output: lines
       .filter((l) => !l.startsWith('exit='))
       .join('\n')
       .trim(),
-  }),
-);
+  }));
+}

@@ -78,30 +78,54 @@ describe('schema problems name the place and the fix', () => {
         .sort(),
     ).toEqual(['clusters[0].backends[0].port', 'clusters[0].name', 'clusters[0].vips[0].vrid']);
   });
-  it('wants the VRRP password quoted as a string', () => {
-    expectOne(BASE.replace('pass: s3cret', 'pass: 1111'), 'schema', /expected string, got 1111/);
+  it('wants the VRRP password quoted as a string, and never shows it', () => {
+    const p = expectOne(
+      BASE.replace('pass: s3cret', 'pass: 1111'),
+      'schema',
+      /expected text, got a value that is not text \(not shown: it is the password\)/,
+    );
+    expect(p.fix).toMatch(/write the password in quotes/);
+    expect(JSON.stringify(p)).not.toContain('1111');
   });
 });
 
 describe('hostile strings never reach a config file or a shell', () => {
-  const hostile = ['web; rm -rf /', 'a\nb', 'x{y}', "it's", 'a"b', '$(reboot)', '`id`', 'a b'];
-  it.each(hostile)('cluster name %j', (bad) => {
-    expectOne(mutate([...C, 'name'], bad), 'schema', /not allowed|form that is not allowed/);
+  const hostile: [string, RegExp][] = [
+    ['web; rm -rf /', /contains ";"(,| and) a space/],
+    ['a\nb', /contains a line break/],
+    ['x{y}', /contains "\{" and "\}"/],
+    ["it's", /contains "'"/],
+    ['a"b', /contains "\\""/],
+    ['$(reboot)', /contains "\$", "\(" and "\)"/],
+    ['`id`', /contains "`"/],
+    ['a b', /contains a space/],
+  ];
+  it.each(hostile)('cluster name %j', (bad, why) => {
+    expectOne(mutate([...C, 'name'], bad), 'schema', why, 'clusters[0].name');
   });
-  it.each(hostile)('server name %j', (bad) => {
-    expectOne(mutate([...C, 'sites', 0, 'server_names', 0], bad), 'schema', /not allowed/);
+  it.each(hostile)('server name %j', (bad, why) => {
+    expectOne(mutate([...C, 'sites', 0, 'server_names', 0], bad), 'schema', why);
   });
-  it.each(hostile)('label %j', (bad) => {
-    expectOne(mutate([...C, 'vips', 0, 'label'], bad), 'schema', /not allowed/);
+  it.each(hostile)('label %j', (bad, why) => {
+    expectOne(mutate([...C, 'vips', 0, 'label'], bad), 'schema', why);
   });
-  it.each(['/ok; reboot', '/a b', '/$(id)', '/`x`', "/it's"])('health path %j', (bad) => {
-    expectOne(mutate([...C, 'sites', 0, 'health_path'], bad), 'schema', /not allowed/);
+  it.each(['/ok; reboot', '/a b', '/`x`', '/a\nb'])('health path %j', (bad) => {
+    expectOne(mutate([...C, 'sites', 0, 'health_path'], bad), 'schema', /contains .* that a URL cannot hold/);
   });
   it.each(['gzip on; evil', 'location / { }', 'x # comment', 'a\nb'])('extra directive %j', (bad) => {
     expectOne(mutate([...C, 'sites', 0, 'extra'], [bad]), 'extra-directive', /not a single nginx directive/);
   });
   it('proxy header values', () => {
-    expectOne(mutate([...C, 'sites', 0, 'proxy_headers'], { Host: '$host; evil' }), 'schema', /not allowed/);
+    expectOne(mutate([...C, 'sites', 0, 'proxy_headers'], { Host: '$host; evil' }), 'schema', /contains a space/);
+  });
+  it('proxy header names (a map key: checked too, not silently accepted)', () => {
+    const p = expectOne(
+      mutate([...C, 'sites', 0, 'proxy_headers'], { 'X-A; evil': '$host' }),
+      'schema',
+      /the name "X-A; evil" contains ";" and a space/,
+      'clusters[0].sites[0].proxy_headers.X-A; evil',
+    );
+    expect(p.fix).toMatch(/header name alone/);
   });
 });
 
@@ -145,7 +169,7 @@ describe('cross-host rules', () => {
     expectOne(
       mutate([...C, 'vips', 0, 'address'], '10.0.5.100/24'),
       'vip-subnet',
-      /not in the subnet of lb1's address 10.0.0.11/,
+      /the subnet of 10.0.5.100\/24 does not contain lb1's address 10.0.0.11/,
     );
   });
   it('a VIP must not be a network address', () => {
@@ -205,7 +229,12 @@ describe('cross-host rules', () => {
     );
   });
   it('a label must start with the interface name', () => {
-    expectOne(mutate([...C, 'vips', 0, 'label'], 'eth1:1'), 'label', /must start with the interface name eth0/);
+    const p = expectOne(
+      mutate([...C, 'vips', 0, 'label'], 'eth1:1'),
+      'label',
+      /must start with the interface it is on: lb1 uses eth0/,
+    );
+    expect(p.fix).toBe('use eth0:1');
   });
   it('unicast needs IP addresses', () => {
     const doc = parseDocument(BASE);
@@ -253,5 +282,30 @@ describe('can this health check fail over?', () => {
     expect(r.problems.find((p) => p.severity === 'warning' && p.rule === 'failover-arithmetic')?.message).toMatch(
       /VIP stays on the dead node/,
     );
+  });
+});
+
+describe('IPv6 VIPs', () => {
+  const v6 = (vip: string, vrrp = '') => `clusters:
+  - name: web
+    interface: eth0
+    load_balancers:
+      - { name: lb1, address: 10.0.0.11 }
+      - { name: lb2, address: 10.0.0.12 }
+    vips:
+      - { name: vip1, address: "fd00:213::121/64", vrid: 51, master: lb1${vip} }
+${vrrp}    backends: [{ name: web1, address: 10.0.1.21 }]
+    sites: [{ name: www, server_names: [www.example.com], vips: [vip1], backends: [web1] }]
+`;
+  it('need VRRPv3 (named at the VIP), then no authentication (named at the auth)', () => {
+    const p = expectOne(v6(''), 'ipv6-vrrp', /IPv6 VIP: VRRPv2 carries IPv4 only/);
+    expect(p).toMatchObject({ path: 'clusters[0].vips[0]', line: 8 });
+    const a = expectOne(
+      v6(', vrrp_version: 3', '    vrrp: { auth: { type: PASS, pass: abc } }\n'),
+      'auth-v3',
+      /no authentication/,
+    );
+    expect(a.path).toBe('clusters[0].vrrp.auth');
+    expect(loadText(v6(', vrrp_version: 3')).problems).toEqual([]);
   });
 });

@@ -64,7 +64,7 @@ describe('planHost', () => {
     expect(p.sysctl).toEqual({ 'net.ipv4.ip_nonlocal_bind': '1' });
     expect(p.start).toEqual(['nginx', 'keepalived']);
     expect(p.summary).toBe(
-      'install keepalived nginx curl, sysctl net.ipv4.ip_nonlocal_bind=1, start nginx, start keepalived',
+      'install keepalived nginx curl (then disable the packaged default site on *:80; then render for the installed versions), sysctl net.ipv4.ip_nonlocal_bind=1, start nginx, start keepalived',
     );
     expect(applyRequest(p, facts)).toMatchObject({ serviceManager: 'sysvinit', packageManager: 'apt-get', reload: [] });
   });

@@ -2,7 +2,7 @@
  * The apply transaction, run for real under sh against a sandbox root with stand-in
  * keepalived, nginx, service and sysctl: what each exit code promises is checked on the files.
  */
-import { lstatSync, readlinkSync, readdirSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   APPLY_EXIT,
@@ -190,4 +190,27 @@ describe('the apply transaction under sh', () => {
       'apt-get install -y -q --no-install-recommends keepalived nginx',
     ]);
   });
+});
+
+describe('the apply transaction against old or odd programs', () => {
+  test('keepalived 2.1 reports an unknown keyword but exits 0: still a validation failure, files restored', async () => {
+    const bin = join(host.state, 'bin');
+    rmSync(join(bin, 'keepalived')); // a symlink to the shared stand-in: replace it, do not write through it
+    writeFileSync(join(bin, 'keepalived'), `#!/bin/sh\necho "(/x: Line 6) Unknown keyword 'bogus'" >&2; exit 0\n`);
+    chmodSync(join(bin, 'keepalived'), 0o755);
+    const r = await apply(request());
+    expect(r.code).toBe(APPLY_EXIT.validationFailed);
+    expect(r.stderr).toMatch(/Unknown keyword 'bogus'/);
+    expect(host.read('/etc/keepalived/keepalived.conf')).toBe('old keepalived\n');
+  });
+
+  test('an init script that exits 0 and starts nothing is a service failure, not a success', async () => {
+    const bin = join(host.state, 'bin');
+    writeFileSync(join(bin, 'service'), `#!/bin/sh\necho "service $*" >> "$HACTL_SANDBOX/.sandbox/log"; exit 0\n`);
+    chmodSync(join(bin, 'service'), 0o755);
+    rmSync(join(host.rootPrefix, 'proc/5000001'), { recursive: true, force: true });
+    const r = await apply(request({ reload: ['nginx'], start: ['keepalived'] }));
+    expect(r.code).toBe(APPLY_EXIT.serviceFailed);
+    expect(r.stderr).toMatch(/keepalived did not start: its init returned success but no keepalived process runs/);
+  }, 15_000);
 });

@@ -101,7 +101,7 @@ describe('os and notify, under a root', () => {
 
 describe('this machine', () => {
   const [net, procs, sysctl, programs] = runSections(
-    [netSection, procsSection, sysctlSection(['net.ipv4.ip_nonlocal_bind']), programsSection] as const,
+    [netSection, procsSection, sysctlSection(['net.ipv4.ip_nonlocal_bind']), programsSection()] as const,
     '',
   );
 

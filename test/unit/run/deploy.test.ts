@@ -2,6 +2,8 @@
  * The deploy runner against sandbox hosts that run hactl's real scripts (facts, lock, apply,
  * health wait) under sh: order, idempotence, all-or-nothing preflight, rollback, locks.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { deploy, type DeployOptions } from '../../../src/run/deploy.js';
 import { lockAndReadFacts } from '../../../src/run/host-ops.js';
 import { renderInventory } from '../../../src/render/render.js';
@@ -181,5 +183,120 @@ describe('deploy (sandbox hosts)', () => {
     expect(r.aborted).toBe(true);
     expect(r.hosts.find((h) => h.host === 'lb2')!.status).toBe('changed');
     expect(r.hosts.find((h) => h.host === 'lb1')!.status).toBe('skipped');
+  });
+});
+
+describe('deploy on a new server (sandbox hosts without keepalived and nginx)', () => {
+  it('installs first, renders for the installed versions, disables the packaged default site, starts both', async () => {
+    const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
+    const sb = Sandbox.forInventory(inv, () => ({ installed: [] }));
+    sandboxes.push(sb);
+    sb.host('lb1').write('/.sandbox/apt-lists-empty', '');
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: true });
+    expect(r.message).toMatch(/2 of 2 host/);
+    const lb1 = sb.host('lb1');
+    expect(lb1.log().filter((l) => l.startsWith('apt-get'))).toEqual([
+      'apt-get install -y -q --no-install-recommends keepalived nginx',
+      'apt-get update -q',
+      'apt-get install -y -q --no-install-recommends keepalived nginx',
+    ]);
+    // The stand-in keepalived is 2.2.7: the file is rendered for it.
+    expect(lb1.read('/etc/keepalived/keepalived.conf')).toContain('reload_check_config');
+    expect(lb1.read('/etc/nginx/sites-enabled/default')).toBeUndefined();
+    expect(lb1.read('/etc/nginx/sites-available/default')).toBeDefined();
+    expect(r.hosts[0]).toMatchObject({ packagesInstalled: ['keepalived', 'nginx'], status: 'changed' });
+    expect(r.hosts[0].filesChanged).toContain('/etc/nginx/sites-enabled/default');
+    const again = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(again.hosts.every((h) => h.status === 'unchanged')).toBe(true);
+  });
+
+  it('the operator re-enabling the default site later is their business: a later deploy leaves it', async () => {
+    const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
+    const sb = Sandbox.forInventory(inv, () => ({ installed: [] }));
+    sandboxes.push(sb);
+    await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    sb.host('lb1').write('/etc/nginx/sites-enabled/default', 'server { listen 8080; }\n');
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(r.hosts.find((h) => h.host === 'lb1')?.status).toBe('unchanged');
+    expect(sb.host('lb1').read('/etc/nginx/sites-enabled/default')).toBeDefined();
+  });
+
+  it('a failing install fails that host with apt-get its own words, writes no file, and stops a serving rollout', async () => {
+    const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
+    const sb = Sandbox.forInventory(inv);
+    sandboxes.push(sb);
+    await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    // The cluster serves; lb2 (the backup, first in the rollout) lost keepalived and its package source.
+    const lb2 = sb.host('lb2');
+    rmSync(join(lb2.state, 'bin', 'keepalived'));
+    await lb2.shell('service keepalived stop');
+    lb2.write('/.sandbox/apt-broken', '');
+    const before = lb2.read('/etc/nginx/conf.d/hactl-web.conf');
+    inv.clusters[0].backends[0].port = 9090;
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    const failed = r.hosts.find((h) => h.host === 'lb2')!;
+    expect(failed.error).toMatch(/installing packages failed; no file was changed/);
+    expect(failed.error).toMatch(/E: Failed to fetch .* Could not connect/);
+    expect(lb2.read('/etc/nginx/conf.d/hactl-web.conf')).toBe(before);
+    expect(r.hosts.find((h) => h.host === 'lb1')?.status).toBe('skipped');
+    expect(sb.host('lb1').read('/etc/nginx/conf.d/hactl-web.conf')).not.toContain('9090');
+  });
+
+  it('a cold cluster (nothing runs, no VIP held) is configured on every node at once', async () => {
+    const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
+    const sb = Sandbox.forInventory(inv, () => ({ installed: [] }));
+    sandboxes.push(sb);
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(r.ok).toBe(true);
+    // Each host runs two transactions (install, then files); the master's start before the backup is done.
+    const order = sb.applied();
+    expect(order).toHaveLength(4);
+    expect(order.indexOf('lb1')).toBeLessThan(order.lastIndexOf('lb2'));
+  });
+});
+
+describe('deploy with nginx built under its own prefix (no package, no service)', () => {
+  const layout = (inv: Inventory) => {
+    for (const c of inv.clusters)
+      for (const lb of c.lbs)
+        lb.nginx = {
+          kind: 'prefix',
+          binary: '/application/nginx/sbin/nginx',
+          prefix: '/application/nginx',
+          conf: '/app/nginx/conf/nginx.conf',
+          includeDir: '/app/nginx/conf/conf.d',
+          pidFile: '/application/nginx/logs/nginx.pid',
+        };
+    return inv;
+  };
+
+  it('writes the site into the include dir, runs the binary to test, start and reload it, never installs nginx', async () => {
+    const inv = layout(loadValid(fixturePath('active-passive.yaml')));
+    const sb = Sandbox.forInventory(inv, () => ({ prefixNginx: true }));
+    sandboxes.push(sb);
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: true });
+    expect(r.message).toMatch(/2 of 2 host/);
+    const lb1 = sb.host('lb1');
+    expect(lb1.read('/app/nginx/conf/conf.d/hactl-web.conf')).toContain('upstream www');
+    expect(lb1.read('/etc/nginx/conf.d/hactl-web.conf')).toBeUndefined();
+    expect(lb1.log().filter((l) => /apt-get|service nginx/.test(l))).toEqual([]);
+    expect(lb1.log()).toContain('nginx-prefix test');
+    expect(lb1.log()).toContain('nginx-prefix start');
+    inv.clusters[0].backends[0].port = 9090;
+    await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(lb1.log()).toContain('nginx-prefix reload');
+  });
+
+  it("refuses, naming the fix, when the build's nginx.conf does not include hactl's directory", async () => {
+    const inv = layout(loadValid(fixturePath('active-passive.yaml')));
+    const sb = Sandbox.forInventory(inv, () => ({ prefixNginx: true }));
+    sandboxes.push(sb);
+    sb.host('lb2').write('/app/nginx/conf/nginx.conf', 'http {\n}\n');
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    expect(r.phase).toBe('preflight');
+    expect(r.hosts.find((h) => h.host === 'lb2')?.error).toMatch(
+      /does not include \/app\/nginx\/conf\/conf.d.*add "include \/app\/nginx\/conf\/conf.d\/\*.conf;"/,
+    );
+    expect(sb.applied()).toEqual([]);
   });
 });

@@ -1,0 +1,49 @@
+/**
+ * What the keepalived and nginx on a host understand, by version, so the templates write only
+ * what that version accepts. Each gate was checked against the real binaries of the releases
+ * the lab builds (keepalived 2.1.5, 2.2.7, 2.3.3; nginx 1.18, 1.22, 1.26). A version that is not
+ * known yet (the program is about to be installed) gets the oldest supported behaviour; deploy
+ * renders again with the installed versions before it writes anything.
+ */
+import type { Programs } from '../remote/sections/host.js';
+
+export interface Versions {
+  keepalived?: string;
+  nginx?: string;
+}
+
+export interface Features {
+  /**
+   * keepalived ≥ 2.2: `reload_check_config` makes a reload check the new configuration in a
+   * child first and keep running the old one when it fails (2.1.5 does not know the keyword).
+   */
+  keepalivedReloadCheck: boolean;
+  /** nginx ≥ 1.25.1: `http2 on;` in the server block; before, `listen … http2`. */
+  nginxHttp2Directive: boolean;
+}
+
+/** a ≥ b for dotted versions ("2.2.7" ≥ "2.2"); false when a is unknown. */
+export function atLeast(a: string | undefined, b: string): boolean {
+  if (!a) return false;
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+export function features(v: Versions): Features {
+  return {
+    keepalivedReloadCheck: atLeast(v.keepalived, '2.2.0'),
+    nginxHttp2Directive: atLeast(v.nginx, '1.25.1'),
+  };
+}
+
+export function versionsOf(programs: Programs): Versions {
+  return {
+    ...(programs.keepalived?.version ? { keepalived: programs.keepalived.version } : {}),
+    ...(programs.nginx?.version ? { nginx: programs.nginx.version } : {}),
+  };
+}
