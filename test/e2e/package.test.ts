@@ -28,7 +28,9 @@ beforeAll(async () => {
   // The build tools, as `npm ci` would install them; not part of what is packed.
   symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
   const packed = await execa('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: clone });
-  const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+  // prepack's build prints its own lines to stdout first; npm's --json document comes last.
+  const json = packed.stdout.slice(packed.stdout.search(/^\[$/m));
+  const [info] = JSON.parse(json) as { filename: string; files: { path: string }[] }[];
   tarball = join(tmp, info.filename);
   files = info.files.map((f) => f.path);
   const prefix = join(tmp, 'prefix');
