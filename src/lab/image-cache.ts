@@ -12,6 +12,7 @@ import { cacheRoot, imageName, lockFile, type ImageKind } from './image-plan.js'
 import { ensureImage } from './images.js';
 import type { ReleaseId } from './releases.js';
 import { labIdsOnDisk, readLabById, stateDirOf } from './state.js';
+import { RefusedError } from '../errors.js';
 
 /** Labs on this machine that boot from cached images (or are being created and may). */
 export async function labsUsingCache(root = cacheRoot()): Promise<string[]> {
@@ -31,7 +32,8 @@ export async function labsUsingCache(root = cacheRoot()): Promise<string[]> {
   return users;
 }
 
-export class CacheInUse extends Error {
+/** clean-cache declined: a lab boots from the cache (exit 2, like every refusal). */
+export class CacheInUse extends RefusedError {
   override name = 'CacheInUse';
 }
 
