@@ -56,7 +56,13 @@ export function parseSshG(text: string): HostConfig {
 
 /** The file ssh -G reads: the real configs, then the markers. */
 export function wrapperConfig(opts: OpenSshOptions): string {
-  const files = opts.configPath ? [opts.configPath] : [join(opts.home ?? homedir(), '.ssh', 'config'), SYSTEM_CONFIG];
+  // An Include is permission-checked where `-F` is not: /dev/null (0666) or "none" means "no config", as for ssh -F.
+  const none = opts.configPath === '/dev/null' || opts.configPath === 'none';
+  const files = none
+    ? []
+    : opts.configPath
+      ? [opts.configPath]
+      : [join(opts.home ?? homedir(), '.ssh', 'config'), SYSTEM_CONFIG];
   return [
     '# Written by hactl for ssh -G: the configs ssh reads, then markers for "not set"',
     ...files.map((f) => `Include "${f}"`),

@@ -259,6 +259,15 @@ Host *
     expect(wrapperConfig({ configPath: '/only/this' })).not.toContain('/etc/ssh/ssh_config');
   });
 
+  test('configPath /dev/null (or none) means no config, as ssh -F /dev/null does: ssh -G is not refused', async () => {
+    expect(wrapperConfig({ configPath: '/dev/null' })).not.toContain('Include');
+    for (const configPath of ['/dev/null', 'none']) {
+      const cfg = await openSshLookup({ configPath })('10.9.9.9');
+      expect(cfg.user).toBeUndefined();
+      expect(cfg.identityFiles).toEqual([]);
+    }
+  });
+
   test('the wrapper file lives only while ssh -G runs: nothing is left in the temp dir', async () => {
     const mine = openSshLookup({ configPath: configFile('Host x\n  User u\n') });
     const wrappers = () => readdirSync(tmpdir()).filter((f) => f.startsWith('hactl-ssh-'));
