@@ -10,7 +10,7 @@
  */
 import { Command, Errors, Flags } from '@oclif/core';
 import { EXIT, HactlError, InterruptedError, RefusedError, classify } from '../errors.js';
-import { loadInventory } from '../inventory/load.js';
+import { loadInventory, type LoadOptions } from '../inventory/load.js';
 import type { Inventory } from '../inventory/model.js';
 import { InventoryError, formatProblem, type Problem } from '../inventory/problems.js';
 import { commandContext, type CommandContext } from './context.js';
@@ -38,7 +38,10 @@ export abstract class BaseCommand extends Command {
     return this.context;
   }
 
-  protected async loadInventory(file: string, opts: { requireSecrets?: boolean } = {}): Promise<Inventory> {
+  protected async loadInventory(
+    file: string,
+    opts: Pick<LoadOptions, 'requireSecrets' | 'certificateDates'> = {},
+  ): Promise<Inventory> {
     const { inventory, warnings } = loadInventory(file, { ...opts, env: (await this.ctx()).env });
     for (const w of warnings) this.logToStderr(formatProblem(w));
     return inventory;
