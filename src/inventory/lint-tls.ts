@@ -65,4 +65,30 @@ const redirects: Rule = (c, at, loc) => {
   return out;
 };
 
-export const TLS_RULES: Rule[] = [tlsSockets, redirects];
+/** Before nginx 1.25.1, `listen … http2` holds for every server on that address and port. */
+const http2Agrees: Rule = (c, at, loc) => {
+  const out: Problem[] = [];
+  const seen = new Map<string, { i: number; on: boolean }>();
+  c.sites.forEach((s, i) => {
+    if (!s.tls) return;
+    const on = s.tls.http2 ?? true;
+    for (const vip of s.vips) {
+      const key = `${vip}:${sitePort(s)}`;
+      const first = seen.get(key);
+      if (!first) seen.set(key, { i, on });
+      else if (first.on !== on)
+        out.push(
+          loc.problem(
+            at('sites', i, 'tls', 'http2'),
+            'tls-http2',
+            `sites[${first.i}] and this site share ${key} but not their http2 setting; nginx before 1.25.1 turns HTTP/2 on per address and port, for both`,
+            'give them the same http2 setting, or different ports',
+            { severity: 'warning' },
+          ),
+        );
+    }
+  });
+  return out;
+};
+
+export const TLS_RULES: Rule[] = [tlsSockets, redirects, http2Agrees];
