@@ -6,6 +6,7 @@
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import {
+  dayCount,
   daysLeft,
   describeCert,
   keyFingerprint,
@@ -115,11 +116,11 @@ function dateFindings(i: TlsInput): TlsFinding[] {
       );
     const left = daysLeft(notAfter(c).toISOString(), i.now);
     if (notAfter(c) < i.now)
-      push(i.dateSeverity, `${which} expired on ${day(notAfter(c))} (${-left} days ago)`, 'renew it, then deploy');
+      push(i.dateSeverity, `${which} expired on ${day(notAfter(c))} (${dayCount(-left)} ago)`, 'renew it, then deploy');
     else if (n === 0 && left < i.warnDays)
       push(
         'warning',
-        `${which} expires on ${day(notAfter(c))}, in ${left} days (warning under ${i.warnDays})`,
+        `${which} expires on ${day(notAfter(c))}, in ${dayCount(left)} (warning under ${i.warnDays})`,
         'renew it soon and deploy; the README shows DNS-01 renewal from this machine',
       );
   });

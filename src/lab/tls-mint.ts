@@ -30,7 +30,13 @@ const set = (...parts: Buffer[]) => tlv(0x31, ...parts);
 const octets = (b: Buffer) => tlv(0x04, b);
 const bits = (b: Buffer, unused = 0) => tlv(0x03, Buffer.from([unused]), b);
 const bool = (v: boolean) => tlv(0x01, Buffer.from([v ? 0xff : 0]));
-const positiveInt = (b: Buffer) => tlv(0x02, b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+/** DER INTEGERs are minimal: no leading zero byte unless the next byte has its top bit set. */
+function positiveInt(b: Buffer): Buffer {
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) start++;
+  const v = b.subarray(start);
+  return tlv(0x02, v[0] & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
+}
 
 function oid(dotted: string): Buffer {
   const [a, b, ...rest] = dotted.split('.').map(Number);

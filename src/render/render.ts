@@ -188,10 +188,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
       renderTemplate('sysctl.conf.hbs', { lines: Object.entries(cluster.sysctl).map(([k, v]) => `${k} = ${v}`) }),
     ),
   );
-  const secrets = [
-    ...cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : [])),
-    ...tlsSecrets(cluster),
-  ];
+  const secrets = [...cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : [])), ...tlsSecrets(cluster)];
   return { cluster, lb, files, sysctl: { ...cluster.sysctl }, secrets, versions };
 }
 

@@ -101,3 +101,5 @@ export const colonHex = (b: Buffer) =>
     .replace(/(..)(?!$)/g, '$1:');
 
 export const daysLeft = (iso: string, now: Date) => Math.floor((new Date(iso).getTime() - now.getTime()) / 86_400_000);
+
+export const dayCount = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
