@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { httpProbesSection } from '../../../src/remote/sections/http-probes.js';
 import { mintCertificate } from '../../../src/lab/tls-mint.js';
-import { buildStatus } from '../../../src/status/status.js';
+import { buildStatus, type HostObservation } from '../../../src/status/status.js';
 import { formatStatus, statusJson } from '../../../src/ui/status-view.js';
 import { factsOf } from '../../helpers/facts.js';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';
@@ -42,7 +42,7 @@ test('the certificate that expires first on any load balancer, per cluster, in t
 test('no certificate on any load balancer (not deployed yet): nothing to say', () => {
   const r = buildStatus(
     inv,
-    new Map([
+    new Map<string, HostObservation>([
       ['lb1', withCerts({})],
       ['lb2', { error: 'unreachable' }],
     ]),
