@@ -47,8 +47,8 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
   t.remove();
+  if (server) await new Promise((resolve) => server.close(resolve));
 });
 
 const get = (servername: string, extra: object = {}) =>
