@@ -38,6 +38,8 @@ function readPem(path: string, baseDir: string): string {
   try {
     const st = statSync(file);
     if (st.isDirectory()) throw new FileProblem(`${shown} is a directory, not a PEM file`);
+    // A FIFO or a device could block the read or never end.
+    if (!st.isFile()) throw new FileProblem(`${shown} is not a regular file`);
     if (st.size > MAX_PEM_BYTES) throw new FileProblem(`${shown} is larger than 1 MiB: not a certificate or key`);
     const fd = openSync(file, 'r');
     try {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Deploy from '../../commands/deploy.js';
+import Render from '../../commands/render.js';
 import Status from '../../commands/status.js';
 import Validate from '../../commands/validate.js';
 import Verify from '../../commands/verify.js';
@@ -86,6 +87,19 @@ describe('deploy', () => {
     expect(v.code).toBe(2);
     expect(v.json).toMatchObject({ ok: false, problems: [expect.objectContaining({ rule: 'tls-key' })] });
   });
+});
+
+test('render writes the key 0600 in a 0700 directory, and prints no key', async () => {
+  const out = join(dir, 'out');
+  const r = await runCommand(Render, ['-i', INV, '--out', out], ctx());
+  expect(r.code).toBe(0);
+  expectNoKey(r);
+  const m = (p: string) => (statSync(join(out, 'lb1', p)).mode & 0o777).toString(8);
+  expect([m('/etc/hactl/tls'), m('/etc/hactl/tls/www.key'), m('/etc/hactl/tls/www.crt')]).toEqual([
+    '700',
+    '600',
+    '644',
+  ]);
 });
 
 describe('verify and status', () => {

@@ -3,6 +3,7 @@
  * test: each problem is located at its tls: field, describes the certificate (subject, SANs,
  * dates) and never shows the key.
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
@@ -191,6 +192,8 @@ describe('refused before anything is written', () => {
       expect(problem(t.inventory({ ...TLS, key: 'locked.key' }), 'tls-file').message).toMatch(
         /is not readable \(permission denied\)/,
       );
+    execFileSync('mkfifo', [join(t.dir, 'fifo.key')]);
+    expect(problem(t.inventory({ ...TLS, key: 'fifo.key' }), 'tls-file').message).toMatch(/is not a regular file/);
     t.write('garbage.pem', 'hello\n');
     expect(problem(t.inventory({ ...TLS, certificate: 'garbage.pem' }), 'tls-file').message).toMatch(
       /holds no PEM certificate/,
