@@ -94,7 +94,7 @@ export interface SiteTls {
   redirectHttp: boolean;
   hsts?: number;
   http2: boolean;
-  /** The CA bundle verify and failover-test trust for this site (else the system store). */
+  /** The CA bundle verify and failover-test trust for this site (else node's public roots). */
   caPem?: string;
   caFile?: string;
   expiryWarningDays: number;

@@ -318,7 +318,7 @@ export const TlsSchema = obj(
         maxLength: 4096,
         pattern: FILE_PATH.pattern,
         description:
-          'PEM bundle of the CA(s) verify and failover-test trust for this site (an internal CA), relative to the inventory file. Default: the system trust store.',
+          "PEM bundle of the CA(s) verify and failover-test trust for this site (an internal CA), relative to the inventory file. Default: the public roots node ships (Mozilla's list), plus any in NODE_EXTRA_CA_CERTS.",
       }),
     ),
     expiry_warning_days: opt(

@@ -1,7 +1,7 @@
 /**
  * The TLS side of the one HTTP client: a new connection with a full handshake per request
  * (never a resumed session: each request must see the certificate served *now*), SNI set to
- * the site's name, verified against the site's CA bundle or the system store. Verification
+ * the site's name, verified against the site's CA bundle or node's public roots. Verification
  * failures do not abort the request: the peer's certificate and the verdict are reported, so
  * verify can say what was served and why it is not trusted.
  */
@@ -11,7 +11,7 @@ import { summarize, type CertSummary } from './x509.js';
 export interface TlsTarget {
   /** SNI, and the name the certificate is checked against. */
   servername: string;
-  /** PEM CA bundle to trust instead of the system store. */
+  /** PEM CA bundle to trust instead of node's public roots (Mozilla's list, plus NODE_EXTRA_CA_CERTS). */
   ca?: string;
   /** Offer only these protocol versions (tests: an old client). */
   minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
@@ -19,7 +19,7 @@ export interface TlsTarget {
 }
 
 export interface TlsPeer {
-  /** The chain verified against the CA bundle (or the system store). */
+  /** The chain verified against the CA bundle (or node's public roots). */
   authorized: boolean;
   authorizationError?: string;
   /** TLSv1.2, TLSv1.3. */

@@ -54,7 +54,9 @@ function certCheck(site: TlsSite, name: string, r: HttpResult): Pick<Check, 'ok'
 }
 
 function chainCheck(site: TlsSite, r: HttpResult): Pick<Check, 'ok' | 'detail' | 'data'> {
-  const against = site.tls.caFile ? `tls.ca (${site.tls.caFile})` : 'the system trust store';
+  const against = site.tls.caFile
+    ? `tls.ca (${site.tls.caFile})`
+    : "node's public roots (Mozilla's list, plus NODE_EXTRA_CA_CERTS)";
   const data = { trust: site.tls.caFile ?? 'system', authorized: r.tls?.authorized ?? false };
   if (!r.tls) return { ok: false, detail: `no TLS handshake: ${r.error ?? 'no answer'}`, data };
   if (r.tls.authorized) return { ok: true, detail: `the chain verifies against ${against}`, data };
