@@ -19,6 +19,7 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
     '<%= config.bin %> lab up --os mixed --dir /tmp/lab-mixed',
     '<%= config.bin %> lab up --os debian-13 --packages preinstalled --ipv6',
     '<%= config.bin %> lab up --nginx prefix --dir /tmp/lab-seed',
+    '<%= config.bin %> lab up --tls --dir /tmp/lab-tls',
   ];
 
   static override enableJsonFlag = true;
@@ -66,6 +67,11 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
       description: 'Also give every host an address on a ULA /64, and each cluster an IPv6 VIP (VRRPv3).',
       default: false,
     }),
+    tls: Flags.boolean({
+      description:
+        'HTTPS: the lab makes its own CA and a certificate for its server name (ca.pem, ca.key, tls/ in --dir); the site listens on 443 and redirects port 80.',
+      default: false,
+    }),
     'install-deps': Flags.boolean({
       description: 'apt-get install missing prerequisites first (Debian/Ubuntu).',
       default: false,
@@ -86,6 +92,7 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
       packages: flags.packages as PackagesChoice,
       nginx: flags.nginx as NginxLayout,
       ipv6: flags.ipv6,
+      tls: flags.tls,
       onProgress: (m) => this.logToStderr(m),
     });
     for (const line of labUpReport(lab, this.config.bin)) this.log(line);

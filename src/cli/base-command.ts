@@ -10,7 +10,7 @@
  */
 import { Command, Errors, Flags } from '@oclif/core';
 import { EXIT, HactlError, InterruptedError, RefusedError, classify } from '../errors.js';
-import { loadInventory } from '../inventory/load.js';
+import { loadInventory, type LoadOptions } from '../inventory/load.js';
 import type { Inventory } from '../inventory/model.js';
 import { InventoryError, formatProblem, type Problem } from '../inventory/problems.js';
 import { commandContext, type CommandContext } from './context.js';
@@ -38,7 +38,10 @@ export abstract class BaseCommand extends Command {
     return this.context;
   }
 
-  protected async loadInventory(file: string, opts: { requireSecrets?: boolean } = {}): Promise<Inventory> {
+  protected async loadInventory(
+    file: string,
+    opts: Pick<LoadOptions, 'requireSecrets' | 'certificateDates'> = {},
+  ): Promise<Inventory> {
     const { inventory, warnings } = loadInventory(file, { ...opts, env: (await this.ctx()).env });
     // A command that needs no secret (verify, status) does not warn that one is unset: cron would mail it.
     const shown = opts.requireSecrets === false ? warnings.filter((w) => w.rule !== 'auth-env') : warnings;

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import type { HttpClient } from '../util/http.js';
 import type { HostFacts } from '../remote/facts.js';
 import { verify, type VerifyReport } from '../verify/verify.js';
+import { tlsTarget } from '../verify/tls-checks.js';
 import { buildFault, FAULT_KINDS, type Fault, type FaultKind } from './faults.js';
 import { findVip, planFault, type FaultPlan, type VipTarget } from './plan.js';
 import { faultTarget, runFault, type FaultRun, type Timing } from './runner.js';
@@ -55,7 +56,8 @@ export function parseFaults(flag: string): FaultKind[] {
 function siteOf(cluster: Cluster, vip: Vip) {
   const site = cluster.sites.find((s) => s.vips.includes(vip));
   if (!site) throw new UsageError(`no site is served on ${vip.name}: there is nothing to probe through it`);
-  return { port: site.port, path: site.healthPath, host: site.healthHost };
+  const tls = tlsTarget(site, site.healthHost);
+  return { port: site.port, path: site.healthPath, host: site.healthHost, ...(tls ? { tls } : {}) };
 }
 
 function holderOf(report: VerifyReport, target: VipTarget): string {
@@ -87,7 +89,10 @@ export async function failoverTest(inv: Inventory, o: FailoverTestOptions): Prom
     !(await o.confirm({
       plans,
       faults,
-      http: { url: `http://${http.host}${http.path} via ${target.vip.ip}:${http.port}`, rate: o.rate },
+      http: {
+        url: `${http.tls ? 'https' : 'http'}://${http.host}${http.path} via ${target.vip.ip}:${http.port}`,
+        rate: o.rate,
+      },
     }))
   )
     return { ...base, ok: false, phase: 'cancelled', before };

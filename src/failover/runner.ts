@@ -6,7 +6,7 @@
 import type { Cluster } from '../inventory/model.js';
 import type { HostFacts } from '../remote/facts.js';
 import type { Transport } from '../transport/transport.js';
-import type { HttpClient } from '../util/http.js';
+import type { HttpClient, TlsTarget } from '../util/http.js';
 import { waitFor } from '../util/wait-for.js';
 import { startProbe, type RunningProbe } from '../verify/probe.js';
 import { buildFault, restoredCheck, type Fault, type FaultKind, type FaultTarget } from './faults.js';
@@ -32,8 +32,8 @@ export interface RunFaultOptions {
   facts: ReadonlyMap<string, HostFacts>;
   watch: VipWatch;
   rate: number;
-  /** Where clients reach the VIP: the first site served on it. */
-  http: { port: number; path: string; host: string };
+  /** Where clients reach the VIP: the first site served on it (over HTTPS when it has TLS). */
+  http: { port: number; path: string; host: string; tls?: TlsTarget };
   signal: AbortSignal;
   timing?: Partial<Timing>;
   say?: (line: string) => void;
@@ -237,9 +237,10 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
       durationMs: 300_000,
       timeoutMs: 1000,
       ...(o.httpClient ? { http: o.httpClient } : {}),
+      ...(o.http.tls ? { tls: o.http.tls } : {}),
     });
     say(
-      `${plan.kind}: probing http://${o.http.host}${o.http.path} via ${vip.ip}:${o.http.port} at ${o.rate}/s; ${plan.oldMaster} holds ${vip.name}`,
+      `${plan.kind}: probing ${o.http.tls ? 'https' : 'http'}://${o.http.host}${o.http.path} via ${vip.ip}:${o.http.port} at ${o.rate}/s; ${plan.oldMaster} holds ${vip.name}`,
     );
     await injectAndObserve(run);
   } catch (e) {

@@ -10,6 +10,7 @@ import { failoverVerdict } from './vrrp-math.js';
 import type { LintOptions, Rule } from './lint-rule.js';
 import { INPUT_RULES } from './lint-input.js';
 import { passwordCharsProblem } from './grammar-keepalived.js';
+import { TLS_RULES } from './lint-tls.js';
 
 export type { LintOptions };
 
@@ -348,7 +349,7 @@ const sites: Rule = (c, at, loc) => {
   const out: Problem[] = [];
   const seen = new Map<string, number>();
   c.sites.forEach((s, i) => {
-    const port = s.port ?? 80;
+    const port = s.port ?? (s.tls ? 443 : 80);
     for (const vip of s.vips)
       for (const name of s.server_names) {
         const key = `${vip}:${port}:${name.toLowerCase()}`;
@@ -376,7 +377,17 @@ const sites: Rule = (c, at, loc) => {
   return out;
 };
 
-const RULES: Rule[] = [uniqueNames, ...INPUT_RULES, references, vrrpSettings, priorities, vipSubnet, failover, sites];
+const RULES: Rule[] = [
+  uniqueNames,
+  ...INPUT_RULES,
+  references,
+  vrrpSettings,
+  priorities,
+  vipSubnet,
+  failover,
+  sites,
+  ...TLS_RULES,
+];
 
 /** VRIDs must be unique per segment (interface + subnet) across every cluster. */
 function vridsUnique(doc: InventoryDoc, loc: Locator): Problem[] {

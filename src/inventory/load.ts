@@ -1,9 +1,11 @@
 /** Loading: file → YAML (with positions) → schema → lint → model. Every problem at once. */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InventoryError, Locator, type Problem } from './problems.js';
 import { schemaProblems } from './schema-check.js';
 import { lint } from './lint.js';
 import { normalize } from './normalize.js';
+import { attachTls, loadTls } from './tls-load.js';
 import { locate, readYaml } from './yaml-read.js';
 import type { InventoryDoc } from './schema.js';
 import type { Inventory } from './model.js';
@@ -14,6 +16,13 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** pass_env variables must be set (render, deploy, verify). validate only warns. */
   requireSecrets?: boolean;
+  /** The time certificates are checked against. Default: now. */
+  now?: Date;
+  /**
+   * An expired or not yet valid certificate: an error (default: validate, render and deploy
+   * refuse it), or a warning for the commands that report on what is deployed (verify, status).
+   */
+  certificateDates?: 'error' | 'warning';
 }
 
 export interface LoadResult {
@@ -107,10 +116,19 @@ export function loadInventoryText(file: string, text: string, opts: LoadOptions 
   const problems = schemaProblems(data, loc);
   if (problems.length > 0) return { problems };
   const inv = data as InventoryDoc;
-  problems.push(...lint(inv, loc, { env, requireSecrets: opts.requireSecrets ?? true }));
+  const requireSecrets = opts.requireSecrets ?? true;
+  problems.push(...lint(inv, loc, { env, requireSecrets }));
+  const tls = loadTls(inv, loc, {
+    baseDir: dirname(resolve(file)),
+    env,
+    requireSecrets,
+    now: opts.now ?? new Date(),
+    dateSeverity: opts.certificateDates ?? 'error',
+  });
+  problems.push(...tls.problems);
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   if (problems.some((p) => p.severity === 'error')) return { problems };
-  return { inventory: normalize(file, inv, env), problems };
+  return { inventory: attachTls(normalize(file, inv, env), tls.material), problems };
 }
 
 export function loadInventoryFile(file: string, opts: LoadOptions = {}): LoadResult {

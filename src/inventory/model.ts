@@ -4,6 +4,7 @@
  */
 import type { Secret } from './secret.js';
 import type { SshDoc } from './schema.js';
+import type { CertSummary } from '../util/x509.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
 
@@ -77,6 +78,30 @@ export interface Backend {
   backup: boolean;
 }
 
+/** A site's HTTPS: the material was read and checked when the inventory was loaded. */
+export interface SiteTls {
+  /** The certificate file as given (full chain, leaf first): written to the hosts byte for byte. */
+  certificatePem: string;
+  /** As written in the inventory, for messages. */
+  certificateFile: string;
+  leaf: CertSummary;
+  /** The private key's PEM text; empty when it is not known here (key_env unset under validate/verify). */
+  key: Secret;
+  /** Where the key comes from, for messages: the file as written, or $VARIABLE. */
+  keySource: string;
+  /** SHA-256 of the key's public half; '' when the key is not known here. */
+  keyFingerprint: string;
+  redirectHttp: boolean;
+  hsts?: number;
+  http2: boolean;
+  /** The CA bundle verify and failover-test trust for this site (else node's public roots). */
+  caPem?: string;
+  caFile?: string;
+  expiryWarningDays: number;
+  /** The leaf names an OCSP responder and its issuer is in the file: nginx can staple. */
+  ocspStapling: boolean;
+}
+
 export interface Site {
   name: string;
   serverNames: string[];
@@ -91,6 +116,8 @@ export interface Site {
   proxyHeaders: [string, string][];
   identify: boolean;
   extra: string[];
+  /** HTTPS, when the site has a tls: section. */
+  tls?: SiteTls;
 }
 
 export interface Cluster {
@@ -126,6 +153,8 @@ export const DEFAULTS = {
   nginxStatusPort: 8099,
   healthCheck: { mode: 'script', interval: 1, timeout: 1, fall: 1, rise: 2, weight: 0 } as HealthCheck,
   sitePort: 80,
+  tlsPort: 443,
+  tlsExpiryWarningDays: 21,
   backendPort: 80,
   proxyHeaders: [
     ['Host', '$host'],

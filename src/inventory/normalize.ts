@@ -145,7 +145,7 @@ function buildSite(s: ClusterDoc['sites'][number], vips: Vip[], backends: Backen
     name: s.name,
     serverNames: s.server_names,
     vips: pick(vips, s.vips),
-    port: s.port ?? DEFAULTS.sitePort,
+    port: s.port ?? (s.tls ? DEFAULTS.tlsPort : DEFAULTS.sitePort),
     backends: pick(backends, s.backends),
     upstream: s.upstream ?? s.name,
     healthPath: s.health_path ?? '/',

@@ -273,6 +273,65 @@ export const BackendSchema = obj(
   'A web server behind the load balancers.',
 );
 
+/** HTTPS for a site: its certificate and key, pushed to every load balancer of the cluster. */
+export const TlsSchema = obj(
+  {
+    certificate: Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      pattern: FILE_PATH.pattern,
+      description:
+        'PEM file with the full chain, leaf first, then each issuer; relative to the inventory file. Checked before anything is written: the key matches, the chain is in order, every server name is covered, and it is valid now.',
+    }),
+    key: opt(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        pattern: FILE_PATH.pattern,
+        description:
+          'PEM file with the private key (unencrypted), relative to the inventory file. Give exactly one of key or key_env. Written root:root 0600 in a 0700 directory; never shown.',
+      }),
+    ),
+    key_env: opt(
+      Type.String({
+        pattern: ENV_NAME.pattern,
+        description:
+          'Name of an environment variable holding the private key as PEM text, so it stays out of files next to the inventory.',
+      }),
+    ),
+    redirect_http: opt(
+      Type.Boolean({
+        description: 'Port 80 on the VIPs answers 301 to https://$host$request_uri. Default: true.',
+      }),
+    ),
+    hsts: opt(
+      Type.Integer({
+        minimum: 0,
+        maximum: 63072000,
+        description: 'Strict-Transport-Security max-age in seconds (e.g. 31536000). Default: no HSTS header.',
+      }),
+    ),
+    http2: opt(Type.Boolean({ description: 'Serve HTTP/2 as well as HTTP/1.1. Default: true.' })),
+    ca: opt(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        pattern: FILE_PATH.pattern,
+        description:
+          "PEM bundle of the CA(s) verify and failover-test trust for this site (an internal CA), relative to the inventory file. Default: the public roots node ships (Mozilla's list), plus any in NODE_EXTRA_CA_CERTS.",
+      }),
+    ),
+    expiry_warning_days: opt(
+      Type.Integer({
+        minimum: 1,
+        maximum: 365,
+        description: 'validate and verify warn when the certificate expires within this many days. Default: 21.',
+      }),
+    ),
+  },
+  'HTTPS for this site: it listens on 443 (or port) with this certificate; several sites may share a VIP (SNI).',
+);
+
 export const SiteSchema = obj(
   {
     name: Type.String({
@@ -289,7 +348,9 @@ export const SiteSchema = obj(
       minItems: 1,
       description: 'Names of the VIPs this site listens on.',
     }),
-    port: opt(Type.Integer({ minimum: 1, maximum: 65535, description: 'Listen port on each VIP. Default: 80.' })),
+    port: opt(
+      Type.Integer({ minimum: 1, maximum: 65535, description: 'Listen port on each VIP. Default: 80 (443 with tls).' }),
+    ),
     backends: Type.Array(Type.String({ pattern: NAME_PATTERN }), {
       minItems: 1,
       description: 'Names of the backends serving this site (one upstream).',
@@ -340,6 +401,7 @@ export const SiteSchema = obj(
           'Extra nginx directives for the server block, one simple directive per item, without the trailing semicolon, on one line. Read as nginx reads it: outside quotes no ; (it would start a second directive), no { (a block; ${var} is fine), no word starting with } (it would close the server block) or # (a comment), no final \\; quotes closed and followed by a space.',
       }),
     ),
+    tls: opt(TlsSchema),
   },
   'A virtual host served on one or more VIPs and proxied to backends.',
 );
@@ -401,6 +463,7 @@ export type SshDoc = Static<typeof SshSchema>;
 export type ClusterDoc = Static<typeof ClusterSchema>;
 export type VipDoc = Static<typeof VipSchema>;
 export type SiteDoc = Static<typeof SiteSchema>;
+export type TlsDoc = Static<typeof TlsSchema>;
 export type BackendDoc = Static<typeof BackendSchema>;
 export type LoadBalancerDoc = Static<typeof LoadBalancerSchema>;
 export type NginxLayoutDoc = Static<typeof NginxLayoutSchema>;

@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { Document, isMap, isSeq } from 'yaml';
 import type { ClusterDoc, InventoryDoc, VipDoc } from '../inventory/schema.js';
 import { prefixNginxInventory } from './nginx-prefix.js';
+import { LAB_TLS } from './tls.js';
 import type { HostState, LabPlan, VipPlan } from './types.js';
 
 export interface InventoryInput {
@@ -14,6 +15,8 @@ export interface InventoryInput {
   identityFile: string;
   knownHostsFile: string;
   vrrpPass: string;
+  /** The site is HTTPS with the lab's certificate (lab/tls.ts writes the files beside the inventory). */
+  tls?: boolean;
 }
 
 const PASS_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
@@ -33,7 +36,7 @@ function vipDoc(v: VipPlan, auth: VipDoc['auth'], perVipAuth: boolean): VipDoc {
   return perVipAuth ? { ...base, auth } : base;
 }
 
-export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass }: InventoryInput): InventoryDoc {
+export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass, tls }: InventoryInput): InventoryDoc {
   const ipOf = (name: string) => plan.hosts.find((h) => h.name === name)?.ip ?? '';
   const auth = { type: 'PASS' as const, pass: vrrpPass };
   const perVipAuth = plan.clusters.some((c) => c.vips.some((v) => v.family === 6));
@@ -60,9 +63,10 @@ export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass }: I
           name: 'www',
           server_names: [plan.serverName],
           vips: c.vips.map((v) => v.name),
-          port: 80,
+          port: tls ? 443 : 80,
           backends: plan.backends,
           health_path: plan.healthPath,
+          ...(tls ? { tls: { certificate: LAB_TLS.certificate, key: LAB_TLS.key, ca: LAB_TLS.ca } } : {}),
         },
       ],
     })),

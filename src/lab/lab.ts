@@ -15,6 +15,7 @@ import { commonFiles, hostFiles, writeHostFiles } from './host-files.js';
 import { bootHost, hostDirs, prepareHostDirs } from './host.js';
 import { inventoryYaml, knownHosts, labInventory, randomVrrpPass, withPrefixNginx } from './inventory-writer.js';
 import { imageName } from './image-plan.js';
+import { writeLabTls } from './tls.js';
 import { prepareImages } from './lab-images.js';
 import { DEFAULT_OS } from './releases.js';
 import {
@@ -77,6 +78,7 @@ function initialState(opts: LabOptions, plan: LabPlan, where: { stateDir: string
       packages: opts.packages ?? 'none',
       nginx: opts.nginx ?? 'package',
       ipv6: opts.ipv6 ?? false,
+      ...(opts.tls ? { tls: true } : {}),
     },
     images: {},
     files: labFiles(where.outDir),
@@ -129,11 +131,13 @@ async function bootAll(plan: LabPlan, state: LabState, opts: LabOptions): Promis
 
 async function writeOutputs(plan: LabPlan, state: LabState, opts: LabOptions): Promise<void> {
   const { files } = state;
+  if (opts.tls) files.tls = await writeLabTls(state.outDir, [plan.serverName], plan.id);
   const inv = labInventory({
     plan,
     identityFile: files.identity,
     knownHostsFile: files.knownHosts,
     vrrpPass: randomVrrpPass(),
+    tls: opts.tls ?? false,
   });
   await writeFile(files.knownHosts, knownHosts(state.hosts), { mode: 0o644 });
   const doc = opts.nginx === 'prefix' ? withPrefixNginx(inv) : inv;

@@ -17,6 +17,12 @@ function imageLines(lab: LabState): string[] {
   });
 }
 
+/** How to reach the HTTPS site with the lab's own CA, once deployed. */
+function httpsLine(lab: LabState): string {
+  const vip = lab.clusters[0]?.vips[0]?.ip ?? '';
+  return `https:     curl --cacert ${lab.files.tls?.ca} --resolve ${lab.serverName}:443:${vip} https://${lab.serverName}${lab.healthPath}`;
+}
+
 export function labUpReport(lab: LabState, bin: string): string[] {
   const first = lab.hosts[0];
   const net6 = lab.subnet6 ? ` and ${lab.subnet6} (${lab.bridgeIp6})` : '';
@@ -37,6 +43,7 @@ export function labUpReport(lab: LabState, bin: string): string[] {
     `inventory: ${lab.files.inventory}`,
     `try:       ssh -i ${lab.files.identity} -o UserKnownHostsFile=${lab.files.knownHosts} -o StrictHostKeyChecking=yes root@${first.ip} hostname`,
     `then:      ${bin} deploy -i ${lab.files.inventory}`,
+    ...(lab.files.tls ? [httpsLine(lab)] : []),
     `remove:    ${bin} lab down --dir ${lab.outDir}`,
   );
   return lines;

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir, readlink, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { removeLabTls } from './tls.js';
 import { waitFor } from '../util/wait-for.js';
 import { LAB_NAME_PATTERN } from './plan.js';
 import { deleteSegment, listLinks, listNetns } from './network.js';
@@ -105,6 +106,7 @@ async function removeOutputs(state: LabState): Promise<void> {
   await Promise.all(
     [inventory, identity, `${identity}.pub`, knownHosts, labJson].map((f) => unlink(f).catch(() => undefined)),
   );
+  if (state.files.tls) await removeLabTls(state.files.tls);
   if (state.outDirCreated) await rmdir(state.outDir).catch(() => undefined);
 }
 

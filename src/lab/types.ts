@@ -23,6 +23,8 @@ export interface LabOptions {
   nginx?: NginxLayout;
   /** Every host also gets an address on the lab's ULA /64, and each cluster an IPv6 VIP (VRRPv3). */
   ipv6?: boolean;
+  /** The site is HTTPS: the lab makes its own CA and a certificate for its server name. */
+  tls?: boolean;
   /** Run `apt-get install -y` for missing prerequisites first. */
   installDeps?: boolean;
   onProgress?: (message: string) => void;
@@ -105,10 +107,18 @@ export interface LabState extends Omit<LabPlan, 'hosts'> {
     packages: PackagesChoice;
     nginx: NginxLayout;
     ipv6: boolean;
+    tls?: boolean;
   };
   /** The images the hosts boot from ("debian-12/base": where, and what image.json says). */
   images: Record<string, { root: string; repo: string; built: boolean; marker: Record<string, string> }>;
-  files: { inventory: string; identity: string; knownHosts: string; labJson: string };
+  files: {
+    inventory: string;
+    identity: string;
+    knownHosts: string;
+    labJson: string;
+    /** With --tls: the lab CA (certificate and key) and the site's certificate and key. */
+    tls?: { ca: string; caKey: string; certificate: string; key: string };
+  };
   hosts: HostState[];
   timings: Record<string, number>;
 }

@@ -11,6 +11,7 @@ import { MANAGED_PROGRAMS } from '../remote/sections/host.js';
 import type { HostRender, RenderedFile, Service } from '../render/render.js';
 import type { NginxLayout } from '../inventory/model.js';
 import { maskSecrets, type Secret } from '../inventory/secret.js';
+import { tlsChange } from './tls-change.js';
 
 /** jsdiff, loaded on the first file that differs: a no-op deploy never needs it (~25 ms of start-up). */
 let jsdiff: typeof import('diff') | undefined;
@@ -51,20 +52,27 @@ export function fileChange(
   secrets: readonly Secret[],
 ): FileChange {
   const remote = facts.files[file.path];
+  // Certificates and keys are shown by what they are, never as text (tls-change.ts).
+  const tls = file.kind ? tlsChange(file, remote?.exists ? (remote.content ?? '') : undefined) : undefined;
   if (!remote?.exists) {
-    const diff = createTwoFilesPatch('/dev/null', file.path, '', file.content, '', '', { context: 3 });
-    return { file, action: 'create', diff: maskSecrets(diff, secrets), reasons: ['absent'] };
+    const diff = tls?.diff ?? createTwoFilesPatch('/dev/null', file.path, '', file.content, '', '', { context: 3 });
+    return {
+      file,
+      action: 'create',
+      diff: maskSecrets(diff, secrets),
+      reasons: tls ? ['absent', tls.reason] : ['absent'],
+    };
   }
   const reasons: string[] = [];
-  if (remote.sha256 !== file.sha256) reasons.push('content');
+  if (remote.sha256 !== file.sha256) reasons.push(tls?.reason ?? 'content');
   if (remote.mode !== file.mode) reasons.push(`mode ${remote.mode} → ${file.mode}`);
   if (remote.owner !== file.owner || remote.group !== file.group)
     reasons.push(`owner ${remote.owner}:${remote.group} → ${file.owner}:${file.group}`);
   if (reasons.length === 0) return { file, action: 'unchanged', diff: '', reasons };
-  const contentChanged = reasons.includes('content');
-  const diff = contentChanged
-    ? createTwoFilesPatch(file.path, file.path, remote.content ?? '', file.content, '', '', { context: 3 })
-    : '';
+  const contentChanged = remote.sha256 !== file.sha256;
+  const textDiff = () =>
+    createTwoFilesPatch(file.path, file.path, remote.content ?? '', file.content, '', '', { context: 3 });
+  const diff = contentChanged ? (tls?.diff ?? textDiff()) : '';
   return { file, action: contentChanged ? 'update' : 'chmod', diff: maskSecrets(diff, secrets), reasons };
 }
 

@@ -63,6 +63,8 @@ export interface FileWrite {
   mode: string;
   owner: string;
   group: string;
+  /** The mode its directory is set to, root-owned (a TLS key's directory: 0700). */
+  dirMode?: string;
 }
 
 export type ManagedService = 'nginx' | 'keepalived';
@@ -169,8 +171,12 @@ function swap(req: ApplyRequest): Shell {
       if (c.action === 'remove')
         return [cmd`if [ -e ${t} ] || [ -L ${t} ]; then { ${backup} && rm -f ${t}; } || ${failWrite('remove', c)}; fi`];
       const tmp = sibling(c, '.hactl-new');
+      const dir = hostPath(dirOf(c.path));
       return [
-        cmd`mkdir -p ${hostPath(dirOf(c.path))} || ${failWrite('create the directory of', c)}`,
+        cmd`mkdir -p ${dir} || ${failWrite('create the directory of', c)}`,
+        // Before the file lands in it: a key is never in a directory others can list or enter.
+        c.dirMode !== undefined &&
+          cmd`{ chmod ${c.dirMode} ${dir} && chown root:root ${dir}; } || ${failWrite('set the mode of the directory of', c)}`,
         cmd`if [ -e ${t} ] || [ -L ${t} ]; then ${backup} || ${failWrite('back up', c)}; else : > "$d/old/${i}.absent"; fi`,
         cmd`{ cp "$d/new/${i}" ${tmp} && chmod ${c.mode} ${tmp} && chown ${`${c.owner}:${c.group}`} ${tmp} && mv -f ${tmp} ${t}; } || ${failWrite('write', c)}`,
       ];

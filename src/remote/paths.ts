@@ -6,6 +6,8 @@ export const HOST_PATHS = {
   nginxConfDir: '/etc/nginx/conf.d',
   nginxConf: (cluster: string) => `/etc/nginx/conf.d/hactl-${cluster}.conf`,
   sysctl: '/etc/sysctl.d/90-hactl.conf',
+  /** TLS certificates and keys (0700: the keys are root's alone). */
+  tlsDir: '/etc/hactl/tls',
   /** The notify script's per-instance state files (tmpfs: gone after a reboot, like VRRP state). */
   vrrpStateDir: '/run/hactl/vrrp',
   /** Transactions, backups and the deploy lock. */

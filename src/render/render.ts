@@ -9,6 +9,7 @@ import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
 import { features, type Versions } from './features.js';
 import { nginxSiteFile } from '../shell/nginx.js';
+import { listenParams, redirectContexts, tlsFileSpecs, tlsSecrets, tlsServerContext } from './tls.js';
 
 export type Service = 'keepalived' | 'nginx' | 'sysctl';
 
@@ -21,6 +22,10 @@ export interface RenderedFile {
   /** Which service reloads when this file changes. */
   service: Service;
   sha256: string;
+  /** The mode its directory must have (a TLS key's directory: 0700). */
+  dirMode?: string;
+  /** A certificate or a private key: shown in plans by what it is, never as a text diff. */
+  kind?: 'certificate' | 'key';
 }
 
 export interface HostRender {
@@ -111,7 +116,7 @@ function listenAddress(ip: string, family: 4 | 6, port: number): string {
   return family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-function nginxContext(cluster: Cluster, lb: LoadBalancer) {
+function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
   return {
     cluster: cluster.name,
     lb: lb.name,
@@ -128,13 +133,15 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer) {
       })),
     })),
     servers: cluster.sites.map((site) => ({
-      listens: site.vips.map((vip) => listenAddress(vip.ip, vip.family, site.port)),
+      listens: site.vips.map((vip) => listenAddress(vip.ip, vip.family, site.port) + listenParams(site, v)),
       server_names: site.serverNames.join(' '),
       identify: site.identify,
       extra: site.extra,
       upstream: site.upstream,
       proxy_headers: site.proxyHeaders.map(([name, value]) => ({ name, value })),
+      tls: tlsServerContext(site, v),
     })),
+    redirects: redirectContexts(cluster, listenAddress),
   };
 }
 
@@ -168,9 +175,11 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
       nginxSiteFile(lb.nginx, cluster.name),
       '0644',
       'nginx',
-      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb)),
+      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb, versions)),
     ),
   );
+  for (const t of tlsFileSpecs(cluster))
+    files.push({ ...file(t.path, t.mode, 'nginx', t.content), dirMode: '0700', kind: t.kind });
   files.push(
     file(
       PATHS.sysctl,
@@ -179,7 +188,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
       renderTemplate('sysctl.conf.hbs', { lines: Object.entries(cluster.sysctl).map(([k, v]) => `${k} = ${v}`) }),
     ),
   );
-  const secrets = cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : []));
+  const secrets = [...cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : [])), ...tlsSecrets(cluster)];
   return { cluster, lb, files, sysctl: { ...cluster.sysctl }, secrets, versions };
 }
 

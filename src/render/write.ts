@@ -13,7 +13,9 @@ export function writeRenders(outDir: string, renders: HostRender[]): { host: str
       for (const f of r.files) {
         const target = join(outDir, r.lb.name, f.path);
         mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, f.content);
+        // A key's directory is as closed here as on the host.
+        if (f.dirMode) chmodSync(dirname(target), parseInt(f.dirMode, 8));
+        writeFileSync(target, f.content, { mode: parseInt(f.mode, 8) });
         chmodSync(target, parseInt(f.mode, 8));
         written.push({ host: r.lb.name, file: target, mode: f.mode });
       }

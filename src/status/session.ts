@@ -9,6 +9,7 @@ import { readFacts } from '../remote/facts.js';
 import { keepalivedDataSection } from '../remote/sections/keepalived.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import { buildStatus, type HostObservation, type StatusReport } from './status.js';
+import { certificateFiles } from './tls-expiry.js';
 
 export interface StatusOptions {
   connect: LbConnector;
@@ -42,7 +43,7 @@ export class StatusSession {
   private async observe(lb: LoadBalancer, cluster: Cluster): Promise<HostObservation> {
     try {
       const t = await this.transport(lb);
-      const req = { files: [], sysctl: [], statusPort: cluster.nginxStatusPort };
+      const req = { files: certificateFiles(cluster), sysctl: [], statusPort: cluster.nginxStatusPort };
       const { facts, extra } = await readFacts(t, req, [keepalivedDataSection] as const, {
         step: 'status',
         timeoutMs: this.opts.timeoutMs ?? 10_000,

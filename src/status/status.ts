@@ -6,6 +6,7 @@ import type { Inventory, Vip } from '../inventory/model.js';
 import { holds, type HostFacts } from '../remote/facts.js';
 import type { InstanceState } from '../remote/sections/keepalived.js';
 import { vipVerdict, vrrpState, type StateSource, type VipHealth } from '../verify/verdicts.js';
+import { nearestExpiries, type CertificateExpiry } from './tls-expiry.js';
 
 /** What one refresh learned from one load balancer. */
 export interface HostObservation {
@@ -56,6 +57,8 @@ export interface StatusReport {
   at: number;
   vips: VipView[];
   lbs: LbView[];
+  /** Per cluster with TLS sites: the deployed certificate that expires first. */
+  certificates: CertificateExpiry[];
 }
 
 function instanceView(vip: Vip, o: HostObservation & { facts: HostFacts }): InstanceView {
@@ -114,5 +117,6 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
       });
     }
   }
-  return { ok: vips.every((v) => v.health === 'ok' || v.health === 'failed-over'), at, vips, lbs };
+  const certificates = nearestExpiries(inv, (lb) => observed.get(lb)?.facts, new Date(at));
+  return { ok: vips.every((v) => v.health === 'ok' || v.health === 'failed-over'), at, vips, lbs, certificates };
 }

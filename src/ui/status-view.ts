@@ -1,6 +1,7 @@
 /** hactl status for people (per cluster: VIPs, then load balancers) and for machines (--json). */
 import type { LbView, StatusReport, VipView } from '../status/status.js';
 import { bold, dim, green, red, table, yellow } from './style.js';
+import { dayCount } from '../util/x509.js';
 
 function vipState(v: VipView): string {
   const unknown = v.unknown.length ? ` (${v.unknown.join(', ')} not reachable)` : '';
@@ -35,6 +36,13 @@ function instanceCell(lb: LbView, vip: string): string {
   return `${stateColour(i.state)}${mark}${odd}`;
 }
 
+/** The cluster's nearest certificate expiry: red once expired, yellow within its warning days. */
+function certificateLine(e: StatusReport['certificates'][number]): string {
+  const when = `${e.notAfter.slice(0, 10)} (${e.daysLeft < 0 ? `${dayCount(-e.daysLeft)} ago` : `in ${dayCount(e.daysLeft)}`})`;
+  const line = `nearest certificate expiry: ${e.site} on ${e.lb}, ${e.daysLeft < 0 ? 'EXPIRED ' : ''}${when}`;
+  return e.daysLeft < 0 ? red(line) : e.daysLeft < e.warningDays ? yellow(line) : line;
+}
+
 export function formatStatus(r: StatusReport): string {
   const out: string[] = [];
   const clusters = [...new Set([...r.vips.map((v) => v.cluster), ...r.lbs.map((l) => l.cluster)])];
@@ -64,6 +72,7 @@ export function formatStatus(r: StatusReport): string {
     );
     if (r.lbs.some((l) => l.cluster === c && l.instances.some((i) => i.source === 'vip')))
       out.push(dim('* state guessed from the VIP on the interface (keepalived did not say)'));
+    for (const e of r.certificates.filter((x) => x.cluster === c)) out.push(certificateLine(e));
     out.push('');
   }
   const bad = r.vips.filter((v) => v.health !== 'ok' && v.health !== 'failed-over').length;
@@ -82,7 +91,9 @@ export function formatStatus(r: StatusReport): string {
 /**
  * The stable `status --json` document (one per refresh; with --watch, one per line):
  * `ok`, `at` (ISO time), `vips[]` {cluster, name, address, master, holders, health, unknown},
- * `lbs[]` {cluster, name, reachable, error?, keepalived, nginx, instances[] {vip, state, source, priority, holdsVip}}.
+ * `lbs[]` {cluster, name, reachable, error?, keepalived, nginx, instances[] {vip, state, source, priority, holdsVip}},
+ * `certificates[]` {cluster, site, lb, notAfter, daysLeft, warningDays, fingerprint256}: per cluster with TLS sites, the
+ * deployed certificate that expires first.
  */
 export function statusJson(r: StatusReport) {
   const bad = r.vips.filter((v) => v.health !== 'ok' && v.health !== 'failed-over');
@@ -116,6 +127,7 @@ export function statusJson(r: StatusReport) {
         holdsVip: i.holdsVip,
       })),
     })),
+    certificates: r.certificates,
   };
 }
 

@@ -1,5 +1,6 @@
 /** verify for people (a table per cluster), for cron (--quiet) and for machines (--json). */
 import type { VerifyReport } from '../verify/verify.js';
+import type { Check } from '../verify/post-deploy.js';
 import { bold, green, red, table, yellow } from './style.js';
 
 export function formatVerify(r: VerifyReport, clusters: string[]): string {
@@ -28,20 +29,29 @@ export function formatVerify(r: VerifyReport, clusters: string[]): string {
     out.push('');
   }
   const failed = r.checks.filter((x) => !x.ok).length;
+  const warned = r.checks.filter((x) => x.ok && x.warning).length;
+  const warnings = warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : '';
   out.push(
     failed
-      ? red(`${failed} of ${r.checks.length} checks failed (${r.durationMs} ms)`)
-      : green(`all ${r.checks.length} checks passed (${r.durationMs} ms)`),
+      ? red(`${failed} of ${r.checks.length} checks failed${warnings} (${r.durationMs} ms)`)
+      : (warned ? yellow : green)(`all ${r.checks.length} checks passed${warnings} (${r.durationMs} ms)`),
   );
   return out.join('\n');
 }
 
-/** One line per problem, nothing when healthy: for cron. */
+/**
+ * One line per problem, nothing when healthy: for cron. A certificate near its expiry is a line
+ * too (exit 0), so the mail arrives weeks before the expiry fails verify; other warnings (nodes
+ * on different versions during an upgrade) are not repeated every run.
+ */
 export function quietVerify(r: VerifyReport): string[] {
   return [
     ...r.checks
       .filter((x) => !x.ok)
       .map((x) => `hactl verify: ${x.cluster}: ${x.kind} ${x.target}: ${x.detail.split('\n')[0]}`),
+    ...r.checks
+      .filter((x) => x.ok && x.warning && x.kind === 'tls-expiry')
+      .map((x) => `hactl verify: warning: ${x.cluster}: ${x.kind} ${x.target}: ${x.detail.split('\n')[0]}`),
     ...r.findings.map((f) => `hactl verify: diagnosis: ${f.vip} on ${f.node}: ${f.cause}: ${f.evidence}`),
   ];
 }
@@ -50,8 +60,11 @@ export function quietVerify(r: VerifyReport): string[] {
  * The stable `verify --json` document. Fields may be added; none is renamed or removed.
  * - `ok`: every check passed (the exit code is 0 exactly when this is true).
  * - `checks[]`: one per check: `kind` (keepalived, nginx, nginx -t, sysctl, drift, backend,
- *   site, vip, ssh), `cluster`, `target` (host and object checked), `ok`, `detail` (first line
- *   is a summary; drift details carry a masked diff on the following lines).
+ *   site, vip, ssh; for TLS sites tls-cert, tls-chain, tls-expiry, tls-redirect), `cluster`,
+ *   `target` (host and object checked), `ok`, `detail` (first line is a summary; drift details
+ *   carry a masked diff on the following lines), `warning` (passed but needs attention soon:
+ *   a certificate within its expiry_warning_days), `data` (TLS checks: servername, expected and
+ *   served certificate with fingerprint and dates, protocol, trust, daysLeft).
  * - `vips[]`: per VIP: `address` (cidr), `holders` (load balancers that have it now), `master`,
  *   `health` (ok, failed-over, down, split-brain, unknown).
  * - `findings[]`: split-brain and configuration diagnosis: `node`, `cause`, `evidence`, `fix`.
@@ -61,7 +74,7 @@ export interface VerifyJson {
   /** One line: how many checks failed. */
   message: string;
   durationMs: number;
-  checks: { kind: string; cluster: string; target: string; ok: boolean; detail: string; warning?: boolean }[];
+  checks: Check[];
   vips: { cluster: string; name: string; address: string; master: string; holders: string[]; health: string }[];
   findings: { vip: string; node: string; cause: string; evidence: string; fix: string }[];
 }
@@ -79,6 +92,7 @@ export function verifyJson(r: VerifyReport): VerifyJson {
       ok: c.ok,
       detail: c.detail,
       ...(c.warning ? { warning: true } : {}),
+      ...(c.data ? { data: c.data } : {}),
     })),
     vips: r.vips.map((v) => ({
       cluster: v.cluster,

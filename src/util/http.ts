@@ -5,6 +5,9 @@
  * failover prober all use it.
  */
 import { request } from 'node:http';
+import { tlsConnection, type TlsPeer, type TlsTarget } from './tls-connect.js';
+
+export type { TlsPeer, TlsTarget };
 
 export interface HttpTarget {
   ip: string;
@@ -14,6 +17,8 @@ export interface HttpTarget {
   path: string;
   /** Connect to last byte. */
   timeoutMs: number;
+  /** HTTPS: a TLS handshake with this SNI name first. */
+  tls?: TlsTarget;
 }
 
 export interface HttpResult {
@@ -26,6 +31,8 @@ export interface HttpResult {
   /** The first 4 KiB of the body. */
   body: string;
   headers: Record<string, string | string[] | undefined>;
+  /** With tls: what the handshake showed (absent when it did not complete). */
+  tls?: TlsPeer;
 }
 
 const BODY_LIMIT = 4096;
@@ -44,18 +51,21 @@ export const httpGet: HttpClient = (t, extraHeaders = {}) => {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
+    let peer: TlsPeer | undefined;
     const done = (r: Omit<HttpResult, 'ms'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ...r, ms: Math.round((performance.now() - started) * 10) / 10 });
+      resolve({ ...r, ...(peer ? { tls: peer } : {}), ms: Math.round((performance.now() - started) * 10) / 10 });
     };
+    const tls = t.tls;
     const req = request({
+      // With a connection of its own (HTTPS), http uses no agent; plain HTTP gets a fresh one.
+      ...(tls ? { createConnection: () => tlsConnection(t.ip, t.port, tls, (p) => (peer = p)) } : { agent: false }),
       host: t.ip,
       port: t.port,
       path: t.path,
       method: 'GET',
-      agent: false,
       headers: { Host: t.host, Connection: 'close', 'User-Agent': 'hactl', ...extraHeaders },
     });
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), t.timeoutMs);

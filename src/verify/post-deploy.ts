@@ -12,6 +12,7 @@ import type { Transport } from '../transport/transport.js';
 import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
 import { waitFor } from '../util/wait-for.js';
 import { vipVerdict } from './verdicts.js';
+import { tlsTarget } from './tls-checks.js';
 
 export interface Check {
   kind: string;
@@ -19,8 +20,10 @@ export interface Check {
   target: string;
   ok: boolean;
   detail: string;
-  /** Passes, but deserves a look (e.g. nodes on different keepalived versions during an upgrade). */
+  /** Passes, but deserves a look: nodes on different keepalived versions during an upgrade, a certificate near its expiry. */
   warning?: boolean;
+  /** Structured facts behind the detail, for --json (TLS checks: fingerprints, dates). */
+  data?: Record<string, unknown>;
 }
 
 /** The load balancers holding the VIP now: only their addresses are read (one small section each). */
@@ -90,14 +93,22 @@ async function siteChecks(cluster: Cluster, http: HttpClient): Promise<Check[]> 
   for (const site of cluster.sites)
     for (const vip of site.vips) {
       const host = site.healthHost;
-      const r = await http({ ip: vip.ip, port: site.port, host, path: site.healthPath, timeoutMs: 3000 });
+      const tls = tlsTarget(site, host);
+      const r = await http({
+        ip: vip.ip,
+        port: site.port,
+        host,
+        path: site.healthPath,
+        timeoutMs: 3000,
+        ...(tls ? { tls } : {}),
+      });
       const lb = header(r, 'x-hactl-lb');
       const upstream = header(r, 'x-hactl-upstream');
       const who = [lb && `lb ${lb}`, upstream && `backend ${upstream}`].filter(Boolean).join(', ');
       out.push({
         kind: 'site',
         cluster: cluster.name,
-        target: `http://${host}${site.healthPath} via ${vip.ip}:${site.port}`,
+        target: `${tls ? 'https' : 'http'}://${host}${site.healthPath} via ${vip.ip}:${site.port}`,
         ok: is2xx(r),
         detail: is2xx(r) ? `${r.status} in ${r.ms} ms${who ? ` (${who})` : ''}` : `${r.status || r.error}`,
       });

@@ -4,7 +4,7 @@
  * with a short deadline. Returns every result with the time it was sent. Pure Node, no
  * Linux tools, so it runs on an operator's laptop too.
  */
-import { header, httpGet, type HttpClient } from '../util/http.js';
+import { header, httpGet, type HttpClient, type TlsTarget } from '../util/http.js';
 import { sleep } from '../util/sleep.js';
 
 export interface ProbeOptions {
@@ -27,6 +27,8 @@ export interface ProbeOptions {
   maxRequests?: number;
   /** Default: httpGet. */
   http?: HttpClient;
+  /** HTTPS: each request a new connection with a full handshake, with this SNI name. */
+  tls?: TlsTarget;
 }
 
 export interface ProbeResult {
@@ -55,6 +57,7 @@ interface Target {
   port: number;
   path: string;
   hostHeader: string;
+  tls?: TlsTarget;
 }
 
 function target(o: ProbeOptions): Target {
@@ -65,13 +68,19 @@ function target(o: ProbeOptions): Target {
     return { host, port: Number(u.port || 80), path: `${u.pathname}${u.search}`, hostHeader: o.hostHeader ?? u.host };
   }
   if (!o.ip) throw new Error('probe: give url or ip');
-  return { host: o.ip, port: o.port ?? 80, path: o.path ?? '/', hostHeader: o.hostHeader ?? o.ip };
+  return {
+    host: o.ip,
+    port: o.port ?? 80,
+    path: o.path ?? '/',
+    hostHeader: o.hostHeader ?? o.ip,
+    ...(o.tls ? { tls: o.tls } : {}),
+  };
 }
 
 async function once(seq: number, to: Target, timeoutMs: number, http: HttpClient): Promise<ProbeResult> {
   const t = Date.now();
   const r = await http(
-    { ip: to.host, port: to.port, path: to.path, host: to.hostHeader, timeoutMs },
+    { ip: to.host, port: to.port, path: to.path, host: to.hostHeader, timeoutMs, ...(to.tls ? { tls: to.tls } : {}) },
     { 'User-Agent': 'hactl-probe' },
   );
   const lb = header(r, 'x-hactl-lb');

@@ -19,6 +19,7 @@ import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
 import { configFindings, firewallFindings, observeAdverts, readFirewalls, type Finding } from './diagnose.js';
 import type { Check } from './post-deploy.js';
 import { vipVerdict, type VipHealth } from './verdicts.js';
+import { keyDrift, operatorTlsChecks, tlsTarget } from './tls-checks.js';
 
 export interface VipStatus {
   cluster: string;
@@ -45,6 +46,8 @@ export interface VerifyOptions {
   /** Watch VRRP adverts when a VIP has two holders (bounded: 2 × advert_int). Default: true. */
   diagnose?: boolean;
   timeoutMs?: number;
+  /** The time certificate expiry is measured from. Default: now. */
+  now?: Date;
 }
 
 /** What one load balancer told verify. */
@@ -64,7 +67,13 @@ function probesFor(cluster: Cluster): HttpProbe[] {
     for (const b of site.backends)
       probes.push({ id: backendProbeId(site.name, b.name), ip: b.address, port: b.port, ...ask });
     for (const vip of site.vips)
-      probes.push({ id: vipProbeId(site.name, vip.name), ip: vip.ip, port: site.port, ...ask });
+      probes.push({
+        id: vipProbeId(site.name, vip.name),
+        ip: vip.ip,
+        port: site.port,
+        ...ask,
+        ...(site.tls ? { https: true } : {}),
+      });
   }
   return [...new Map(probes.map((p) => [p.id, p])).values()];
 }
@@ -105,6 +114,7 @@ const maskAuth = (text: string) => text.replace(/^([ \t]*auth_pass[ \t]+)\S*/gm,
  * needs no secret) keepalived.conf is compared with auth_pass masked on both sides.
  */
 function drift(file: RenderedFile, f: HostFacts, render: HostRender): { change: FileChange; note: string } {
+  if (file.kind === 'key' && file.content === '') return keyDrift(file, f, render);
   const unknownSecret = render.secrets.some((x) => x.reveal() === '') && /^\s*auth_pass\s/m.test(file.content);
   if (!unknownSecret) return { change: fileChange(file, f, render.secrets), note: '' };
   const remote = f.files[file.path];
@@ -159,7 +169,8 @@ function probeChecks(render: HostRender, o: LbObservation, add: AddCheck): void 
         ? `${p?.status} in ${p?.ms} ms${p?.upstream ? ` from ${p.upstream}` : ''}`
         : `${p?.status}, but answered by ${p?.upstream}, not a backend of ${site.name}`;
       const detail = !p ? 'not probed' : !p.status ? `no answer after ${p.ms} ms` : answered;
-      add('site', `${lb} → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`, ok, detail);
+      const scheme = site.tls ? 'https' : 'http';
+      add('site', `${lb} → ${scheme}://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`, ok, detail);
     }
   }
 }
@@ -185,6 +196,7 @@ async function operatorSiteChecks(cluster: Cluster, http: HttpClient): Promise<C
         host: site.healthHost,
         path: site.healthPath,
         timeoutMs: 2000,
+        tls: tlsTarget(site, site.healthHost),
       });
       const upstream = header(r, 'x-hactl-upstream');
       const lb = header(r, 'x-hactl-lb');
@@ -192,7 +204,7 @@ async function operatorSiteChecks(cluster: Cluster, http: HttpClient): Promise<C
       const detail = r.status
         ? `${r.status} in ${r.ms} ms${lb ? ` via ${lb}` : ''}${upstream ? ` from ${upstream}` : ''}${mine ? '' : `: not a backend of ${site.name}`}`
         : `no answer: ${r.error}`;
-      const target = `this machine → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`;
+      const target = `this machine → ${site.tls ? 'https' : 'http'}://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`;
       return { kind: 'site', cluster: cluster.name, target, ok: is2xx(r) && mine, detail };
     }),
   );
@@ -295,7 +307,16 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
         hostChecks.set(r.lb.name, [{ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail }]);
       }
     });
-    const siteJobs = Promise.all(inv.clusters.map((c) => operatorSiteChecks(c, opts.http ?? httpGet)));
+    const http = opts.http ?? httpGet;
+    const siteJobs = Promise.all(
+      inv.clusters.map(async (c) => {
+        const [plain, tls] = await Promise.all([
+          operatorSiteChecks(c, http),
+          operatorTlsChecks(c, http, opts.now ?? new Date()),
+        ]);
+        return [...plain, ...tls];
+      }),
+    );
     const [, sites] = await Promise.all([Promise.all(hostJobs), siteJobs]);
     const perCluster = await Promise.all(
       inv.clusters.map(async (cluster, i) => {

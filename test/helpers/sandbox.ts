@@ -7,7 +7,16 @@
  * kernel and the daemons are stand-ins. No SSH, no root, no network.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, Inventory, LoadBalancer } from '../../src/inventory/model.js';
@@ -18,7 +27,9 @@ import {
   type LbConnector,
   type Transport,
 } from '../../src/transport/transport.js';
-import type { HttpClient, HttpResult } from '../../src/util/http.js';
+import type { HttpClient, HttpResult, TlsPeer, TlsTarget } from '../../src/util/http.js';
+import { HOST_PATHS } from '../../src/remote/paths.js';
+import { dnsNames, parseChain, sanCovers, summarize } from '../../src/util/x509.js';
 import { ROOT } from './inventory.js';
 
 export const SANDBOX_BIN = join(ROOT, 'test', 'helpers', 'sandbox-bin');
@@ -164,6 +175,35 @@ function runSh(script: string, opts: ExecOptions, env: NodeJS.ProcessEnv): Promi
   });
 }
 
+/** The certificate a sandbox host "serves" for an SNI name: its TLS file covering the name. */
+function servedTls(host: SandboxHost, t: TlsTarget): TlsPeer {
+  const dir = join(host.rootPrefix, HOST_PATHS.tlsDir);
+  const chains = (existsSync(dir) ? readdirSync(dir) : [])
+    .filter((f) => f.endsWith('.crt'))
+    .map((f) => parseChain(readFileSync(join(dir, f), 'utf8')));
+  const chain = chains.find((c) => dnsNames(c[0]).some((san) => sanCovers(san, t.servername))) ?? chains[0];
+  if (!chain) return { authorized: false, authorizationError: 'no certificate' };
+  const trusted = t.ca ? parseChain(t.ca) : [];
+  const last = chain[chain.length - 1];
+  const authorized = trusted.some((c) => last.checkIssued(c) && last.verify(c.publicKey));
+  return {
+    authorized,
+    ...(authorized ? {} : { authorizationError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' }),
+    protocol: 'TLSv1.3',
+    certificate: summarize(chain[0]),
+  };
+}
+
+/** "" or ":8443" when the host's nginx redirects port 80 to HTTPS; undefined when it does not. */
+function redirectPort(host: SandboxHost): string | undefined {
+  const dir = join(host.rootPrefix, HOST_PATHS.nginxConfDir);
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+    const m = /return 301 https:\/\/\$host(:\d+)?\$request_uri;/.exec(readFileSync(join(dir, f), 'utf8'));
+    if (m) return m[1] ?? '';
+  }
+  return undefined;
+}
+
 /** A set of sandbox hosts sharing one "network" (who holds which VIP, which backends are down). */
 export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'hactl-sandbox-'));
@@ -244,14 +284,29 @@ export class Sandbox {
     };
   }
 
-  /** HTTP from the operator machine: a VIP answers when a host holding it runs nginx. */
+  /**
+   * HTTP from the operator machine: a VIP answers when a host holding it runs nginx. Over TLS
+   * it serves the certificate file on the holder's disk whose names cover the SNI name; port 80
+   * redirects when the holder's nginx configuration has hactl's redirect server.
+   */
   http(): HttpClient {
     return async (t): Promise<HttpResult> => {
       const holder = [...this.hosts.values()].find((h) =>
         h.addresses().some((a) => a.split(' ')[2]?.startsWith(`${t.ip}/`)),
       );
       if (!holder?.running('nginx')) return { status: 0, error: 'ECONNREFUSED', ms: 0.2, body: '', headers: {} };
-      return { status: 200, ms: 0.5, body: `backend via ${holder.name}\n`, headers: { 'x-hactl-lb': holder.name } };
+      const headers = { 'x-hactl-lb': holder.name };
+      if (t.tls)
+        return { status: 200, ms: 0.5, body: `backend via ${holder.name}\n`, headers, tls: servedTls(holder, t.tls) };
+      const redirect = t.port === 80 ? redirectPort(holder) : undefined;
+      if (redirect !== undefined)
+        return {
+          status: 301,
+          ms: 0.5,
+          body: '',
+          headers: { ...headers, location: `https://${t.host}${redirect}${t.path}` },
+        };
+      return { status: 200, ms: 0.5, body: `backend via ${holder.name}\n`, headers };
     };
   }
 

@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostRender } from '../../src/render/render.js';
+import { HOST_PATHS } from '../../src/remote/paths.js';
 
 export interface ValidatorResult {
   ok: boolean;
@@ -51,10 +52,15 @@ export function keepalivedCheck(r: HostRender): ValidatorResult {
 export function nginxCheck(r: HostRender): ValidatorResult {
   const dir = mkdtempSync(join(tmpdir(), 'hactl-nt-'));
   mkdirSync(join(dir, 'conf.d'));
+  mkdirSync(join(dir, 'tls'));
   const includes: string[] = [];
+  // Certificates and keys go under the temp dir, and the site files point there instead.
+  const tlsDir = (text: string) => text.split(`${HOST_PATHS.tlsDir}/`).join(`${dir}/tls/`);
+  for (const f of r.files.filter((x) => x.path.startsWith(`${HOST_PATHS.tlsDir}/`)))
+    writeFileSync(join(dir, 'tls', f.path.split('/').pop()!), f.content, { mode: 0o600 });
   for (const f of r.files.filter((x) => x.path.startsWith('/etc/nginx/'))) {
     const p = join(dir, 'conf.d', f.path.split('/').pop()!);
-    writeFileSync(p, f.content);
+    writeFileSync(p, tlsDir(f.content));
     includes.push(`include ${p};`);
   }
   writeFileSync(

@@ -15,6 +15,8 @@ export interface HttpProbe {
   port: number;
   host: string;
   path: string;
+  /** HTTPS, without verifying the certificate (this machine's verify checks the certificates). */
+  https?: boolean;
 }
 
 export interface HttpProbeResult {
@@ -35,7 +37,7 @@ export function httpProbesSection(probes: readonly HttpProbe[]): Section<HttpPro
   const groups = probes
     .map(
       (p) =>
-        cmd`-s -o /dev/null -m 2 -w ${`${p.id} %{http_code} %{time_total} %header{x-hactl-upstream}\n`} -H ${`Host: ${p.host}`} ${urlOf(p.ip, p.port, p.path)}`
+        cmd`-s ${raw(p.https ? '-k ' : '')}-o /dev/null -m 2 -w ${`${p.id} %{http_code} %{time_total} %header{x-hactl-upstream}\n`} -H ${`Host: ${p.host}`} ${urlOf(p.ip, p.port, p.path, p.https ? 'https' : 'http')}`
           .text,
     )
     .join(' --next ');

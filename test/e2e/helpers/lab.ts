@@ -44,6 +44,7 @@ export function labOptions(req: LabRequest = {}): LabOptions {
     packages: req.packages ?? 'preinstalled',
     ...(req.nginx ? { nginx: req.nginx } : {}),
     ...(req.ipv6 ? { ipv6: req.ipv6 } : {}),
+    ...(req.tls ? { tls: req.tls } : {}),
     ephemeral: true,
   };
 }

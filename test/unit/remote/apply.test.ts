@@ -214,3 +214,39 @@ describe('the apply transaction against old or odd programs', () => {
     expect(r.stderr).toMatch(/keepalived did not start: its init returned success but no keepalived process runs/);
   }, 15_000);
 });
+
+describe('TLS files', () => {
+  const cert = '-----BEGIN CERTIFICATE-----\nnew\n-----END CERTIFICATE-----\n';
+  const key = '-----BEGIN PRIVATE KEY-----\nnew key\n-----END PRIVATE KEY-----\n';
+  const tlsWrites = (): FileWrite[] => [
+    { ...write('/etc/hactl/tls/www.crt', cert), dirMode: '0700' },
+    { ...write('/etc/hactl/tls/www.key', key, '0600'), dirMode: '0700' },
+  ];
+  const dirMode = () => (statSync(join(host.rootPrefix, 'etc/hactl/tls')).mode & 0o777).toString(8);
+
+  test('the key directory is made 0700 (also when it existed wider), the key 0600', async () => {
+    host.write('/etc/hactl/tls/.keep', '');
+    chmodSync(join(host.rootPrefix, 'etc/hactl/tls'), 0o755);
+    const r = await apply(request({ changes: [...request().changes, ...tlsWrites()] }));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(APPLY_EXIT.ok);
+    expect(dirMode()).toBe('700');
+    expect(mode('/etc/hactl/tls/www.key')).toBe('600');
+    expect(mode('/etc/hactl/tls/www.crt')).toBe('644');
+    expect(host.read('/etc/hactl/tls/www.key')).toBe(key);
+  });
+
+  test('a refused nginx configuration restores the old certificate and key byte for byte', async () => {
+    host.write('/etc/hactl/tls/www.crt', 'old cert\n');
+    host.write('/etc/hactl/tls/www.key', 'old key\n');
+    chmodSync(join(host.rootPrefix, 'etc/hactl/tls/www.key'), 0o600);
+    const broken = write('/etc/nginx/conf.d/hactl-web.conf', 'HACTL_INVALID\n');
+    const r = await apply(request({ changes: [broken, ...tlsWrites()] }));
+    expect(r.code).toBe(APPLY_EXIT.validationFailed);
+    expect(host.read('/etc/hactl/tls/www.crt')).toBe('old cert\n');
+    expect(host.read('/etc/hactl/tls/www.key')).toBe('old key\n');
+    expect(mode('/etc/hactl/tls/www.key')).toBe('600');
+    expect(r.stderr).not.toContain('new key');
+    expect(services()).toEqual([]);
+  });
+});

@@ -9,7 +9,7 @@ import { fixturePath, loadValid, ROOT } from '../../helpers/inventory.js';
 import { keepalivedCheck, nginxCheck } from '../../helpers/validators.js';
 
 const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden');
-const SCENARIOS = ['active-passive', 'three-lbs', 'dual-master', 'unicast'];
+const SCENARIOS = ['active-passive', 'three-lbs', 'dual-master', 'unicast', 'tls'];
 
 function renders(name: string): HostRender[] {
   return renderInventory(loadValid(fixturePath(`${name}.yaml`)));
