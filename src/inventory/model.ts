@@ -47,6 +47,14 @@ export interface LoadBalancer {
   nginx: NginxLayout;
 }
 
+/** The operator's state-change hooks for one VIP (the cluster's notify: merged with the VIP's own). */
+export interface Notify {
+  command?: string;
+  /** A secret: it may carry a token (chat webhooks do). */
+  webhook?: Secret;
+  timeoutS: number;
+}
+
 export interface VipNode {
   lb: string;
   priority: number;
@@ -72,6 +80,8 @@ export interface Vip {
   preemptDelay?: number;
   /** One entry per load balancer of the cluster, in load_balancers order. */
   nodes: VipNode[];
+  /** Hooks called on each state change of this VIP, when any are configured. */
+  notify?: Notify;
 }
 
 export interface HealthCheck {
@@ -126,6 +136,8 @@ export interface Inventory {
   /** Path of the file it was loaded from (for messages). */
   file: string;
   clusters: Cluster[];
+  /** Releases kept on each load balancer. */
+  releases: { keep: number };
 }
 
 export const DEFAULTS = {
@@ -142,6 +154,8 @@ export const DEFAULTS = {
   nginxStatusPort: 8099,
   healthCheck: { mode: 'script', interval: 1, timeout: 1, fall: 1, rise: 2, weight: 0 } as HealthCheck,
   sitePort: 80,
+  notifyTimeoutS: 5,
+  keepReleases: 10,
   backendPort: 80,
   proxyHeaders: [
     ['Host', '$host'],
