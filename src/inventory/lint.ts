@@ -9,6 +9,7 @@ import { contains, ipFamily, networkKey, parseCidr } from '../util/ip.js';
 import { failoverVerdict } from './vrrp-math.js';
 import type { LintOptions, Rule } from './lint-rule.js';
 import { INPUT_RULES } from './lint-input.js';
+import { notifyHasHook } from './lint-hooks.js';
 import { passwordCharsProblem } from './grammar-keepalived.js';
 
 export type { LintOptions };
@@ -376,7 +377,17 @@ const sites: Rule = (c, at, loc) => {
   return out;
 };
 
-const RULES: Rule[] = [uniqueNames, ...INPUT_RULES, references, vrrpSettings, priorities, vipSubnet, failover, sites];
+const RULES: Rule[] = [
+  uniqueNames,
+  ...INPUT_RULES,
+  references,
+  vrrpSettings,
+  priorities,
+  vipSubnet,
+  failover,
+  sites,
+  notifyHasHook,
+];
 
 /** VRIDs must be unique per segment (interface + subnet) across every cluster. */
 function vridsUnique(doc: InventoryDoc, loc: Locator): Problem[] {

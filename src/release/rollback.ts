@@ -73,6 +73,12 @@ function secretsIn(texts: (string | undefined)[]): Secret[] {
   return [...found].filter((v) => v !== "''" && v !== '').map((v) => new Secret(v));
 }
 
+/** What each version gate changes in the files, in words. */
+const FEATURE_WORDS: Record<keyof ReturnType<typeof features>, string> = {
+  keepalivedReloadCheck: 'reload_check_config, keepalived 2.2 and later',
+  nginxHttp2Directive: '`http2 on`, nginx 1.25.1 and later',
+};
+
 /** The release was rendered for what this host runs now, or hactl says which feature differs. */
 function versionProblem(m: Manifest, facts: HostFacts): string | undefined {
   for (const p of ['keepalived', 'nginx'] as const)
@@ -88,7 +94,8 @@ function versionProblem(m: Manifest, facts: HostFacts): string | undefined {
   const is = Object.entries(now)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  return `release ${m.id} was rendered for ${was}, this host runs ${is}, and the files differ between them (${differ.join(', ')}): deploy that release's inventory instead`;
+  const what = differ.map((k) => FEATURE_WORDS[k]).join('; ');
+  return `release ${m.id} was rendered for ${was}, this host runs ${is}, and the files differ between them (${what}): deploy that release's inventory instead`;
 }
 
 /** The host's files as the release recorded them; each copy must still be the bytes its manifest names. */

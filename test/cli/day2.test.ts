@@ -135,6 +135,38 @@ describe('releases', () => {
     expect(rel.stdout).toMatch(/missing on lb2/);
   });
 
+  test('a release rendered for other keepalived features than the host now runs: refused before any change', async () => {
+    await runCommand(Deploy, ['-i', INV, '--yes'], ctx());
+    // lb1's keepalived is downgraded by hand to 2.1.5, which has no reload_check_config.
+    const bin = join(sb.host('lb1').state, 'bin', 'keepalived');
+    rmSync(bin);
+    writeFileSync(
+      bin,
+      '#!/bin/sh\n[ "$1" = --version ] && { echo "Keepalived v2.1.5 (07/13,2020)" >&2; exit 0; }\nexec "$HACTL_SANDBOX_BIN/managed/keepalived" "$@"\n',
+      { mode: 0o755 },
+    );
+    await runCommand(Deploy, ['-i', B(), '--yes'], ctx());
+    const applied = sb.applied().length;
+    const r = await runCommand(Rollback, ['-i', INV, '--yes', '--json'], ctx());
+    expect(r.code).toBe(1);
+    const lb1 = (r.json!.hosts as { host: string; error: string }[]).find((h) => h.host === 'lb1')!;
+    expect(lb1.error).toMatch(
+      /was rendered for keepalived 2\.2\.7, nginx 1\.22\.1, this host runs keepalived 2\.1\.5, nginx 1\.22\.1, and the files differ between them \(reload_check_config, keepalived 2\.2 and later\)/,
+    );
+    expect(sb.applied().length).toBe(applied);
+  });
+
+  test('the plan of a rollback masks the VRRP passwords of both releases', async () => {
+    await runCommand(Deploy, ['-i', INV, '--yes'], ctx());
+    const other = variant('newpass', (s) => s.replace('pass: s3cret', 'pass: n3wpass1'));
+    await runCommand(Deploy, ['-i', other, '--yes'], ctx());
+    const dry = await runCommand(Rollback, ['-i', other, '--dry-run'], ctx());
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/-\s+auth_pass \[REDACTED\]/);
+    expect(dry.stdout).toMatch(/\+\s+auth_pass \[REDACTED\]/);
+    expect(dry.stdout + dry.stderr).not.toMatch(/s3cret|n3wpass1/);
+  });
+
   test('rollback with no earlier release, or an unknown --to: a usage error', async () => {
     await runCommand(Deploy, ['-i', INV, '--yes'], ctx());
     const r = await runCommand(Rollback, ['-i', INV, '--yes', '--json'], ctx());
