@@ -80,6 +80,20 @@ describe('releases', () => {
     expect(ls('lb1', REL).filter((n) => /^\d/.test(n))).toEqual([ids[0]]);
   });
 
+  test('releases past releases.keep go, the newest first kept', async () => {
+    const keep2 = (n: number) =>
+      variant(`keep${n}`, (s) =>
+        `releases: { keep: 2 }\n${s}`.replace('backends: [web1, web2, web3]', `backends: [web${n}]`),
+      );
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const r = await runCommand(Deploy, ['-i', keep2(n), '--yes', '--json'], ctx());
+      ids.push((r.json!.hosts as { release: string }[])[0].release);
+    }
+    for (const host of ['lb1', 'lb2']) expect(ls(host, REL).filter((n) => /^\d/.test(n))).toEqual(ids.slice(1));
+    expect(sb.host('lb1').read(`${REL}/history`)!.trim().split('\n')).toHaveLength(3);
+  });
+
   test('hactl releases lists them per cluster, newest first, current marked, and never prints a file', async () => {
     await runCommand(Deploy, ['-i', INV, '--yes'], ctx());
     await runCommand(Deploy, ['-i', B(), '--yes'], ctx());

@@ -325,7 +325,7 @@ describe('notify hooks', () => {
     expect(bad.map((x) => [x.rule, x.message])).toEqual([
       [expect.any(String), expect.stringMatching(/is not an absolute path/)],
     ]);
-    const url = problems(mutate([...C, 'notify'], { webhook: "https://x.example.com/$(id)" }));
+    const url = problems(mutate([...C, 'notify'], { webhook: 'https://x.example.com/$(id)' }));
     expect(url[0].message).toMatch(/contains/);
   });
 });
