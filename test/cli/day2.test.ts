@@ -94,6 +94,29 @@ describe('releases', () => {
     expect(sb.host('lb1').read(`${REL}/history`)!.trim().split('\n')).toHaveLength(3);
   });
 
+  test('a release exists only where its files were applied: refused by a validator, or not recordable, nothing stays', async () => {
+    const bad = variant('invalid', (s) =>
+      s.replace('health_path: /healthz', 'health_path: /healthz, extra: ["hactl_invalid on"]'),
+    );
+    const r = await runCommand(Deploy, ['-i', bad, '--yes', '--json'], ctx());
+    expect(r.json).toMatchObject({ ok: false, phase: 'apply' });
+    expect(sb.host('lb2').read(`${REL}/current`)).toBeUndefined();
+    await runCommand(Deploy, ['-i', INV, '--yes'], ctx());
+    const a = files('lb2');
+    const current = sb.host('lb2').read(`${REL}/current`);
+    // The release cannot be written (its directory's name is taken by a file): the files go back.
+    rmSync(join(sb.host('lb2').rootPrefix, REL), { recursive: true });
+    sb.host('lb2').write(REL, 'not a directory\n');
+    const b = await runCommand(Deploy, ['-i', B(), '--yes', '--json'], ctx());
+    expect(b.json).toMatchObject({ ok: false, phase: 'apply' });
+    const lb2 = (b.json!.hosts as { host: string; error: string }[]).find((h) => h.host === 'lb2')!;
+    expect(lb2.error).toMatch(
+      /writing a file failed; the previous files were restored[\s\S]*cannot create the releases directory/,
+    );
+    expect(files('lb2')).toEqual(a);
+    expect(current).toMatch(/^\d{8}T/);
+  });
+
   test('hactl releases lists them per cluster, newest first, current marked, and never prints a file', async () => {
     await runCommand(Deploy, ['-i', INV, '--yes'], ctx());
     await runCommand(Deploy, ['-i', B(), '--yes'], ctx());
