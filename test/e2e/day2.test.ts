@@ -89,6 +89,7 @@ describe('VRID census before the first deploy', () => {
     expect(j.message).toContain(rogueVip());
     const after = await snapshots(lab.state, lbNames(), files);
     expect(after).toEqual(before);
+    console.log(`census refusal: ${r.ms} ms wall (core ${j.durationMs} ms); ${j.message}`);
     for (const lb of lbNames()) expect(await servicePids(lab.state, lb, 'keepalived')).toEqual([]);
   }, 120_000);
 
@@ -186,6 +187,10 @@ describe('state-change hooks during a failover-test', () => {
     }
     // The command hook was running (and hanging) while the backup took over.
     await inHost(lab.state, backup, 'test -e /run/hactl-hang-MASTER');
+    const fx = report.faults[0];
+    console.log(
+      `hooks: stop-nginx downtime ${fx.downtimeMs} ms (bound ${fx.boundMs} ms) with a hanging command hook; webhook events ${master}: ${states(master).join(' ')}; ${backup}: ${states(backup).join(' ')}`,
+    );
   }, 360_000);
 });
 
@@ -230,6 +235,7 @@ describe('releases and rollback', () => {
     const j = JSON.parse(String(result.stdout)) as { ok: boolean; targets: { to: string }[]; message: string };
     expect({ exit: result.exitCode, ok: j.ok }).toEqual({ exit: 0, ok: true });
     expect({ requests: requests > 10, failures }).toEqual({ requests: true, failures: [] });
+    console.log(`rollback: ${requests} requests through the VIP while it ran, ${failures.length} failed; ${j.message}`);
 
     const now = await snapshots(lab.state, lbNames(), files);
     for (const lb of lbNames()) expect([lb, hashes(now[lb])]).toEqual([lb, hashes(filesA[lb])]);
