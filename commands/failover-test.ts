@@ -14,7 +14,7 @@ Faults: stop-nginx (the health check must release the VIP), stop-keepalived (gra
 
 Bounds: crash and partition 3 × advert_int + skew, graceful stop the skew ((256 − backup priority) / 256 × advert_int), nginx death the check's interval × fall plus the VRRP time of its weight mode. Verdict: pass when the client-observed downtime is within the bound plus the stated margin (2 probe intervals + 300 ms).
 
-Exit codes: 0 every fault passed (or cancelled at the prompt), 1 a verdict failed, a restore failed or the cluster was unhealthy, 2 inventory or usage error (or refused: no terminal and no --yes), 130 interrupted (after restoring).`;
+Exit codes: 0 every fault passed, 1 a verdict failed, a restore failed, the cluster was unhealthy, or the test was not confirmed, 2 inventory or usage error (or refused: no terminal and no --yes), 130 interrupted (after restoring).`;
   static override examples = [
     '<%= config.bin %> failover-test --inventory inventory.yaml',
     '<%= config.bin %> failover-test --inventory inventory.yaml --fault all --yes',
@@ -56,7 +56,7 @@ Exit codes: 0 every fault passed (or cancelled at the prompt), 1 a verdict faile
       }),
     );
     this.log(formatFailover(result));
-    const code = result.ok || result.phase === 'cancelled' ? EXIT.ok : result.aborted ? EXIT.interrupted : EXIT.failed;
+    const code = result.ok ? EXIT.ok : result.aborted ? EXIT.interrupted : EXIT.failed;
     return this.finish(failoverJson(result), code);
   }
 }

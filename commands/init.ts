@@ -10,7 +10,7 @@ export default class Init extends BaseCommand {
 
 The inventory is written with comments and only after it passes the checks of \`hactl validate\`. An existing file is replaced only with --force (or after you confirm). Without a terminal (or with --yes) nothing is asked: flags and discovery must answer everything, otherwise init exits 2 naming the missing flags.
 
-Exit codes: 0 written, 1 failed, 2 usage error (missing answers, invalid values, file exists).`;
+Exit codes: 0 written, 1 failed (or you answered no to overwriting the file), 2 usage error (missing answers, invalid values) or refused (the file exists, no --force and no terminal to ask on).`;
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init --output inventory.yaml --lb kl1=192.168.10.20 --lb kl2=192.168.10.30 --backend 192.168.10.10 --backend 192.168.10.11 --server-name www.example.com --yes',

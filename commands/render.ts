@@ -10,7 +10,7 @@ export default class Render extends BaseCommand {
 Exit codes: 0 written, 1 a file could not be written, 2 inventory or usage error (--out names a file, not a directory).`;
   static override examples = [
     '<%= config.bin %> render --inventory inventory.yaml --out out/',
-    '<%= config.bin %> render --inventory examples/seed-dual-master.yaml --out /tmp/seed',
+    '<%= config.bin %> render --inventory inventory.yaml --out /tmp/rendered --json',
   ];
   static override enableJsonFlag = true;
   static override flags = {

@@ -1,22 +1,25 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { InventorySchema } from '../src/inventory/schema.js';
-import { inventoryReference, spliceReference } from '../src/docs/inventory-reference.js';
+import { inventoryReference, schemaFile, spliceReference } from '../src/docs/inventory-reference.js';
 
 export default class Schema extends BaseCommand {
   static override summary = 'Print the inventory JSON Schema (for yaml-language-server and other editors).';
-  static override description =
-    'With --markdown, prints the inventory reference table the README embeds (generated from the same schema).';
+  static override description = `The schema hactl validates inventories with. Point yaml-language-server at it (the first line of inventory.example.yaml shows how) for completion and checking while you edit. With --markdown, prints the inventory reference table the README embeds (generated from the same schema).
+
+Exit codes: 0 printed, 2 usage error.`;
   static override examples = [
-    '<%= config.bin %> schema > schema/inventory.schema.json',
+    '<%= config.bin %> schema > inventory.schema.json',
     '<%= config.bin %> schema --markdown',
-    '<%= config.bin %> schema --update-readme README.md',
   ];
 
   static override flags = {
     markdown: Flags.boolean({ description: 'Print the inventory reference as a Markdown table.', default: false }),
-    'update-readme': Flags.string({ description: 'Rewrite the reference section of this README in place.' }),
+    // For hactl's own README (npm run build checks it); not for users, so not in --help.
+    'update-readme': Flags.string({
+      description: 'Rewrite the reference section of this README in place.',
+      hidden: true,
+    }),
   };
 
   async run() {
@@ -31,6 +34,6 @@ export default class Schema extends BaseCommand {
       process.stdout.write(inventoryReference());
       return;
     }
-    this.log(JSON.stringify(InventorySchema, null, 2));
+    process.stdout.write(readFileSync(schemaFile(), 'utf8'));
   }
 }

@@ -7,10 +7,10 @@ export default class Validate extends BaseCommand {
   static override summary = 'Check an inventory: schema, cross-host rules, and whether the health check can fail over.';
   static override description = `Reports every problem at once with file:line:column, the YAML path, what was expected and how to fix it. Touches no host. An unset password variable (auth.pass_env) is a warning here; deploy and render need it.
 
-Exit codes: 0 valid (warnings allowed), 2 invalid (an inventory error, as for every other command) or a usage error.`;
+Exit codes: 0 valid (warnings allowed), 2 inventory or usage error (an invalid inventory exits 2, as with every other command).`;
   static override examples = [
     '<%= config.bin %> validate --inventory inventory.yaml',
-    '<%= config.bin %> validate --inventory examples/seed-dual-master.yaml --json',
+    '<%= config.bin %> validate --inventory inventory.yaml --json',
     '<%= config.bin %> validate --inventory inventory.yaml --strict',
   ];
   static override enableJsonFlag = true;

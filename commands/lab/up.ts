@@ -1,20 +1,15 @@
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { BaseCommand, EXIT } from '../../src/cli/base-command.js';
 import { DEFAULT_OPTIONS, up } from '../../src/lab/lab.js';
 import { labUpReport } from '../../src/lab/report.js';
 import { DEFAULT_OS, OS_CHOICES, type OsChoice } from '../../src/lab/releases.js';
 import type { NginxLayout, PackagesChoice } from '../../src/lab/image-plan.js';
-import type { LabState } from '../../src/lab/types.js';
 
-export default class LabUp extends Command {
+export default class LabUp extends BaseCommand {
   static override summary = 'Start a rehearsal cluster of real hosts on this Linux machine.';
-  static override description = `Each host is a set of namespaces (network, mount, pid, uts) over an overlay of a real
-Debian root file system (built once per release with debootstrap, cached in /var/cache/hactl-lab),
-running that release's own sshd, on a private bridge with no route out. Its apt sees only a
-local repository of keepalived, nginx and their dependencies, with empty package lists, as a
-fresh cloud image. Writes inventory.yaml, the SSH key it authorised and known_hosts into --dir,
-so hactl deploy works with strict host key checking. Load balancers have no keepalived or nginx
-(--packages none, a new server) or have both installed but not configured (--packages
-preinstalled); backends answer with their name and the Host header they got. Needs Linux and root.`;
+  static override description = `Each host is a set of namespaces (network, mount, pid, uts) over an overlay of a real Debian root file system (built once per release with debootstrap, cached in /var/cache/hactl-lab), running that release's own sshd, on a private bridge with no route out. Its apt sees only a local repository of keepalived, nginx and their dependencies, with empty package lists, as a fresh cloud image. Writes inventory.yaml, the SSH key it authorised and known_hosts into --dir, so hactl deploy works with strict host key checking. Load balancers have no keepalived or nginx (--packages none, a new server) or have both installed but not configured (--packages preinstalled); backends answer with their name and the Host header they got. Needs Linux and root.
+
+Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing prerequisite, a host that did not boot; nothing is left behind), 2 usage error or refused (--dir already holds a lab).`;
 
   static override examples = [
     '<%= config.bin %> lab up',
@@ -77,7 +72,7 @@ preinstalled); backends answer with their name and the Host header they got. Nee
     }),
   };
 
-  async run(): Promise<LabState> {
+  async run() {
     const { flags } = await this.parse(LabUp);
     const lab = await up({
       clusters: flags.clusters,
@@ -94,6 +89,6 @@ preinstalled); backends answer with their name and the Host header they got. Nee
       onProgress: (m) => this.logToStderr(m),
     });
     for (const line of labUpReport(lab, this.config.bin)) this.log(line);
-    return lab;
+    return this.finish({ ok: true, lab }, EXIT.ok);
   }
 }

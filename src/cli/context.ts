@@ -39,7 +39,10 @@ function defaults(): CommandContext {
   const init = lazy(() => import('../init/discover.js'));
   return {
     connect: () => {
-      const connector = lazy(async () => (await ssh()).sshConnector());
+      // What ~/.ssh/config could not honour is the operator's to know: stderr, as all human text.
+      const connector = lazy(async () =>
+        (await ssh()).sshConnector({ warn: (m) => process.stderr.write(`hactl: ${m}\n`) }),
+      );
       return async (lb) => (await connector())(lb);
     },
     http: httpGet,

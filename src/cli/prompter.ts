@@ -1,5 +1,5 @@
 /**
- * The wizard's only seam to the terminal. `inquirerPrompter` asks a person (inquirer is
+ * The wizard's only seam to the terminal. `inquirerPrompter` asks a person (Inquirer is
  * imported on first use, so other commands never load it); `scriptedPrompter` answers from a
  * table, for tests and for anyone driving the wizard from code.
  */
@@ -26,25 +26,24 @@ export interface Prompter {
 }
 
 export function inquirerPrompter(): Prompter {
-  type Prompt = (questions: unknown[]) => Promise<Record<string, unknown>>;
-  let prompt: Prompt | undefined;
-  const ask = async <T>(question: Record<string, unknown>): Promise<T> => {
-    if (!prompt) prompt = (await import('inquirer')).default.prompt as unknown as Prompt;
-    const answers = await prompt([{ ...question, name: 'answer' }]);
-    return answers.answer as T;
-  };
+  // Inquirer's modular prompts (@inquirer/prompts), not its legacy `inquirer.prompt`, which
+  // pulls in rxjs (12 MB) for the same questions; the same package oclif's not-found plugin uses.
+  const prompts = () => import('@inquirer/prompts');
   return {
-    input: (q) =>
-      ask<string>({
-        type: 'input',
+    input: async (q) => {
+      const check = q.validate;
+      const answer = await (
+        await prompts()
+      ).input({
         message: q.message,
         default: q.default,
-        validate: q.validate ? (v: string) => q.validate!(v.trim()) : undefined,
-      }).then((v) => String(v ?? '').trim()),
-    confirm: (q) => ask<boolean>({ type: 'confirm', message: q.message, default: q.default }),
-    select: (q) =>
-      ask({
-        type: 'list',
+        validate: check ? (v: string) => check(v.trim()) : undefined,
+      });
+      return answer.trim();
+    },
+    confirm: async (q) => (await prompts()).confirm({ message: q.message, default: q.default }),
+    select: async <T extends string>(q: SelectQuestion<T>) =>
+      (await prompts()).select<T>({
         message: q.message,
         choices: q.choices.map((c) => ({ value: c.value, name: c.name ?? c.value, description: c.description })),
         default: q.default,

@@ -1,9 +1,15 @@
 /**
- * The README's inventory reference, generated from the one schema (src/inventory/schema.ts):
- * every key with its type, whether it is required, and its description. A unit test compares
- * the README with this output, so the reference cannot drift from what the validator checks.
+ * The README's inventory reference, generated from the one schema (src/inventory/schema.ts, as
+ * the build writes it to schema/inventory.schema.json: the CLI never loads TypeBox): every key
+ * with its type, whether it is required, and its description. A unit test compares the README
+ * with this output, so the reference cannot drift from what the validator checks.
  */
-import { InventorySchema } from '../inventory/schema.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
+
+/** The JSON Schema the package ships (and validates with). */
+export const schemaFile = () => join(packageRoot(), 'schema', 'inventory.schema.json');
 
 interface Node {
   type?: string;
@@ -57,7 +63,7 @@ function rows(n: Node, path: string, out: string[]): void {
 
 export function inventoryReference(): string {
   const out = ['| key | type | required | meaning |', '| --- | --- | --- | --- |'];
-  rows(InventorySchema as unknown as Node, '', out);
+  rows(JSON.parse(readFileSync(schemaFile(), 'utf8')) as Node, '', out);
   return out.join('\n') + '\n';
 }
 

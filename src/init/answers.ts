@@ -4,7 +4,7 @@
  * fail with the same words).
  */
 import { isIP } from 'node:net';
-import { HOSTNAME_PATTERN, NAME_PATTERN } from '../inventory/schema.js';
+import { HOSTNAME_PATTERN, NAME_PATTERN } from '../inventory/patterns.js';
 import { parseCidr } from '../util/ip.js';
 import type { Mode } from './propose.js';
 

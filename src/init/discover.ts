@@ -4,8 +4,8 @@
  * of proposing.
  */
 import type { SshDoc } from '../inventory/schema.js';
-import { JumpPool, connect } from '../transport/ssh.js';
-import { loadSshConfig, resolveTarget } from '../transport/ssh-config.js';
+import { JumpPool, connect } from '../transport/connect.js';
+import { targetResolver } from '../run/connector.js';
 import { gather } from '../remote/section.js';
 import { discoveryFacts, discoverySections, type DiscoveryFacts } from '../remote/sections/discovery.js';
 import { TransportError, type Transport } from '../transport/transport.js';
@@ -22,13 +22,12 @@ export type Discoverer = (lbs: LbRef[], ssh: SshDoc) => Promise<Discovered[]>;
 
 /** Connect as deploy would (inventory ssh settings, then ~/.ssh/config), with a short handshake timeout. */
 export function sshHostConnector(connectTimeoutS = 5): HostConnector {
-  const config = loadSshConfig();
+  const resolve = targetResolver();
   const jumps = new JumpPool();
-  return (lb, ssh) =>
-    connect(
-      resolveTarget({ name: lb.name, address: lb.address, ssh: { connect_timeout: connectTimeoutS, ...ssh } }, config),
-      { jumps },
-    );
+  return async (lb, ssh) =>
+    connect(await resolve({ name: lb.name, address: lb.address, ssh: { connect_timeout: connectTimeoutS, ...ssh } }), {
+      jumps,
+    });
 }
 
 export async function discoverHost(t: Transport, listenSeconds: number): Promise<DiscoveryFacts> {

@@ -21,7 +21,8 @@ export async function mayWrite(file: string, force: boolean, prompter?: Prompter
     message: `${file} already exists. Overwrite it?`,
     default: false,
   });
-  if (!yes) throw new RefusedError(`${file} already exists and was left untouched (choose another file with --output)`);
+  // The operator's no: exit 1, as a declined deploy (README "Exit codes"); a refusal (2) is hactl's own.
+  if (!yes) throw new HactlError(`${file} already exists and was left untouched (choose another file with --output)`);
   return true;
 }
 

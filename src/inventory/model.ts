@@ -7,22 +7,6 @@ import type { SshDoc } from './schema.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
 
-/** Where and how to reach one host over SSH; fully resolved (inventory, then ~/.ssh/config). */
-export interface SshTarget {
-  /** Logical host name from the inventory (used in messages). */
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  identityFile?: string;
-  useAgent: boolean;
-  knownHosts: string;
-  hostKeyPolicy: HostKeyPolicy;
-  sudo: boolean;
-  connectTimeoutMs: number;
-  jump?: Omit<SshTarget, 'jump' | 'sudo'> & { sudo: false };
-}
-
 export interface Auth {
   type: 'PASS';
   pass: Secret;

@@ -4,20 +4,18 @@
  * reference is generated from its descriptions. One source, so the three cannot drift.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { ENV_NAME, FILE_PATH, INTERFACE, JUMP_HOST, LABEL, NAME, SSH_USER } from './grammar-names.js';
+import { ENV_NAME, FILE_PATH, INTERFACE, JUMP_HOST, LABEL, SSH_USER } from './grammar-names.js';
 import { HOST, VRRP_ADDRESS } from './grammar-addresses.js';
 import { HEADER_NAME, HEADER_VALUE, HEALTH_HOST, HEALTH_PATH, SERVER_NAME } from './grammar-nginx.js';
 import { PASSWORD_RULE } from './grammar-keepalived.js';
 import { HOOK_COMMAND, WEBHOOK_URL } from './grammar-hooks.js';
+import { HOSTNAME_PATTERN, NAME_PATTERN } from './patterns.js';
 
 /**
  * Every string that reaches a config file or a command has a pattern from the grammar of that
  * file (src/inventory/grammar-*.ts); schema-check explains a failed pattern with the grammar's
  * own reason and fix.
  */
-export const NAME_PATTERN = NAME.pattern;
-const HOSTNAME_PATTERN =
-  '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$';
 
 const obj = <T extends Record<string, TSchema>>(props: T, description: string) =>
   Type.Object(props, { additionalProperties: false, description });
@@ -455,4 +453,4 @@ export type BackendDoc = Static<typeof BackendSchema>;
 export type LoadBalancerDoc = Static<typeof LoadBalancerSchema>;
 export type NginxLayoutDoc = Static<typeof NginxLayoutSchema>;
 export type NotifyDoc = Static<typeof NotifySchema>;
-export { HOSTNAME_PATTERN };
+export { HOSTNAME_PATTERN, NAME_PATTERN };

@@ -12,14 +12,17 @@ import { cacheRoot, imageName, lockFile, type ImageKind } from './image-plan.js'
 import { ensureImage } from './images.js';
 import type { ReleaseId } from './releases.js';
 import { labIdsOnDisk, readLabById, stateDirOf } from './state.js';
+import { RefusedError } from '../errors.js';
 
 /** Labs on this machine that boot from cached images (or are being created and may). */
-export async function labsUsingCache(): Promise<string[]> {
+export async function labsUsingCache(root = cacheRoot()): Promise<string[]> {
   const users: string[] = [];
+  const under = (p: string) => p === root || p.startsWith(`${root}/`);
   for (const id of await labIdsOnDisk()) {
     const state = await readLabById(id);
     if (state) {
-      if (Object.keys(state.images ?? {}).length > 0) users.push(id);
+      // Only labs booted from this cache (another HACTL_LAB_CACHE_DIR is another cache).
+      if (Object.values(state.images ?? {}).some((i) => under(i.root))) users.push(id);
       continue;
     }
     const dir = stateDirOf(id);
@@ -29,7 +32,8 @@ export async function labsUsingCache(): Promise<string[]> {
   return users;
 }
 
-export class CacheInUse extends Error {
+/** clean-cache declined: a lab boots from the cache (exit 2, like every refusal). */
+export class CacheInUse extends RefusedError {
   override name = 'CacheInUse';
 }
 
@@ -39,7 +43,7 @@ export async function cleanCache(): Promise<{ removed: string[]; root: string }>
   if (!existsSync(root)) return { removed: [], root };
   const release = await holdLock('exclusive', 120);
   try {
-    const users = await labsUsingCache();
+    const users = await labsUsingCache(root);
     if (users.length > 0)
       throw new CacheInUse(
         `the image cache ${root} is in use by lab(s) ${users.join(', ')}: remove them first (hactl lab down --dir DIR, or hactl lab down --all)`,

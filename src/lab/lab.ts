@@ -7,6 +7,7 @@ import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
+import { HactlError, RefusedError } from '../errors.js';
 import { checkPrereqs, formatPrereqProblems, installPrereqs } from './prereqs.js';
 import { planLab } from './plan.js';
 import { createSegment } from './network.js';
@@ -31,7 +32,8 @@ import type { HostState, LabOptions, LabPlan, LabState } from './types.js';
 
 export const DEFAULT_OPTIONS = { clusters: 1, lbs: 2, backends: 3, dualMaster: false, outDir: '.lab' };
 
-export class LabError extends Error {
+/** A lab operation that failed (prerequisites, a host that did not boot): exit 1, message shown as is. */
+export class LabError extends HactlError {
   override name = 'LabError';
 }
 
@@ -141,14 +143,15 @@ async function writeOutputs(plan: LabPlan, state: LabState, opts: LabOptions): P
 export async function up(opts: LabOptions): Promise<LabState> {
   const t0 = performance.now();
   const progress = opts.onProgress ?? (() => {});
-  await ensurePrereqs(opts);
   const outDir = resolve(opts.outDir);
   const files = labFiles(outDir);
+  // Refused before anything else (prerequisites included): nothing about this machine could make it right.
   if (existsSync(files.labJson)) {
-    throw new LabError(
+    throw new RefusedError(
       `${outDir} already holds a lab (${files.labJson}): run hactl lab down --dir ${outDir} first, or choose another --dir`,
     );
   }
+  await ensurePrereqs(opts);
   const { index, id, stateDir } = await allocateLab();
   const plan = planLab(index, opts);
   const state = initialState(opts, plan, { stateDir, outDir });

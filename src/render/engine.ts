@@ -21,12 +21,25 @@ export function compileTemplate(
   table: Precompiled,
 ): { fn: TemplateDelegate; precompiled: boolean } {
   const pre = table[name];
-  if (pre && pre.hash === sourceHash(source)) {
-    const runtime = require('handlebars/runtime') as typeof import('handlebars');
-    return { fn: runtime.template(pre.spec), precompiled: true };
+  if (pre && pre.hash === sourceHash(source)) return { fn: runtime().template(pre.spec), precompiled: true };
+  return { fn: compiler(name).compile(source, COMPILE_OPTIONS), precompiled: false };
+}
+
+/** The runtime the build copied into dist/ (what the package ships), else the handlebars package's. */
+function runtime(): typeof import('handlebars') {
+  const shipped = join(packageRoot(), 'dist', 'handlebars.runtime.cjs');
+  return require(existsSync(shipped) ? shipped : 'handlebars/runtime') as typeof import('handlebars');
+}
+
+/** The compiler is a build-time dependency: an installed hactl has only precompiled templates. */
+function compiler(name: string): typeof import('handlebars') {
+  try {
+    return require('handlebars') as typeof import('handlebars');
+  } catch {
+    throw new Error(
+      `templates/${name} differs from the template this hactl was built with, and the Handlebars compiler is not installed: reinstall hactl (or, in a checkout, npm run build)`,
+    );
   }
-  const handlebars = require('handlebars') as typeof import('handlebars');
-  return { fn: handlebars.compile(source, COMPILE_OPTIONS), precompiled: false };
 }
 
 /**

@@ -1,13 +1,63 @@
-/** Builds the per-host connect function commands use: inventory ssh settings + ~/.ssh/config → ssh2. */
+/**
+ * The per-host connect function commands use: inventory ssh settings + ~/.ssh/config → ssh2.
+ * ~/.ssh/config is read as OpenSSH reads it (`ssh -G`, once per host and run) when an OpenSSH
+ * client is on PATH, else by hactl's own reader, which then says what it ignored.
+ */
 import type { LbConnector } from '../transport/transport.js';
-import { connect, JumpPool } from '../transport/ssh.js';
-import { loadSshConfig, resolveTarget, type SshConfig } from '../transport/ssh-config.js';
+import { connect, JumpPool } from '../transport/connect.js';
+import { NoOpenSsh, openSshLookup } from '../transport/openssh-config.js';
+import { resolveTarget, type ResolveInput } from '../transport/resolve-target.js';
+import { builtinLookup, type HostLookup } from '../transport/ssh-config.js';
+import type { SshTarget } from '../transport/target.js';
 
-export function sshConnector(opts: { sshConfigPath?: string } = {}): LbConnector {
-  let config: SshConfig | undefined;
-  const jumps = new JumpPool();
-  return async (lb) => {
-    config ??= loadSshConfig(opts.sshConfigPath);
-    return connect(resolveTarget({ name: lb.name, address: lb.address, ssh: lb.ssh }, config), { jumps });
+export interface ConnectorOptions {
+  /** Read only this file, as `ssh -F` does. Default: ~/.ssh/config (and the system config). */
+  sshConfigPath?: string;
+  /** The OpenSSH client asked with -G. Default: ssh from PATH. */
+  ssh?: string;
+  /** Notes for the operator (what the built-in reader ignored). Default: none. */
+  warn?: (message: string) => void;
+}
+
+/** ssh -G while there is an OpenSSH client; from the first ENOENT on, hactl's own reader. */
+export function systemLookup(opts: ConnectorOptions = {}): HostLookup & { readonly builtin: boolean } {
+  const openssh = openSshLookup({ ssh: opts.ssh, configPath: opts.sshConfigPath });
+  const builtin = builtinLookup(opts.sshConfigPath);
+  let useBuiltin = false;
+  const lookup = async (host: string, over?: Parameters<HostLookup>[1]) => {
+    if (!useBuiltin) {
+      try {
+        return await openssh(host, over);
+      } catch (err) {
+        if (!(err instanceof NoOpenSsh)) throw err;
+        useBuiltin = true;
+        openssh.close();
+      }
+    }
+    return builtin(host, over);
   };
+  return Object.defineProperty(lookup, 'builtin', { get: () => useBuiltin }) as HostLookup & { builtin: boolean };
+}
+
+/** Resolves load balancers to targets, reporting what the built-in reader ignored (once per host). */
+export function targetResolver(opts: ConnectorOptions = {}): (input: ResolveInput) => Promise<SshTarget> {
+  const lookup = systemLookup(opts);
+  const said = new Set<string>();
+  return async (input) => {
+    const { target, ignored } = await resolveTarget(input, lookup);
+    for (const [name, keywords] of ignored) {
+      if (said.has(name)) continue;
+      said.add(name);
+      opts.warn?.(
+        `${name}: no OpenSSH client on PATH, so hactl read ~/.ssh/config itself and did not take into account: ${keywords.join(', ')}`,
+      );
+    }
+    return target;
+  };
+}
+
+export function sshConnector(opts: ConnectorOptions = {}): LbConnector {
+  const resolve = targetResolver(opts);
+  const jumps = new JumpPool();
+  return async (lb) => connect(await resolve({ name: lb.name, address: lb.address, ssh: lb.ssh }), { jumps });
 }

@@ -9,7 +9,7 @@ import { RemoteStepError } from '../errors.js';
 import type { Cluster, Inventory } from '../inventory/model.js';
 import { convergenceMs } from '../inventory/vrrp-math.js';
 import { DISTRO_DEFAULT_SITE, planHost, type HostPlan } from '../plan/plan.js';
-import type { HostFacts } from '../remote/facts.js';
+import { holds, type HostFacts } from '../remote/facts.js';
 import { versionsOf } from '../render/features.js';
 import { renderHost, renderInventory, type HostRender } from '../render/render.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
@@ -181,27 +181,48 @@ function failHost(h: { render: HostRender; result: HostResult }, e: unknown, emi
   emit(h, 'failed', h.result.error);
 }
 
-/** Per cluster in parallel, one load balancer at a time; the first failure stops every cluster's rollout. */
+/**
+ * A cold cluster serves nothing yet: no node runs keepalived or holds one of its VIPs. Then
+ * there is no holder to keep healthy, and its nodes are configured at once, so the election
+ * (keepalived's master-down interval, 3 × advert_int + skew, even on the master) is waited
+ * once, not once per node.
+ */
+export function isCold(cluster: Cluster, ready: Map<string, Ready>): boolean {
+  return cluster.lbs.every((lb) => {
+    const f = ready.get(lb.name)?.facts;
+    return f !== undefined && !f.running.keepalived && !cluster.vips.some((v) => holds(f, v.ip));
+  });
+}
+
+/**
+ * Per cluster in parallel. In a serving cluster one load balancer at a time, backups first, so
+ * each VIP keeps a healthy holder; the first failure stops every cluster's rollout. A cold
+ * cluster's nodes are applied together.
+ */
 async function rollOut(inv: Inventory, ready: Map<string, Ready>, opts: DeployOptions, emit: Emit): Promise<void> {
   let stop = false;
+  const one = async (h: Ready, cluster: Cluster) => {
+    if (stop || opts.signal?.aborted) {
+      h.result.status = 'skipped';
+      h.result.summary = `not applied (rollout stopped): ${h.plan.summary}`;
+      emit(h, 'skipped');
+      return;
+    }
+    try {
+      await applyHost(h, cluster, emit, () => recordFor(h, cluster, ready, opts));
+    } catch (e) {
+      stop = true;
+      failHost(h, e, emit);
+    }
+  };
   await Promise.all(
     inv.clusters.map(async (cluster) => {
-      for (const name of rollingOrder(cluster)) {
+      const hosts = rollingOrder(cluster).flatMap((name) => {
         const h = ready.get(name);
-        if (!h?.plan.changed) continue;
-        if (stop || opts.signal?.aborted) {
-          h.result.status = 'skipped';
-          h.result.summary = `not applied (rollout stopped): ${h.plan.summary}`;
-          emit(h, 'skipped');
-          continue;
-        }
-        try {
-          await applyHost(h, cluster, emit, () => recordFor(h, cluster, ready, opts));
-        } catch (e) {
-          stop = true;
-          failHost(h, e, emit);
-        }
-      }
+        return h?.plan.changed ? [h] : [];
+      });
+      if (isCold(cluster, ready)) await Promise.all(hosts.map((h) => one(h, cluster)));
+      else for (const h of hosts) await one(h, cluster);
     }),
   );
 }

@@ -1,23 +1,26 @@
 /**
- * ~/.ssh/config, the parts hactl honours (HostName, User, Port, IdentityFile, ProxyJump), and
- * resolveTarget: inventory ssh settings, then ~/.ssh/config, then defaults → one SshTarget.
+ * hactl's own ~/.ssh/config reader, used only when no OpenSSH client is on PATH (otherwise
+ * openssh-config.ts asks `ssh -G`, which is OpenSSH itself). It honours the keywords hactl
+ * connects with (HONOURED below) and reports every other keyword that applies to a host,
+ * so the operator learns what was not taken into account instead of meeting a timeout.
  *
  * Semantics follow OpenSSH: options are read top to bottom and the first value obtained for a
- * key wins (IdentityFile accumulates); `Host` takes several patterns with `*`, `?` and `!`
- * negation, matched against the name given (the inventory address). `Include` is supported
- * (relative paths under ~/.ssh, `*`/`?` in the last path component). `Match` blocks are not
- * evaluated: their options are ignored. IdentityFile tokens: ~ %d %h %n %p %r %u %%; others
- * (%C %i %j %k %l %L) are refused with an error rather than guessed.
+ * key wins (IdentityFile accumulates; ProxyCommand and ProxyJump exclude each other, first one
+ * wins); `Host` takes several patterns with `*`, `?` and `!` negation, matched against the name
+ * given (the inventory address). `Include` is supported (relative paths under ~/.ssh, `*`/`?` in
+ * the last path component). `Match` blocks cannot be evaluated here: they are reported, and their
+ * options ignored.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { DEFAULTS, type HostKeyPolicy, type SshTarget } from '../inventory/model.js';
 import { matchPattern, matchPatternList } from './known-hosts.js';
 
 /** One option line, with the Host pattern lists that must all match for it to apply. */
 export interface SshConfigOption {
   key: string;
+  /** As written in the file, for messages. */
+  keyword: string;
   value: string;
   when: string[][];
   file: string;
@@ -26,18 +29,49 @@ export interface SshConfigOption {
 
 export interface SshConfig {
   options: SshConfigOption[];
+  /** `Match` lines (file:line): not evaluated, their blocks ignored. */
+  matchBlocks: string[];
 }
 
-/** What ~/.ssh/config says about one host (values as written, tokens not yet expanded). */
-export interface SshConfigHost {
+/** What ~/.ssh/config says about one host, as `ssh -G` prints it (values as written, tokens not expanded except HostName's). */
+export interface HostConfig {
   hostName?: string;
+  /** Undefined when neither the command line (-l) nor the config set one. */
   user?: string;
   port?: number;
+  /** Only the ones the config names: ssh's built-in defaults are not listed. */
   identityFiles: string[];
+  identitiesOnly: boolean;
+  identityAgent?: string;
+  proxyCommand?: string;
   proxyJump?: string;
+  /** Keywords that applied to the host and were not taken into account (built-in reader only). */
+  ignored: string[];
 }
 
-const KEYS = new Set(['hostname', 'user', 'port', 'identityfile', 'proxyjump']);
+/** What the command line adds, as for `ssh -l USER -p PORT -J JUMP host`: it wins over the config. */
+export interface LookupOverrides {
+  user?: string;
+  port?: number;
+  jump?: string;
+}
+
+/** How the resolver asks about one host: `ssh -G` or this reader. */
+export type HostLookup = (host: string, over?: LookupOverrides) => Promise<HostConfig>;
+
+/** The keywords hactl connects with; every other one is reported when it applies. */
+const HONOURED = new Set([
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'identitiesonly',
+  'identityagent',
+  'proxycommand',
+  'proxyjump',
+]);
+/** Keywords that shape the file itself, not a connection. */
+const STRUCTURE = new Set(['host', 'match', 'include']);
 
 export function expandHome(path: string, home = homedir()): string {
   if (path === '~') return home;
@@ -46,17 +80,17 @@ export function expandHome(path: string, home = homedir()): string {
 }
 
 /** Split `Key value`, `Key=value`, `Key "quoted value"`. */
-function splitLine(raw: string): { key: string; args: string[] } | undefined {
+function splitLine(raw: string): { key: string; keyword: string; args: string[]; rest: string } | undefined {
   const line = raw.trim();
   if (line === '' || line.startsWith('#')) return undefined;
   const m = /^([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
-  if (!m) return { key: line.toLowerCase(), args: [] };
+  if (!m) return { key: line.toLowerCase(), keyword: line, args: [], rest: '' };
   const args: string[] = [];
   for (const t of m[2].matchAll(/"([^"]*)"|(\S+)/g)) {
     if (t[2]?.startsWith('#')) break;
     args.push(t[1] ?? t[2]);
   }
-  return { key: m[1].toLowerCase(), args };
+  return { key: m[1].toLowerCase(), keyword: m[1], args, rest: m[2] };
 }
 
 export interface ParseOptions {
@@ -75,34 +109,34 @@ export function parseSshConfig(
 ): SshConfig {
   const home = opts.home ?? homedir();
   const sshDir = opts.sshDir ?? join(home, '.ssh');
-  const options: SshConfigOption[] = [];
+  const out: SshConfig = { options: [], matchBlocks: [] };
   let when: string[][] | undefined = outer;
   text.split('\n').forEach((raw, i) => {
     const parsed = splitLine(raw);
     if (!parsed) return;
-    const { key, args } = parsed;
+    const { key, keyword, args, rest } = parsed;
     if (key === 'host') when = [...outer, args];
-    else if (key === 'match')
+    else if (key === 'match') {
+      out.matchBlocks.push(`${file}:${i + 1}`);
       when = undefined; // not evaluated: the block's options never apply
-    else if (when === undefined) return;
+    } else if (when === undefined) return;
     else if (key === 'include') {
       if (depth >= 16) throw new Error(`${file}:${i + 1}: Include nested too deeply`);
       for (const pattern of args) {
         for (const f of globFiles(expandHome(pattern, home), sshDir)) {
-          options.push(...parseSshConfig(readFileSync(f, 'utf8'), f, opts, when, depth + 1).options);
+          const inner = parseSshConfig(readFileSync(f, 'utf8'), f, opts, when, depth + 1);
+          out.options.push(...inner.options);
+          out.matchBlocks.push(...inner.matchBlocks);
         }
       }
-    } else if (KEYS.has(key) && args.length > 0) {
-      options.push({
-        key,
-        value: key === 'identityfile' || key === 'proxyjump' ? args.join(' ') : args[0],
-        when,
-        file,
-        line: i + 1,
-      });
+    } else if (args.length > 0) {
+      // ProxyCommand is the rest of the line, verbatim, for the shell (as OpenSSH keeps it).
+      const value =
+        key === 'proxycommand' ? rest : ['identityfile', 'proxyjump'].includes(key) ? args.join(' ') : args[0];
+      out.options.push({ key, keyword, value, when, file, line: i + 1 });
     }
   });
-  return { options };
+  return out;
 }
 
 function globFiles(pattern: string, sshDir: string): string[] {
@@ -120,27 +154,56 @@ function globFiles(pattern: string, sshDir: string): string[] {
 /** Load ~/.ssh/config (or `path`); a missing file is an empty config. */
 export function loadSshConfig(path?: string, opts: ParseOptions = {}): SshConfig {
   const file = path ?? join(opts.home ?? homedir(), '.ssh', 'config');
-  if (!existsSync(file)) return { options: [] };
+  if (!existsSync(file)) return { options: [], matchBlocks: [] };
   return parseSshConfig(readFileSync(file, 'utf8'), file, opts);
 }
 
+const yes = (v: string) => ['yes', 'true'].includes(v.toLowerCase());
+const none = (v: string | undefined) => (v === undefined || v.toLowerCase() === 'none' ? undefined : v);
+
 /** Options that apply to `host`, first obtained value wins (IdentityFile accumulates). */
-export function lookupSshConfig(config: SshConfig, host: string): SshConfigHost {
-  const out: SshConfigHost = { identityFiles: [] };
+export function lookupSshConfig(config: SshConfig, host: string, over: LookupOverrides = {}): HostConfig {
+  const out: HostConfig = { identityFiles: [], identitiesOnly: false, ignored: [] };
+  let identitiesOnly: boolean | undefined;
+  const seen = new Set<string>();
+  let proxy: { key: string; value: string } | undefined = over.jump
+    ? { key: 'proxyjump', value: over.jump }
+    : undefined;
   for (const o of config.options) {
     if (!o.when.every((patterns) => matchPatternList(patterns, host))) continue;
     if (o.key === 'identityfile') out.identityFiles.push(o.value);
     else if (o.key === 'hostname') out.hostName ??= o.value;
     else if (o.key === 'user') out.user ??= o.value;
-    else if (o.key === 'proxyjump') out.proxyJump ??= o.value;
-    else if (o.key === 'port' && out.port === undefined) {
-      const port = Number(o.value);
-      if (!Number.isInteger(port) || port < 1 || port > 65535)
-        throw new Error(`${o.file}:${o.line}: bad Port ${o.value}`);
-      out.port = port;
+    else if (o.key === 'identityagent') out.identityAgent ??= o.value;
+    else if (o.key === 'identitiesonly') identitiesOnly ??= yes(o.value);
+    else if (o.key === 'proxycommand' || o.key === 'proxyjump') proxy ??= o;
+    else if (o.key === 'port') out.port ??= configPort(o);
+    else if (!STRUCTURE.has(o.key) && !HONOURED.has(o.key) && !seen.has(o.key)) {
+      seen.add(o.key);
+      out.ignored.push(o.keyword);
     }
   }
+  out.ignored.push(...config.matchBlocks.map((m) => `Match (${m}, not evaluated)`));
+  if (over.user) out.user = over.user;
+  if (over.port) out.port = over.port;
+  out.identitiesOnly = identitiesOnly ?? false;
+  if (out.hostName) out.hostName = out.hostName.replace(/%(%|h)/g, (_, t: string) => (t === 'h' ? host : '%'));
+  const value = none(proxy?.value);
+  if (value && proxy?.key === 'proxycommand') out.proxyCommand = value;
+  if (value && proxy?.key === 'proxyjump') out.proxyJump = value;
   return out;
+}
+
+function configPort(o: SshConfigOption): number {
+  const port = Number(o.value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${o.file}:${o.line}: bad Port ${o.value}`);
+  return port;
+}
+
+/** The built-in reader as a HostLookup (the config is read once, on first use). */
+export function builtinLookup(path?: string, opts: ParseOptions = {}): HostLookup {
+  let config: SshConfig | undefined;
+  return async (host, over) => lookupSshConfig((config ??= loadSshConfig(path, opts)), host, over);
 }
 
 export interface JumpSpec {
@@ -149,10 +212,9 @@ export interface JumpSpec {
   port?: number;
 }
 
-/** Parse `[user@]host[:port]` (also `[v6]:port` and `ssh://user@host:port`), like ssh -J. */
+/** Parse one hop, `[user@]host[:port]` (also `[v6]:port` and `ssh://user@host:port`), like ssh -J. */
 export function parseJumpHost(spec: string): JumpSpec {
   let s = spec.trim().replace(/^ssh:\/\//, '');
-  if (s.includes(',')) throw new Error(`jump host "${spec}": chains of jump hosts are not supported; use one bastion`);
   let user: string | undefined;
   const at = s.lastIndexOf('@');
   if (at >= 0) {
@@ -164,7 +226,7 @@ export function parseJumpHost(spec: string): JumpSpec {
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
   if (bracket) [, host, portText] = bracket;
   else if ((s.match(/:/g) ?? []).length === 1) [host, portText] = s.split(':');
-  if (!host || user === '') throw new Error(`jump host "${spec}": expected [user@]host[:port]`);
+  if (!host || user === '' || host.includes(',')) throw new Error(`jump host "${spec}": expected [user@]host[:port]`);
   const out: JumpSpec = { host };
   if (user) out.user = user;
   if (portText !== undefined) {
@@ -176,92 +238,13 @@ export function parseJumpHost(spec: string): JumpSpec {
   return out;
 }
 
-/** The inventory's `ssh:` keys (top-level defaults merged with the host's overrides). */
-export interface SshSettings {
-  user?: string;
-  port?: number;
-  identity_file?: string;
-  use_agent?: boolean;
-  known_hosts?: string;
-  host_key_policy?: HostKeyPolicy;
-  jump_host?: string;
-  sudo?: boolean;
-  /** Seconds. */
-  connect_timeout?: number;
-}
-
-export interface ResolveInput {
-  /** Logical name (inventory host name), used in messages. */
-  name: string;
-  /** Where to connect, as written in the inventory; looked up in ~/.ssh/config like `ssh <address>`. */
-  address: string;
-  ssh?: SshSettings;
-}
-
-export interface ResolveEnv {
-  home?: string;
-  localUser?: string;
-}
-
-/** Inventory values win over ~/.ssh/config, which wins over defaults. */
-export function resolveTarget(input: ResolveInput, config: SshConfig, env: ResolveEnv = {}): SshTarget {
-  const home = env.home ?? homedir();
-  const localUser = env.localUser ?? userInfo().username;
-  const inv = input.ssh ?? {};
-  const cfg = lookupSshConfig(config, input.address);
-  const host = cfg.hostName
-    ? expandTokens(cfg.hostName, { h: input.address, n: input.address }, 'HostName')
-    : input.address;
-  const port = inv.port ?? cfg.port ?? DEFAULTS.sshPort;
-  const user = inv.user ?? cfg.user ?? DEFAULTS.sshUser;
-  const tokens = { d: home, h: host, n: input.address, p: String(port), r: user, u: localUser };
-  const identityFile = inv.identity_file
-    ? expandHome(inv.identity_file, home)
-    : cfg.identityFiles[0] && expandHome(expandTokens(cfg.identityFiles[0], tokens, 'IdentityFile'), home);
-  const base = {
-    useAgent: inv.use_agent ?? true,
-    knownHosts: expandHome(inv.known_hosts ?? DEFAULTS.knownHosts, home),
-    hostKeyPolicy: inv.host_key_policy ?? DEFAULTS.hostKeyPolicy,
-    connectTimeoutMs: Math.round((inv.connect_timeout ?? DEFAULTS.connectTimeoutS) * 1000),
-  };
-  const target: SshTarget = { name: input.name, host, port, user, ...base, sudo: inv.sudo ?? user !== 'root' };
-  if (identityFile) target.identityFile = identityFile;
-  const jumpSpec =
-    inv.jump_host ?? (cfg.proxyJump && cfg.proxyJump.toLowerCase() !== 'none' ? cfg.proxyJump : undefined);
-  if (jumpSpec) {
-    const j = parseJumpHost(jumpSpec);
-    // The bastion is itself looked up in ~/.ssh/config, as ssh -J does.
-    const jc = lookupSshConfig(config, j.host);
-    const jHost = jc.hostName ? expandTokens(jc.hostName, { h: j.host, n: j.host }, 'HostName') : j.host;
-    const jPort = j.port ?? jc.port ?? DEFAULTS.sshPort;
-    const jUser = j.user ?? jc.user ?? user;
-    const jTokens = { d: home, h: jHost, n: j.host, p: String(jPort), r: jUser, u: localUser };
-    const jIdentity = jc.identityFiles[0]
-      ? expandHome(expandTokens(jc.identityFiles[0], jTokens, 'IdentityFile'), home)
-      : identityFile;
-    target.jump = {
-      name: `${j.host} (jump host for ${input.name})`,
-      host: jHost,
-      port: jPort,
-      user: jUser,
-      ...base,
-      sudo: false,
-    };
-    if (jIdentity) target.jump.identityFile = jIdentity;
-  }
-  return target;
-}
-
-function expandTokens(value: string, tokens: Record<string, string>, key: string): string {
-  return value.replace(/%(.)/g, (all, t: string) => {
-    if (t === '%') return '%';
-    const v = tokens[t];
-    if (v === undefined)
-      throw new Error(
-        `~/.ssh/config: ${key} token %${t} is not supported by hactl (supported: ${Object.keys(tokens)
-          .map((k) => `%${k}`)
-          .join(' ')} %%)`,
-      );
-    return v;
-  });
+/**
+ * A ProxyJump chain `a,b,c`, as ssh -J reads it: c is the hop next to the target, reached
+ * through `a,b` (the rest); a, the first, is reached as its own config says.
+ */
+export function splitJumpChain(chain: string): { hop: JumpSpec; rest?: string } {
+  const hops = chain.split(',').map((h) => h.trim());
+  if (hops.some((h) => h === '')) throw new Error(`jump hosts "${chain}": an empty hop`);
+  const last = hops.pop() as string;
+  return { hop: parseJumpHost(last), ...(hops.length > 0 ? { rest: hops.join(',') } : {}) };
 }

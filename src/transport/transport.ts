@@ -1,7 +1,7 @@
 /**
  * The transport seam. Every remote action goes through this interface: the ssh2
- * implementation (ssh.ts) in real runs and e2e tests, a recorded fake (fake.ts) in unit and
- * cli tests. No UI here: callers decide what to print.
+ * implementation (connect.ts, ssh.ts) in real runs and e2e tests, a recorded fake
+ * (test/helpers/fake-transport.ts) in unit and cli tests. No UI here: callers decide what to print.
  */
 export interface ExecResult {
   code: number;

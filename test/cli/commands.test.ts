@@ -3,12 +3,19 @@
  * real scripts: deploy, verify, status, failover-test, validate and render, with their human
  * output, their --json documents (exactly one, also on failure) and their exit codes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Deploy from '../../commands/deploy.js';
 import FailoverTest from '../../commands/failover-test.js';
+import Init from '../../commands/init.js';
+import LabBuildImages from '../../commands/lab/build-images.js';
+import LabCleanCache from '../../commands/lab/clean-cache.js';
+import LabDown from '../../commands/lab/down.js';
+import LabStatus from '../../commands/lab/status.js';
+import LabUp from '../../commands/lab/up.js';
 import Render from '../../commands/render.js';
+import Schema from '../../commands/schema.js';
 import Status from '../../commands/status.js';
 import Validate from '../../commands/validate.js';
 import Verify from '../../commands/verify.js';
@@ -200,6 +207,20 @@ describe('failover-test refusals', () => {
     expect(r.json).toMatchObject({ error: { code: 'usage', message: expect.stringMatching(/no VIP named nope/) } });
   });
 
+  test('on a terminal, answering no: exit 1 (as a declined deploy), nothing broken', async () => {
+    expect((await runCommand(Deploy, ['-i', INV, '--yes'], ctx())).code).toBe(0);
+    const before = sb.journal.length;
+    const r = await runCommand(
+      FailoverTest,
+      ['-i', INV],
+      ctx({ ...tty, prompter: () => scriptedPrompter({ confirm: false }) }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/cancelled/);
+    const after = sb.journal.slice(before);
+    expect(after.some((e) => /service (nginx|keepalived) stop|pkill|iptables/.test(e.script))).toBe(false);
+  });
+
   test('an unhealthy cluster (never deployed) is refused after verify: exit 1, nothing broken', async () => {
     const r = await runCommand(FailoverTest, ['-i', INV, '--yes', '--json'], ctx());
     expect(r.code).toBe(1);
@@ -239,6 +260,7 @@ describe('validate and render', () => {
 
 describe('the --json contract', () => {
   const missing = join(tmpdir(), 'hactl-no-such-inventory.yaml');
+  const LAB_DIR = join(tmpdir(), `hactl-cli-lab-${process.pid}`);
   const cases: [string, Parameters<typeof runCommand>[0], string[], number, string][] = (
     [
       ['deploy', Deploy, ['-i', missing, '--yes'], 2, 'inventory'],
@@ -253,13 +275,41 @@ describe('the --json contract', () => {
       ['failover-test', FailoverTest, ['-i', INV, '--fault', 'reboot'], 2, 'usage'],
       ['validate', Validate, ['extra-arg'], 2, 'usage'],
       ['render', Render, ['-i', INV], 2, 'usage'],
+      ['lab up', LabUp, ['--clusters', '0'], 2, 'usage'],
+      ['lab up', LabUp, ['--dir', LAB_DIR], 2, 'refused'],
+      ['lab down', LabDown, ['--dir', join(tmpdir(), 'hactl-no-such-lab')], 1, 'failed'],
+      ['lab down', LabDown, ['--all', '--dir', 'x'], 2, 'usage'],
+      ['lab status', LabStatus, ['extra-arg'], 2, 'usage'],
+      ['lab build-images', LabBuildImages, ['--os', 'debian-99'], 2, 'usage'],
+      ['lab clean-cache', LabCleanCache, ['--force'], 2, 'usage'],
     ] as [string, Parameters<typeof runCommand>[0], string[], number, string][]
   ).map(([n, c, a, code, kind]) => [`${n} ${a.join(' ')} --json`, c, a, code, kind]);
+  beforeAll(() => {
+    mkdirSync(LAB_DIR, { recursive: true });
+    writeFileSync(join(LAB_DIR, 'lab.json'), '{}');
+  });
+  afterAll(() => rmSync(LAB_DIR, { recursive: true, force: true }));
   test.each(cases)('%s: one small JSON document with its exit code', async (_n, cmd, argv, code, kind) => {
     const r = await runCommand(cmd, [...argv, '--json'], ctx());
     expect(r.code).toBe(code);
     expect(r.json).toMatchObject({ ok: false, error: { code: kind } });
     expect(r.stdout.length).toBeLessThan(4000);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  test('lab status: one document on success too', async () => {
+    const r = await runCommand(LabStatus, ['--json'], ctx());
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ ok: true, labs: expect.any(Array) });
+  });
+
+  // init and schema have no --json: their usage errors exit 2 like every other command's.
+  test.each([
+    ['init', Init, ['--mode', 'triple']],
+    ['schema', Schema, ['--no-such-flag']],
+  ] as [string, Parameters<typeof runCommand>[0], string[]][])('%s: a usage error exits 2', async (_n, cmd, argv) => {
+    const r = await runCommand(cmd, argv, ctx());
+    expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 });

@@ -12,7 +12,7 @@ import { discoverer, type Discoverer } from '../../src/init/discover.js';
 import { runInit, type InitOptions } from '../../src/init/init.js';
 import { ACCEPT, scriptedPrompter } from '../../src/cli/prompter.js';
 import { loadInventoryFile } from '../../src/inventory/load.js';
-import { FakeTransport, ok } from '../../src/transport/fake.js';
+import { FakeTransport, ok } from '../helpers/fake-transport.js';
 import { TransportError } from '../../src/transport/transport.js';
 import { ROOT } from '../helpers/inventory.js';
 import { runCommand } from '../helpers/cli.js';
@@ -409,7 +409,7 @@ describe('the wizard with scripted answers', () => {
     const no = scriptedPrompter({ overwrite: false });
     await expect(
       runInit({ output: file }, { prompter: no, discover: fakeHosts().discover, log: () => undefined }),
-    ).rejects.toThrow(/left untouched/);
+    ).rejects.toMatchObject({ exitCode: 1, message: expect.stringMatching(/left untouched/) });
     expect(no.asked.map((q) => [q.id, q.default])).toEqual([['overwrite', false]]);
     expect(readFileSync(file, 'utf8')).toBe('keep me\n');
 
@@ -540,11 +540,11 @@ describe('hactl init in a pseudo-terminal (real prompts)', () => {
     ]);
   }, 40_000);
 
-  test('an existing file: the terminal asks, "n" leaves it untouched and exits 2', async () => {
+  test('an existing file: the terminal asks, "n" leaves it untouched and exits 1 (the operator said no)', async () => {
     const file = join(dir, 'exists.yaml');
     writeFileSync(file, 'mine\n');
     const r = await inPty(['init', '--output', file], [[/already exists\. Overwrite it\?/, 'n\r']]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.screen).toMatch(/left untouched/);
     expect(readFileSync(file, 'utf8')).toBe('mine\n');
   }, 40_000);

@@ -1,7 +1,8 @@
 /**
  * The ssh2 transport against real OpenSSH sshd processes started on 127.0.0.1 for this file:
  * A (the main server), B (reached through A as a jump host; its PATH has a sudo that always
- * wants a password). Needs root (sshd runs as root with privilege separation in /run/sshd).
+ * wants a password), C (MaxStartups 1: drops a second unauthenticated connection, as a busy
+ * bastion does). Needs root (sshd runs as root with privilege separation in /run/sshd).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,10 +10,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SshTarget } from '../../src/inventory/model.js';
+import { targetResolver } from '../../src/run/connector.js';
 import { sh } from '../../src/shell/quote.js';
+import { connect, type ConnectOptions } from '../../src/transport/connect.js';
 import { fingerprint } from '../../src/transport/known-hosts.js';
-import { connect, type ConnectOptions, type SshTransport } from '../../src/transport/ssh.js';
+import type { SshTransport } from '../../src/transport/ssh.js';
+import type { SshTarget } from '../../src/transport/target.js';
 import { TransportError } from '../../src/transport/transport.js';
 
 let dir: string;
@@ -27,6 +30,7 @@ interface Sshd {
 }
 let A: Sshd;
 let B: Sshd;
+let C: Sshd;
 
 function keygen(file: string, type = 'ed25519', passphrase = ''): Buffer {
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', passphrase, '-C', 'hactl-test', '-f', file]);
@@ -62,7 +66,7 @@ const accepts = (port: number) =>
     s.connect(port, '127.0.0.1');
   });
 
-async function startSshd(name: string, setEnv = ''): Promise<Sshd> {
+async function startSshd(name: string, setEnv = '', extra: string[] = []): Promise<Sshd> {
   const d = join(dir, name);
   mkdirSync(d);
   const hostBlob = keygen(join(d, 'host_key'));
@@ -81,6 +85,7 @@ async function startSshd(name: string, setEnv = ''): Promise<Sshd> {
     'MaxSessions 10',
     // Root's own dotfiles (bash sources ~/.bashrc for sshd commands) are not under test.
     `SetEnv HOME=${dir}/home ${setEnv}`,
+    ...extra,
   ];
   writeFileSync(join(d, 'sshd_config'), config.join('\n') + '\n');
   const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(d, 'sshd_config'), '-p', String(port)], {
@@ -108,7 +113,11 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'fakebin', 'sudo'), '#!/bin/sh\necho "sudo: a password is required" >&2\nexit 1\n', {
     mode: 0o755,
   });
-  [A, B] = await Promise.all([startSshd('a'), startSshd('b', `PATH=${dir}/fakebin:/usr/bin:/bin`)]);
+  [A, B, C] = await Promise.all([
+    startSshd('a'),
+    startSshd('b', `PATH=${dir}/fakebin:/usr/bin:/bin`),
+    startSshd('c', '', ['MaxStartups 1']),
+  ]);
 });
 
 afterAll(async () => {
@@ -124,8 +133,8 @@ function target(port: number, over: Partial<SshTarget> = {}): SshTarget {
     host: '127.0.0.1',
     port,
     user: 'root',
-    identityFile: join(dir, 'user_key'),
-    useAgent: false,
+    identityFiles: [{ path: join(dir, 'user_key'), required: true }],
+    identitiesOnly: false,
     knownHosts: join(dir, `known_hosts_${++khCount}`),
     hostKeyPolicy: 'accept-new',
     sudo: false,
@@ -134,7 +143,8 @@ function target(port: number, over: Partial<SshTarget> = {}): SshTarget {
   };
 }
 
-const NO_AGENT: ConnectOptions = { agentSocket: '', defaultIdentityFiles: [] };
+const NO_AGENT: ConnectOptions = { agentSocket: '' };
+const key = (name: string) => [{ path: join(dir, name), required: true }];
 
 async function open(t: SshTarget, opts: ConnectOptions = {}): Promise<SshTransport> {
   const tr = await connect(t, { ...NO_AGENT, ...opts });
@@ -285,20 +295,20 @@ describe('host keys', () => {
 
 describe('authentication and connecting', () => {
   test('wrong key → auth, naming the key tried and the fix', async () => {
-    const err = await failure(open(target(A.port, { identityFile: join(dir, 'other_key') })));
+    const err = await failure(open(target(A.port, { identityFiles: key('other_key') })));
     expect(err.kind).toBe('auth');
     expect(err.message).toContain('other_key');
     expect(err.message).toContain('authorized_keys');
   });
 
   test('encrypted key without an agent → auth error before connecting, saying what to do', async () => {
-    const err = await failure(open(target(A.port, { identityFile: join(dir, 'locked_key') })));
+    const err = await failure(open(target(A.port, { identityFiles: key('locked_key') })));
     expect(err.kind).toBe('auth');
     expect(err.message).toMatch(/passphrase.*ssh-add/);
   });
 
   test('missing identity file → auth', async () => {
-    expect((await failure(open(target(A.port, { identityFile: join(dir, 'nope') })))).kind).toBe('auth');
+    expect((await failure(open(target(A.port, { identityFiles: key('nope') })))).kind).toBe('auth');
   });
 
   test('connection refused → connect, quickly', async () => {
@@ -346,29 +356,20 @@ describe('authentication and connecting', () => {
       agent?.kill('SIGKILL');
     });
 
-    test('auth by agent key (SSH_AUTH_SOCK), no identity file', async () => {
-      const saved = process.env.SSH_AUTH_SOCK;
-      process.env.SSH_AUTH_SOCK = sock;
-      try {
-        const t = await open(target(A.port, { identityFile: undefined, useAgent: true }), { agentSocket: undefined });
-        expect((await t.exec('echo agent')).stdout).toBe('agent\n');
-      } finally {
-        if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
-        else process.env.SSH_AUTH_SOCK = saved;
-      }
+    test('auth by agent key, no identity file', async () => {
+      const t = await open(target(A.port, { identityFiles: [], agent: sock }), { agentSocket: undefined });
+      expect((await t.exec('echo agent')).stdout).toBe('agent\n');
     });
 
     test('an encrypted identity file is skipped in favour of the agent holding it', async () => {
-      const t = await open(target(A.port, { identityFile: join(dir, 'locked_key'), useAgent: true }), {
-        agentSocket: sock,
+      const t = await open(target(A.port, { identityFiles: key('locked_key'), agent: sock }), {
+        agentSocket: undefined,
       });
       expect((await t.exec('echo locked')).stdout).toBe('locked\n');
     });
 
-    test('use_agent false ignores the agent', async () => {
-      const err = await failure(
-        open(target(A.port, { identityFile: join(dir, 'other_key'), useAgent: false }), { agentSocket: sock }),
-      );
+    test('no agent in the target (use_agent: false) offers none, though one runs', async () => {
+      const err = await failure(open(target(A.port, { identityFiles: key('other_key') }), { agentSocket: undefined }));
       expect(err.kind).toBe('auth');
     });
   });
@@ -379,7 +380,7 @@ describe('jump host', () => {
     const kh = join(dir, 'jump_known_hosts');
     const t = target(B.port, {
       knownHosts: kh,
-      jump: { ...target(A.port, { knownHosts: kh }), name: 'jump', sudo: false },
+      via: { jump: { ...target(A.port, { knownHosts: kh }), name: 'jump' } },
     });
     const tr = await open(t);
     expect((await tr.exec('echo $SSH_CONNECTION')).stdout).toMatch(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+\n$/);
@@ -391,7 +392,7 @@ describe('jump host', () => {
 
   test('an unreachable target behind the jump host → connect, naming the jump host', async () => {
     const port = await freePort();
-    const err = await failure(open(target(port, { jump: { ...target(A.port), name: 'jump', sudo: false } })));
+    const err = await failure(open(target(port, { via: { jump: { ...target(A.port), name: 'jump' } } })));
     expect(err.kind).toBe('connect');
     expect(err.message).toContain(`jump host root@127.0.0.1:${A.port}`);
   });
@@ -419,5 +420,94 @@ describe('dropped connections and pools', () => {
     await killer;
     expect(tr.closed).toBe(true);
     expect((await failure(tr.exec('echo late'))).kind).toBe('closed');
+  });
+});
+
+describe('~/.ssh/config routes, resolved by ssh -G and connected by ssh2', () => {
+  let config: string;
+  const accepted = (s: Sshd) => (s.log().match(/Accepted publickey/g) ?? []).length;
+  const ssh = (kh: string) =>
+    `ssh -F /dev/null -i ${dir}/user_key -o IdentitiesOnly=yes -o UserKnownHostsFile=${kh} -o StrictHostKeyChecking=accept-new -o BatchMode=yes`;
+  beforeAll(() => {
+    config = join(dir, 'ssh_config');
+    writeFileSync(
+      config,
+      [
+        'Host b-by-command',
+        '  HostName 127.0.0.1',
+        `  Port ${B.port}`,
+        `  ProxyCommand sh -c 'echo "%h %p" >> ${dir}/proxy-ran; exec ${ssh(join(dir, 'kh_proxy'))} -p ${A.port} -W %h:%p root@127.0.0.1'`,
+        'Host b-by-chain',
+        '  HostName 127.0.0.1',
+        `  Port ${B.port}`,
+        '  ProxyJump hop1,hop2',
+        'Host hop1 hop2',
+        '  HostName 127.0.0.1',
+        `  Port ${A.port}`,
+        'Host b-by-failing-command',
+        '  ProxyCommand false',
+        'Host *',
+        `  IdentityFile ${dir}/user_key`,
+        '',
+      ].join('\n'),
+    );
+  });
+  const resolveVia = (address: string) =>
+    targetResolver({ sshConfigPath: config })({
+      name: address,
+      address,
+      ssh: { known_hosts: join(dir, `kh_${address}`), use_agent: false },
+    });
+
+  test('ProxyCommand: its stdio carries the connection to B, through A', async () => {
+    const before = accepted(A);
+    const tr = await open(await resolveVia('b-by-command'));
+    expect((await tr.exec('printf %s "$PATH"')).stdout).toContain('fakebin'); // really B
+    expect(readFileSync(join(dir, 'proxy-ran'), 'utf8')).toBe(`127.0.0.1 ${B.port}\n`);
+    await waitFor(() => accepted(A) === before + 1, 5000, 'A to log the proxy ssh');
+    await tr.close();
+  });
+
+  test('a ProxyJump chain of two hops (A, then A again through A) reaches B', async () => {
+    const before = accepted(A);
+    const t = await resolveVia('b-by-chain');
+    expect(t.via && 'jump' in t.via && t.via.jump.via && 'jump' in t.via.jump.via).toBe(true);
+    const tr = await open(t);
+    expect((await tr.exec('printf %s "$PATH"')).stdout).toContain('fakebin');
+    await waitFor(() => accepted(A) === before + 2, 5000, 'A to log both hops');
+    await tr.close();
+  });
+
+  test('a ProxyCommand that fails is a connect error that says what it did', async () => {
+    const err = await failure(open(await resolveVia('b-by-failing-command'), { handshakeRetries: 0 }));
+    expect(err.kind).toBe('connect');
+    expect(err.message).toMatch(/dropped the connection before the SSH handshake .*\(ProxyCommand `false` exited 1\)/);
+  });
+});
+
+describe('sshd MaxStartups shedding connections (C allows one unauthenticated connection at a time)', () => {
+  const burst = (opts: ConnectOptions) =>
+    Promise.allSettled(
+      Array.from({ length: 8 }, () =>
+        connect(target(C.port, { knownHosts: join(dir, 'kh_c') }), { ...NO_AGENT, ...opts }),
+      ),
+    );
+  const closeAll = (results: PromiseSettledResult<SshTransport>[]) =>
+    Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+
+  test('without retries some of 8 parallel connections are dropped during the handshake (the control)', async () => {
+    const results = await burst({ handshakeRetries: 0 });
+    await closeAll(results);
+    const dropped = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => String((r as PromiseRejectedResult).reason));
+    expect(dropped.length).toBeGreaterThan(0);
+    for (const d of dropped) expect(d).toMatch(/dropped the connection before the SSH handshake/);
+  });
+
+  test('with the default retries all 8 get through', async () => {
+    const results = await burst({});
+    await closeAll(results);
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill('fulfilled'));
   });
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findHost } from '../../src/lab/exec.js';
 import type { VerifyJson } from '../../src/ui/verify-view.js';
+import { inventoryVariant } from './helpers/deploy.js';
 import {
   inHost,
   inNetns,
@@ -349,4 +350,34 @@ describe('hactl verify on the lab', () => {
     }
     expect(await untilVerifyPasses('verify to pass once the file is restored')).toBe('');
   }, 120_000);
+
+  test("the README's cron line, in cron's bare environment, is silent and exits 0: verify needs no secret", async () => {
+    // The same password, now taken from a variable cron does not have.
+    const withEnv = inventoryVariant(lab.state, 'cron', (d) => {
+      const auth = d.clusters[0].vrrp.auth;
+      process.env.HACTL_CRON_PASS = auth.pass;
+      delete auth.pass;
+      auth.pass_env = 'HACTL_CRON_PASS';
+    });
+    const r = await execa(
+      'env',
+      [
+        '-i',
+        'PATH=/usr/bin:/bin',
+        `HOME=${process.env.HOME}`,
+        process.execPath,
+        join(ROOT, 'bin/run.js'),
+        'verify',
+        '-i',
+        withEnv,
+        '--quiet',
+      ],
+      { reject: false, cwd: '/' },
+    );
+    expect({ code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) }).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { gather, joinSections, parseSections, section, splitSections } from '../../../src/remote/section.js';
 import { raw, render } from '../../../src/remote/script.js';
-import { FakeTransport, ok, failed } from '../../../src/transport/fake.js';
+import { FakeTransport, ok, failed } from '../../helpers/fake-transport.js';
 import { RemoteStepError } from '../../../src/errors.js';
 
 const a = section('a', raw('echo one; echo @@b-like; echo two'), (l) => l.filter(Boolean));

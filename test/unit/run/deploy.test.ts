@@ -2,6 +2,8 @@
  * The deploy runner against sandbox hosts that run hactl's real scripts (facts, lock, apply,
  * health wait) under sh: order, idempotence, all-or-nothing preflight, rollback, locks.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { deploy, type DeployOptions } from '../../../src/run/deploy.js';
 import { lockAndReadFacts } from '../../../src/run/host-ops.js';
 import { renderInventory } from '../../../src/render/render.js';
@@ -219,18 +221,37 @@ describe('deploy on a new server (sandbox hosts without keepalived and nginx)', 
     expect(sb.host('lb1').read('/etc/nginx/sites-enabled/default')).toBeDefined();
   });
 
-  it('a failing install fails that host with apt-get its own words, writes no file, and stops the rollout', async () => {
+  it('a failing install fails that host with apt-get its own words, writes no file, and stops a serving rollout', async () => {
+    const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
+    const sb = Sandbox.forInventory(inv);
+    sandboxes.push(sb);
+    await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    // The cluster serves; lb2 (the backup, first in the rollout) lost keepalived and its package source.
+    const lb2 = sb.host('lb2');
+    rmSync(join(lb2.state, 'bin', 'keepalived'));
+    await lb2.shell('service keepalived stop');
+    lb2.write('/.sandbox/apt-broken', '');
+    const before = lb2.read('/etc/nginx/conf.d/hactl-web.conf');
+    inv.clusters[0].backends[0].port = 9090;
+    const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
+    const failed = r.hosts.find((h) => h.host === 'lb2')!;
+    expect(failed.error).toMatch(/installing packages failed; no file was changed/);
+    expect(failed.error).toMatch(/E: Failed to fetch .* Could not connect/);
+    expect(lb2.read('/etc/nginx/conf.d/hactl-web.conf')).toBe(before);
+    expect(r.hosts.find((h) => h.host === 'lb1')?.status).toBe('skipped');
+    expect(sb.host('lb1').read('/etc/nginx/conf.d/hactl-web.conf')).not.toContain('9090');
+  });
+
+  it('a cold cluster (nothing runs, no VIP held) is configured on every node at once', async () => {
     const inv: Inventory = loadValid(fixturePath('active-passive.yaml'));
     const sb = Sandbox.forInventory(inv, () => ({ installed: [] }));
     sandboxes.push(sb);
-    sb.host('lb2').write('/.sandbox/apt-broken', '');
     const r = await deploy(inv, { connect: sb.connector(), http: sb.http(), verify: false });
-    const lb2 = r.hosts.find((h) => h.host === 'lb2')!;
-    expect(lb2.error).toMatch(/installing packages failed; no file was changed/);
-    expect(lb2.error).toMatch(/E: Failed to fetch .* Could not connect/);
-    expect(sb.host('lb2').read('/etc/keepalived/keepalived.conf')).toBeUndefined();
-    expect(r.hosts.find((h) => h.host === 'lb1')?.status).toBe('skipped');
-    expect(sb.host('lb1').log()).toEqual([]);
+    expect(r.ok).toBe(true);
+    // Each host runs two transactions (install, then files); the master's start before the backup is done.
+    const order = sb.applied();
+    expect(order).toHaveLength(4);
+    expect(order.indexOf('lb1')).toBeLessThan(order.lastIndexOf('lb2'));
   });
 });
 

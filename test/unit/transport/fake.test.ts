@@ -1,4 +1,4 @@
-import { failed, FakeTransport, ok } from '../../../src/transport/fake.js';
+import { failed, FakeTransport, ok } from '../../helpers/fake-transport.js';
 import { TransportError } from '../../../src/transport/transport.js';
 
 describe('FakeTransport', () => {

@@ -7,11 +7,10 @@ import {
   lookupSshConfig,
   parseJumpHost,
   parseSshConfig,
-  resolveTarget,
+  splitJumpChain,
 } from '../../../src/transport/ssh-config.js';
 
 const HOME = '/home/op';
-const env = { home: HOME, localUser: 'op' };
 const parse = (text: string) => parseSshConfig(text, 'config', { home: HOME });
 
 describe('ssh config parsing', () => {
@@ -42,8 +41,8 @@ Host *
 `);
 
   test('first obtained value wins; IdentityFile accumulates', () => {
-    expect(lookupSshConfig(config, 'lb1')).toEqual({
-      hostName: '10.0.0.%h',
+    expect(lookupSshConfig(config, 'lb1')).toMatchObject({
+      hostName: '10.0.0.lb1',
       user: 'deploy',
       port: 2201,
       identityFiles: ['~/.ssh/lb_key', '~/.ssh/second', '~/.ssh/id_%r@%h-%p'],
@@ -55,14 +54,44 @@ Host *
       user: 'produser',
       port: 22,
       identityFiles: ['/keys/with space', '~/.ssh/id_%r@%h-%p'],
+      identitiesOnly: false,
       proxyJump: 'bastion.prod:2200',
+      ignored: ['Match (config:18, not evaluated)'],
     });
     expect(lookupSshConfig(config, 'bastion.prod').proxyJump).toBeUndefined();
     expect(lookupSshConfig(config, 'bastion.prod').user).toBe('fallback');
   });
 
-  test('Match blocks are not evaluated', () => {
+  test('Match blocks are not evaluated, and said so', () => {
     expect(lookupSshConfig(config, 'lb2').user).toBe('deploy');
+    expect(lookupSshConfig(config, 'lb2').ignored).toEqual(['Match (config:18, not evaluated)']);
+  });
+
+  test('keywords hactl does not use are reported where they apply, once, as written', () => {
+    const c = parse(
+      'Host lb*\n  ControlMaster auto\n  ServerAliveInterval 5\nHost lb1\n  controlmaster no\nHost other\n  Compression yes\n',
+    );
+    expect(lookupSshConfig(c, 'lb1').ignored).toEqual(['ControlMaster', 'ServerAliveInterval']);
+    expect(lookupSshConfig(c, 'web').ignored).toEqual([]);
+  });
+
+  test('ProxyCommand and ProxyJump exclude each other, first one wins; none disables; -J wins over both', () => {
+    const c = parse('Host a\n  ProxyCommand nc %h %p\nHost *\n  ProxyJump j\nHost n\n  ProxyCommand none\n');
+    expect(lookupSshConfig(c, 'a')).toMatchObject({ proxyCommand: 'nc %h %p' });
+    expect(lookupSshConfig(c, 'a').proxyJump).toBeUndefined();
+    expect(lookupSshConfig(c, 'b')).toMatchObject({ proxyJump: 'j' });
+    expect(lookupSshConfig(c, 'a', { jump: 'k' })).toMatchObject({ proxyJump: 'k' });
+    expect(lookupSshConfig(c, 'a', { jump: 'k' }).proxyCommand).toBeUndefined();
+  });
+
+  test('-l and -p win over the config; IdentitiesOnly and IdentityAgent are read', () => {
+    const c = parse('Host x\n  User u\n  Port 2\n  IdentitiesOnly yes\n  IdentityAgent ~/agent.sock\n');
+    expect(lookupSshConfig(c, 'x', { user: 'v', port: 3 })).toMatchObject({
+      user: 'v',
+      port: 3,
+      identitiesOnly: true,
+      identityAgent: '~/agent.sock',
+    });
   });
 
   test('options before any Host apply to every host; keys are case-insensitive', () => {
@@ -92,7 +121,7 @@ Host *
     });
 
     test('a missing config file is empty', () => {
-      expect(loadSshConfig(join(dir, 'missing'))).toEqual({ options: [] });
+      expect(loadSshConfig(join(dir, 'missing'))).toEqual({ options: [], matchBlocks: [] });
     });
   });
 });
@@ -114,127 +143,17 @@ describe('jump host parsing', () => {
   test.each(['a,b', 'bastion:0', 'bastion:99999', 'bastion:x', '@bastion', ''])('rejects %p', (spec) => {
     expect(() => parseJumpHost(spec)).toThrow(/jump host/);
   });
+
+  test('a chain: the last hop is next to the target, the rest reach it', () => {
+    expect(splitJumpChain('a,ops@b:2200,c')).toEqual({ hop: { host: 'c' }, rest: 'a,ops@b:2200' });
+    expect(splitJumpChain('ops@b')).toEqual({ hop: { user: 'ops', host: 'b' } });
+    expect(() => splitJumpChain('a,,c')).toThrow(/empty hop/);
+  });
 });
 
-describe('resolveTarget', () => {
-  const config = parse(`
-Host lb1
-  HostName 192.168.1.11
-  User cfguser
-  Port 2201
-  IdentityFile ~/.ssh/lb_%r_%p
-  ProxyJump cfgjump
-Host cfgjump
-  HostName 203.0.113.5
-  User jumper
-  Port 2022
-  IdentityFile ~/.ssh/jump_key
-Host odd
-  IdentityFile /keys/%C
-Host nojump
-  ProxyJump none
-Host *
-  ProxyJump should-not-apply-to-nojump
-`);
-
-  test('defaults when neither inventory nor config say anything', () => {
-    expect(resolveTarget({ name: 'x', address: '10.9.9.9' }, { options: [] }, env)).toEqual({
-      name: 'x',
-      host: '10.9.9.9',
-      port: 22,
-      user: 'root',
-      useAgent: true,
-      knownHosts: `${HOME}/.ssh/known_hosts`,
-      hostKeyPolicy: 'accept-new',
-      sudo: false,
-      connectTimeoutMs: 10000,
-    });
-  });
-
-  test('~/.ssh/config fills what the inventory leaves out, with tokens expanded', () => {
-    const t = resolveTarget({ name: 'lb1', address: 'lb1' }, config, env);
-    expect(t).toMatchObject({
-      host: '192.168.1.11',
-      port: 2201,
-      user: 'cfguser',
-      sudo: true,
-      identityFile: `${HOME}/.ssh/lb_cfguser_2201`,
-    });
-    expect(t.jump).toEqual({
-      name: 'cfgjump (jump host for lb1)',
-      host: '203.0.113.5',
-      port: 2022,
-      user: 'jumper',
-      identityFile: `${HOME}/.ssh/jump_key`,
-      useAgent: true,
-      knownHosts: `${HOME}/.ssh/known_hosts`,
-      hostKeyPolicy: 'accept-new',
-      connectTimeoutMs: 10000,
-      sudo: false,
-    });
-  });
-
-  test('inventory values win over ~/.ssh/config', () => {
-    const t = resolveTarget(
-      {
-        name: 'lb1',
-        address: 'lb1',
-        ssh: {
-          user: 'root',
-          port: 22,
-          identity_file: '~/keys/inv',
-          use_agent: false,
-          known_hosts: '~/kh',
-          host_key_policy: 'strict',
-          jump_host: 'ops@bastion:2200',
-          connect_timeout: 2.5,
-        },
-      },
-      config,
-      env,
-    );
-    expect(t).toMatchObject({
-      host: '192.168.1.11', // HostName still applies to the alias
-      port: 22,
-      user: 'root',
-      sudo: false,
-      identityFile: `${HOME}/keys/inv`,
-      useAgent: false,
-      knownHosts: `${HOME}/kh`,
-      hostKeyPolicy: 'strict',
-      connectTimeoutMs: 2500,
-    });
-    expect(t.jump).toMatchObject({
-      host: 'bastion',
-      port: 2200,
-      user: 'ops',
-      identityFile: `${HOME}/keys/inv`,
-      hostKeyPolicy: 'strict',
-    });
-  });
-
-  test('sudo follows the user unless set; an explicit sudo wins', () => {
-    expect(resolveTarget({ name: 'x', address: 'x', ssh: { user: 'deploy' } }, { options: [] }, env).sudo).toBe(true);
-    expect(
-      resolveTarget({ name: 'x', address: 'x', ssh: { user: 'deploy', sudo: false } }, { options: [] }, env).sudo,
-    ).toBe(false);
-    expect(resolveTarget({ name: 'x', address: 'x', ssh: { sudo: true } }, { options: [] }, env).sudo).toBe(true);
-  });
-
-  test('ProxyJump none disables a later wildcard ProxyJump; jump user defaults to the target user', () => {
-    expect(resolveTarget({ name: 'n', address: 'nojump' }, config, env).jump).toBeUndefined();
-    const t = resolveTarget({ name: 'o', address: 'other', ssh: { user: 'deploy' } }, config, env);
-    expect(t.jump).toMatchObject({ host: 'should-not-apply-to-nojump', user: 'deploy', port: 22 });
-  });
-
-  test('unsupported IdentityFile tokens are refused, not guessed', () => {
-    expect(() => resolveTarget({ name: 'odd', address: 'odd' }, config, env)).toThrow(/token %C is not supported/);
-  });
-
-  test('expandHome', () => {
-    expect(expandHome('~', HOME)).toBe(HOME);
-    expect(expandHome('~/a', HOME)).toBe(`${HOME}/a`);
-    expect(expandHome('/abs/~/a', HOME)).toBe('/abs/~/a');
-    expect(expandHome('~other/a', HOME)).toBe('~other/a');
-  });
+test('expandHome', () => {
+  expect(expandHome('~', HOME)).toBe(HOME);
+  expect(expandHome('~/a', HOME)).toBe(`${HOME}/a`);
+  expect(expandHome('/abs/~/a', HOME)).toBe('/abs/~/a');
+  expect(expandHome('~other/a', HOME)).toBe('~other/a');
 });

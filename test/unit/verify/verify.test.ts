@@ -9,7 +9,7 @@ import { render } from '../../../src/remote/script.js';
 import { httpProbesSection, parseProbes } from '../../../src/remote/sections/http-probes.js';
 import { renderInventory, PATHS } from '../../../src/render/render.js';
 import { configFindings, firewallFindings, observeAdverts } from '../../../src/verify/diagnose.js';
-import { FakeTransport } from '../../../src/transport/fake.js';
+import { FakeTransport } from '../../helpers/fake-transport.js';
 import { vipChecks } from '../../../src/verify/verify.js';
 import { factsOf } from '../../helpers/facts.js';
 import { fixturePath, loadValid } from '../../helpers/inventory.js';

@@ -9,7 +9,7 @@ import {
   type ExecResult,
   type Transport,
   type TransportErrorKind,
-} from './transport.js';
+} from '../../src/transport/transport.js';
 
 export type FakeAnswer = ExecResult | TransportError;
 
