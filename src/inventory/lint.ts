@@ -9,6 +9,7 @@ import { contains, ipFamily, networkKey, parseCidr } from '../util/ip.js';
 import { failoverVerdict } from './vrrp-math.js';
 import type { LintOptions, Rule } from './lint-rule.js';
 import { INPUT_RULES } from './lint-input.js';
+import { notifyHasHook } from './lint-hooks.js';
 import { passwordCharsProblem } from './grammar-keepalived.js';
 import { TLS_RULES } from './lint-tls.js';
 
@@ -387,6 +388,7 @@ const RULES: Rule[] = [
   failover,
   sites,
   ...TLS_RULES,
+  notifyHasHook,
 ];
 
 /** VRIDs must be unique per segment (interface + subnet) across every cluster. */

@@ -32,6 +32,14 @@ export interface LoadBalancer {
   nginx: NginxLayout;
 }
 
+/** The operator's state-change hooks for one VIP (the cluster's notify: merged with the VIP's own). */
+export interface Notify {
+  command?: string;
+  /** A secret: it may carry a token (chat webhooks do). */
+  webhook?: Secret;
+  timeoutS: number;
+}
+
 export interface VipNode {
   lb: string;
   priority: number;
@@ -57,6 +65,8 @@ export interface Vip {
   preemptDelay?: number;
   /** One entry per load balancer of the cluster, in load_balancers order. */
   nodes: VipNode[];
+  /** Hooks called on each state change of this VIP, when any are configured. */
+  notify?: Notify;
 }
 
 export interface HealthCheck {
@@ -137,6 +147,8 @@ export interface Inventory {
   /** Path of the file it was loaded from (for messages). */
   file: string;
   clusters: Cluster[];
+  /** Releases kept on each load balancer. */
+  releases: { keep: number };
 }
 
 export const DEFAULTS = {
@@ -155,6 +167,8 @@ export const DEFAULTS = {
   sitePort: 80,
   tlsPort: 443,
   tlsExpiryWarningDays: 21,
+  notifyTimeoutS: 5,
+  keepReleases: 10,
   backendPort: 80,
   proxyHeaders: [
     ['Host', '$host'],

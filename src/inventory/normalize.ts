@@ -1,5 +1,5 @@
 /** Schema-valid document → model: applies defaults and derives priorities and states. */
-import type { ClusterDoc, InventoryDoc, NginxLayoutDoc, SiteDoc, SshDoc, VipDoc } from './schema.js';
+import type { ClusterDoc, InventoryDoc, NginxLayoutDoc, NotifyDoc, SiteDoc, SshDoc, VipDoc } from './schema.js';
 import {
   DEFAULTS,
   type Backend,
@@ -7,6 +7,7 @@ import {
   type HealthCheck,
   type Inventory,
   type NginxLayout,
+  type Notify,
   type Site,
   type Vip,
   type VipNode,
@@ -85,6 +86,17 @@ export function mergeSsh(defaults: SshDoc | undefined, own: SshDoc | undefined):
   return { ...(defaults ?? {}), ...(own ?? {}) };
 }
 
+/** The VIP's hooks: its own notify: fields over the cluster's; none when neither a command nor a webhook is set. */
+export function notifyOf(cluster: NotifyDoc | undefined, own: NotifyDoc | undefined): Notify | undefined {
+  const d = { ...(cluster ?? {}), ...(own ?? {}) };
+  if (!d.command && !d.webhook) return undefined;
+  return {
+    ...(d.command ? { command: d.command } : {}),
+    ...(d.webhook ? { webhook: new Secret(d.webhook) } : {}),
+    timeoutS: d.timeout ?? DEFAULTS.notifyTimeoutS,
+  };
+}
+
 function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip {
   const s = vipSettings(cluster, vip);
   const cidr = parseCidr(vip.address)!;
@@ -96,6 +108,7 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
     state: lb.name === vip.master ? masterState : 'BACKUP',
   }));
   const pass = s.auth ? (s.auth.pass ?? env[s.auth.pass_env ?? ''] ?? '') : undefined;
+  const notify = notifyOf(cluster.notify, vip.notify);
   return {
     name: vip.name,
     ip: cidr.ip,
@@ -112,6 +125,7 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
     preempt: s.preempt,
     preemptDelay: s.preempt_delay,
     nodes,
+    ...(notify ? { notify } : {}),
   };
 }
 
@@ -196,5 +210,9 @@ function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv):
 }
 
 export function normalize(file: string, doc: InventoryDoc, env: NodeJS.ProcessEnv = process.env): Inventory {
-  return { file, clusters: doc.clusters.map((c) => buildCluster(doc, c, env)) };
+  return {
+    file,
+    clusters: doc.clusters.map((c) => buildCluster(doc, c, env)),
+    releases: { keep: doc.releases?.keep ?? DEFAULTS.keepReleases },
+  };
 }

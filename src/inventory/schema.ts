@@ -8,6 +8,7 @@ import { ENV_NAME, FILE_PATH, INTERFACE, JUMP_HOST, LABEL, SSH_USER } from './gr
 import { HOST, VRRP_ADDRESS } from './grammar-addresses.js';
 import { HEADER_NAME, HEADER_VALUE, HEALTH_HOST, HEALTH_PATH, SERVER_NAME } from './grammar-nginx.js';
 import { PASSWORD_RULE } from './grammar-keepalived.js';
+import { HOOK_COMMAND, WEBHOOK_URL } from './grammar-hooks.js';
 import { HOSTNAME_PATTERN, NAME_PATTERN } from './patterns.js';
 
 /**
@@ -119,6 +120,36 @@ const VrrpDefaultsSchema = {
   ),
 };
 
+export const NotifySchema = obj(
+  {
+    command: opt(
+      Type.String({
+        pattern: HOOK_COMMAND.pattern,
+        maxLength: 4096,
+        description:
+          "Absolute path of an executable run on the node at each VRRP state change, after hactl's own state write, with the event as JSON on stdin (also $HACTL_VIP, $HACTL_STATE, $HACTL_OLD_STATE, $HACTL_PRIORITY). Runs as root; must exist and be executable on every node (verify checks).",
+      }),
+    ),
+    webhook: opt(
+      Type.String({
+        pattern: WEBHOOK_URL.pattern,
+        maxLength: 2000,
+        description:
+          'URL the node POSTs the event to (JSON body, with curl). Treated as a secret: masked in plans and diffs, and the notify script becomes readable by root only.',
+      }),
+    ),
+    timeout: opt(
+      Type.Integer({
+        minimum: 1,
+        maximum: 60,
+        description:
+          'Seconds each call may take before it is killed. Default: 5. Calls run in the background: keepalived never waits for them.',
+      }),
+    ),
+  },
+  'State-change hooks (alerts, moving a cloud IP): events per VIP are delivered one at a time, in the order they happened.',
+);
+
 export const VipSchema = obj(
   {
     name: Type.String({ pattern: NAME_PATTERN, description: 'vrrp_instance name (e.g. klg1).' }),
@@ -152,6 +183,7 @@ export const VipSchema = obj(
         description: 'Initial state rendered on the master. Default: MASTER (BACKUP when preempt is false).',
       }),
     ),
+    notify: opt(NotifySchema),
     ...VrrpDefaultsSchema,
   },
   'A virtual IP: one vrrp_instance on every load balancer of the cluster.',
@@ -424,6 +456,7 @@ export const ClusterSchema = obj(
       description: 'Up to 64 VIPs: one for active-passive; two with mirrored masters for dual-master.',
     }),
     vrrp: opt(obj(VrrpDefaultsSchema, 'Defaults for every VIP of this cluster.')),
+    notify: opt(NotifySchema),
     health_check: opt(HealthCheckSchema),
     nginx: opt(NginxLayoutSchema),
     nginx_status_port: opt(
@@ -448,6 +481,21 @@ export const InventorySchema = Type.Object(
     $schema: opt(Type.String()),
     version: opt(Type.Literal(1, { description: 'Inventory format version. Default: 1.' })),
     ssh: opt(SshSchema),
+    releases: opt(
+      obj(
+        {
+          keep: opt(
+            Type.Integer({
+              minimum: 1,
+              maximum: 100,
+              description:
+                'Releases kept on each load balancer (the newest; the current one is always kept). Default: 10.',
+            }),
+          ),
+        },
+        'Every deploy that changes a load balancer records a release there (/var/lib/hactl/releases), for hactl releases and hactl rollback.',
+      ),
+    ),
     clusters: Type.Array(ClusterSchema, { minItems: 1, maxItems: 64, description: 'One to 64 clusters.' }),
   },
   {
@@ -467,4 +515,5 @@ export type TlsDoc = Static<typeof TlsSchema>;
 export type BackendDoc = Static<typeof BackendSchema>;
 export type LoadBalancerDoc = Static<typeof LoadBalancerSchema>;
 export type NginxLayoutDoc = Static<typeof NginxLayoutSchema>;
+export type NotifyDoc = Static<typeof NotifySchema>;
 export { HOSTNAME_PATTERN, NAME_PATTERN };

@@ -1,8 +1,8 @@
 /**
  * The apply transaction for one host, built from named pieces joined in a fixed order:
  *
- *   prologue → restore() → packages → sysctl → stage → swap → validate → keep backups →
- *   reload → start → end marker
+ *   prologue → restore() → packages → sysctl → stage → swap → validate → record release →
+ *   keep backups → reload → start → end marker
  *
  * Nothing on the host changes before `swap`; from `swap` to `validate` every failure restores
  * the previous files byte for byte before exiting; services are touched only after the new
@@ -18,6 +18,9 @@ import type { NginxLayout } from '../inventory/model.js';
 import { HOST_PATHS, KEEP_BACKUPS } from './paths.js';
 import { cmd, hostPath, raw, render, script, type Shell } from './script.js';
 import type { PackageManager, ServiceManager } from './sections/host.js';
+
+/** A release id is written into paths: only what newReleaseId makes (checked again here, where it reaches the shell). */
+const SAFE_ID = /^[0-9A-Za-z-]+$/;
 
 /** Exit codes of the transaction, and what each promises about the host's state. */
 export const APPLY_EXIT = {
@@ -84,6 +87,23 @@ export interface ApplyRequest {
   validate: { keepalivedConf: string };
   /** How nginx is run here. Default: the package and its service. */
   nginx?: NginxLayout;
+  /** The release this transaction records (deploy: a new one; rollback: the one it goes back to). */
+  release?: ReleaseRecord;
+}
+
+/**
+ * A new release (`manifest` and the host paths of every file hactl manages here, copied from
+ * where they now are, i.e. after the swap) or, without a manifest, the existing release `id`
+ * made current again (rollback). `keep`: releases kept, the current one always among them.
+ */
+export interface ReleaseRecord {
+  id: string;
+  manifest?: string;
+  files?: readonly string[];
+  keep: number;
+  /** For the history line: deploy or rollback, and who. */
+  action: 'deploy' | 'rollback';
+  who: string;
 }
 
 const target = (c: FileWrite) => hostPath(c.path);
@@ -198,6 +218,48 @@ function validate(req: ApplyRequest): Shell {
   );
 }
 
+/**
+ * Records the release after the new files validated, so a release exists only where its files
+ * were applied: the copies and the manifest go to a hidden directory renamed into place, then
+ * `current` is renamed over; a failure before that restores the previous files (fail), so the
+ * files are applied only with their release. Releases past `keep` go, never the current one.
+ */
+function recordRelease(req: ApplyRequest, rec: ReleaseRecord): Shell {
+  if (!SAFE_ID.test(rec.id)) throw new Error(`release id ${rec.id}: letters, digits and - only`);
+  const failRecord = (what: string) => cmd`fail ${APPLY_EXIT.writeFailed} ${`cannot ${what} (release ${rec.id})`}`;
+  const rel = hostPath(HOST_PATHS.releasesDir);
+  const fresh = rec.manifest !== undefined;
+  return script(
+    cmd`rel=${rel}; rid=${rec.id}`,
+    cmd`{ mkdir -p "$rel" && chmod 700 "$rel"; } || ${failRecord('create the releases directory')}`,
+    fresh && cmd`rn="$rel/.new-$rid"; rm -rf "$rn"; mkdir -p "$rn/files" || ${failRecord('create its directory')}`,
+    ...(fresh ? (rec.files ?? []) : []).map(
+      (f) =>
+        cmd`{ mkdir -p "$rn/files"${dirOf(f)} && cp ${hostPath(f)} "$rn/files"${f} && chmod 600 "$rn/files"${f}; } || ${failRecord(`copy ${f} into`)}`,
+    ),
+    fresh &&
+      script(
+        raw(`base64 -d > "$rn/manifest" <<'HACTL_EOF' || { rm -rf "$rn"; ${failRecord('write the manifest').text}; }`),
+        raw(
+          Buffer.from(rec.manifest ?? '')
+            .toString('base64')
+            .replace(/(.{76})/g, '$1\n'),
+        ),
+        raw('HACTL_EOF'),
+      ),
+    !fresh && cmd`[ -f "$rel/$rid/manifest" ] || ${failRecord('find the release on this host')}`,
+    cmd`printf '%s\\n' "$rid" > "$rel/.current.new" || ${failRecord('write current')}`,
+    fresh && cmd`mv "$rn" "$rel/$rid" || { rm -rf "$rn"; ${failRecord('move it into place')}; }`,
+    cmd`mv -f "$rel/.current.new" "$rel/current" || { ${fresh ? raw('rm -rf "$rel/$rid"; ') : raw('')}${failRecord('make it current')}; }`,
+    // eslint-disable-next-line no-control-regex -- who is one line of the history file
+    cmd`printf '%s %s %s %s\\n' "$(date +%s)" ${rec.action} "$rid" ${rec.who.replace(/[\u0000-\u001f]/g, ' ')} >> "$rel/history" 2>/dev/null`,
+    cmd`ls -1d "$rel"/[0-9]* 2>/dev/null | sort | head -n -${rec.keep} | grep -vx "$rel/$rid" | xargs -r rm -rf`,
+    raw(
+      'if [ "$(wc -l < "$rel/history")" -gt 500 ]; then tail -n 200 "$rel/history" > "$rel/.history.new" && mv -f "$rel/.history.new" "$rel/history"; fi',
+    ),
+  );
+}
+
 /** The previous files, kept for the operator: the newest few transactions only. */
 function keepBackups(req: ApplyRequest, stamp: string): Shell {
   const dir = hostPath(`${HOST_PATHS.backupsDir}/${stamp}`);
@@ -248,6 +310,7 @@ export function applyScript(req: ApplyRequest, token: string, stamp: string, roo
     changed && stage(req),
     changed && swap(req),
     changed && validate(req),
+    req.release && recordRelease(req, req.release),
     changed && keepBackups(req, stamp),
     services(req),
     raw(`# hactl-end ${token}`),

@@ -15,6 +15,7 @@ import {
   osSection,
   procsSection,
   programsSection,
+  releaseCurrentSection,
   sysctlSection,
   type HostAddress,
   type NotifiedState,
@@ -37,6 +38,8 @@ export interface HostFacts {
   notified: Record<string, NotifiedState>;
   /** Body of the nginx status endpoint, when it answered. */
   nginxStatus?: string;
+  /** The release hactl last applied here (deploy or rollback), when there is one. */
+  release?: string;
 }
 
 export interface FactsRequest {
@@ -62,6 +65,7 @@ export function factsSections(req: FactsRequest) {
     procsSection,
     notifySection,
     nginxStatusSection(req.statusPort),
+    releaseCurrentSection,
   ] as const;
 }
 
@@ -79,6 +83,7 @@ export function hostFacts([
   running,
   notified,
   status,
+  release,
 ]: FactsResults): HostFacts {
   return {
     os,
@@ -91,6 +96,7 @@ export function hostFacts([
     running,
     notified,
     ...(status ? { nginxStatus: status } : {}),
+    ...(release ? { release } : {}),
   };
 }
 

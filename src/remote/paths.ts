@@ -15,6 +15,12 @@ export const HOST_PATHS = {
   backupsDir: '/var/lib/hactl/backups',
   lockFile: '/var/lib/hactl/deploy.lock',
   lockHolder: '/var/lib/hactl/deploy.lock.holder',
+  /** One directory per release (root only: a release holds keepalived.conf with its auth_pass). */
+  releasesDir: '/var/lib/hactl/releases',
+  /** The id of the release this host is on (written with the files, by deploy and rollback). */
+  releaseCurrent: '/var/lib/hactl/releases/current',
+  /** One line per deploy or rollback: unix time, action, release id, who. */
+  releaseHistory: '/var/lib/hactl/releases/history',
   osRelease: '/etc/os-release',
   keepalivedPid: '/run/keepalived.pid',
   /** Written by keepalived on its DATA and STATS signals. */

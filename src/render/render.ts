@@ -10,6 +10,7 @@ import { renderTemplate } from './engine.js';
 import { features, type Versions } from './features.js';
 import { nginxSiteFile } from '../shell/nginx.js';
 import { listenParams, redirectContexts, tlsFileSpecs, tlsSecrets, tlsServerContext } from './tls.js';
+import { quote } from '../shell/quote.js';
 
 export type Service = 'keepalived' | 'nginx' | 'sysctl';
 
@@ -145,6 +146,34 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
   };
 }
 
+/**
+ * The notify script's context: per VIP with hooks, its address and the hooks as shell words
+ * (quoted here, the one quoting function, so the template splices them as they are).
+ */
+function notifyContext(cluster: Cluster, lb: LoadBalancer) {
+  return {
+    state_dir: HOST_PATHS.vrrpStateDir,
+    cluster: quote(cluster.name),
+    node: quote(lb.name),
+    hooks: cluster.vips.flatMap((vip) =>
+      vip.notify
+        ? [
+            {
+              name: vip.name,
+              address: quote(vip.cidr),
+              command: quote(vip.notify.command ?? ''),
+              webhook: quote(vip.notify.webhook?.reveal() ?? ''),
+              timeout: vip.notify.timeoutS,
+            },
+          ]
+        : [],
+    ),
+  };
+}
+
+/** Root only when a webhook (which may carry a token) is written into it; keepalived runs it as root either way. */
+const notifyMode = (cluster: Cluster) => (cluster.vips.some((v) => v.notify?.webhook) ? '0700' : '0755');
+
 export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Versions = {}): HostRender {
   const hc = cluster.healthCheck;
   const files: RenderedFile[] = [
@@ -156,9 +185,9 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
     ),
     file(
       PATHS.notifyScript,
-      '0755',
+      notifyMode(cluster),
       'keepalived',
-      renderTemplate('notify.sh.hbs', { state_dir: HOST_PATHS.vrrpStateDir }),
+      renderTemplate('notify.sh.hbs', notifyContext(cluster, lb)),
     ),
   ];
   if (hc.mode === 'script' || hc.mode === 'both')
@@ -188,7 +217,13 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
       renderTemplate('sysctl.conf.hbs', { lines: Object.entries(cluster.sysctl).map(([k, v]) => `${k} = ${v}`) }),
     ),
   );
-  const secrets = [...cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : [])), ...tlsSecrets(cluster)];
+  const secrets = [
+    ...cluster.vips.flatMap((v) => [
+      ...(v.auth ? [v.auth.pass] : []),
+      ...(v.notify?.webhook ? [v.notify.webhook] : []),
+    ]),
+    ...tlsSecrets(cluster),
+  ];
   return { cluster, lb, files, sysctl: { ...cluster.sysctl }, secrets, versions };
 }
 

@@ -16,6 +16,10 @@ import type { LbConnector, Transport } from '../transport/transport.js';
 import type { HttpClient } from '../util/http.js';
 import { waitFor } from '../util/wait-for.js';
 import { postDeployChecks, type Check } from '../verify/post-deploy.js';
+import type { CensusReport } from '../verify/census.js';
+import { censusRefusal, firstDeployCensus } from './census-gate.js';
+import { newRelease, type ReleaseInfo, type Target } from './release-record.js';
+import type { ReleaseRecord } from '../remote/apply.js';
 import { applyPlan, installPackages, lockAndReadFacts, readHealth, readHostFacts, type HeldLock } from './host-ops.js';
 import { rollingOrder } from './order.js';
 import { preflight } from './preflight.js';
@@ -35,6 +39,8 @@ export interface HostResult {
   roundTrips: number;
   staleLock?: string;
   error?: string;
+  /** The release this host's transaction recorded or went back to. */
+  release?: string;
 }
 
 export interface DeployEvent {
@@ -58,6 +64,15 @@ export interface DeployOptions {
   verify?: boolean;
   /** HTTP from this machine for the site checks. Default: httpGet. */
   http?: HttpClient;
+  /**
+   * The VRID census before a cluster's first deploy (default: on). `force`: a collision does
+   * not refuse; `confirm` is asked instead (no confirm: proceed).
+   */
+  census?: { skip?: boolean; force?: boolean; confirm?: (reports: CensusReport[]) => Promise<boolean> };
+  /** Record a release on every host whose files this deploy changes. */
+  release?: ReleaseInfo;
+  /** What each host should end up with instead of the inventory's render (rollback: a release). */
+  target?: Target;
 }
 
 export interface DeployResult {
@@ -69,6 +84,8 @@ export interface DeployResult {
   hosts: HostResult[];
   plans: HostPlan[];
   checks: Check[];
+  /** The VRID census of each cluster deployed for the first time. */
+  census: CensusReport[];
   aborted: boolean;
   durationMs: number;
 }
@@ -124,22 +141,38 @@ async function prepare(h: HostCtx, opts: DeployOptions, emit: Emit): Promise<voi
   emit(h, 'facts');
   t0 = performance.now();
   let facts: HostFacts;
-  if (opts.dryRun) facts = await readHostFacts(transport, h.render);
+  const extra = opts.target?.readAlso(h.render.lb.name) ?? [];
+  if (opts.dryRun) facts = await readHostFacts(transport, h.render, extra);
   else {
-    h.lock = await lockAndReadFacts(transport, h.render, opts.holder ?? 'hactl');
+    h.lock = await lockAndReadFacts(transport, h.render, opts.holder ?? 'hactl', extra);
     facts = h.lock.facts;
     if (h.lock.stale) h.result.staleLock = h.lock.stale;
   }
   h.result.timings.factsMs = ms(t0);
-  // The files are rendered for the keepalived and nginx this host runs.
-  h.render = renderHost(h.render.cluster, h.render.lb, versionsOf(facts.programs));
-  const plan = planHost(h.render, facts);
+  h.render = desiredRender(h.render, facts, opts);
+  const plan = opts.target ? opts.target.plan(h.render, facts) : planHost(h.render, facts);
   const problems = preflight(h.render.cluster, h.render.lb, facts, plan);
   if (problems.length > 0) throw new RemoteStepError(h.render.lb.name, 'preflight', problems.join('; '));
   h.result.summary = plan.summary;
   h.result.status = plan.changed ? 'planned' : 'unchanged';
   h.ready = { render: h.render, result: h.result, transport, facts, plan, ...(h.lock ? { lock: h.lock } : {}) };
   emit(h, 'plan', plan.summary);
+}
+
+/** The files are rendered for the keepalived and nginx this host runs (or, for rollback, read from the release). */
+function desiredRender(base: HostRender, facts: HostFacts, opts: DeployOptions): HostRender {
+  if (!opts.target) return renderHost(base.cluster, base.lb, versionsOf(facts.programs));
+  try {
+    return opts.target.render(base, facts);
+  } catch (e) {
+    throw new RemoteStepError(base.lb.name, 'preflight', (e as Error).message);
+  }
+}
+
+/** What the host's transaction records: rollback's target says; deploy records a new release where files change. */
+function recordFor(h: Ready, cluster: Cluster, ready: Map<string, Ready>, opts: DeployOptions) {
+  if (opts.target) return opts.target.record(h.render.lb.name);
+  return opts.release ? newRelease(opts.release, cluster, h, (n) => ready.get(n)) : undefined;
 }
 
 function failHost(h: { render: HostRender; result: HostResult }, e: unknown, emit: Emit): void {
@@ -176,7 +209,7 @@ async function rollOut(inv: Inventory, ready: Map<string, Ready>, opts: DeployOp
       return;
     }
     try {
-      await applyHost(h, cluster, emit);
+      await applyHost(h, cluster, emit, () => recordFor(h, cluster, ready, opts));
     } catch (e) {
       stop = true;
       failHost(h, e, emit);
@@ -213,11 +246,18 @@ async function installFirst(h: Ready, emit: Emit): Promise<void> {
   h.plan = planHost(h.render, h.facts, { disableDefaultSite: fresh });
 }
 
-async function applyHost(h: Ready, cluster: Cluster, emit: Emit): Promise<void> {
+async function applyHost(
+  h: Ready,
+  cluster: Cluster,
+  emit: Emit,
+  record: () => ReleaseRecord | undefined,
+): Promise<void> {
   if (h.plan.packages.length > 0) await installFirst(h, emit);
   const { plan, transport } = h;
   emit(h, 'apply', plan.summary);
-  const outcome = await applyPlan(transport, plan, h.facts, h.render);
+  const release = record();
+  const outcome = await applyPlan(transport, plan, h.facts, h.render, release);
+  if (release) h.result.release = release.id;
   h.result.timings.applyMs = Math.round(outcome.ms);
   h.result.filesChanged = plan.files.filter((f) => f.action !== 'unchanged').map((f) => f.file.path);
   h.result.servicesReloaded = plan.reload;
@@ -245,22 +285,56 @@ function summary(hosts: HostCtx[]): string {
     : `${changed} of ${hosts.length} host(s) changed`;
 }
 
-type Outcome = Pick<DeployResult, 'ok' | 'phase' | 'message'> & { checks?: Check[] };
+type Outcome = Pick<DeployResult, 'ok' | 'phase' | 'message'> & { checks?: Check[]; census?: CensusReport[] };
+
+/**
+ * Before anything changes: the census of clusters deployed for the first time. A collision
+ * refuses the deploy, unless forced, and then only once the operator confirmed it.
+ */
+async function censusStep(
+  inv: Inventory,
+  ready: Map<string, Ready>,
+  opts: DeployOptions,
+): Promise<Outcome | undefined> {
+  if (opts.census?.skip) return undefined;
+  const census = await firstDeployCensus(inv, (n) => ready.get(n), opts.signal);
+  const refusal = censusRefusal(census);
+  if (!refusal) return census.length ? { ok: true, phase: 'plan', message: '', census } : undefined;
+  if (!opts.census?.force) return { ok: false, phase: 'preflight', message: `${refusal}; nothing was changed`, census };
+  if (!opts.dryRun && opts.census.confirm && !(await opts.census.confirm(census)))
+    return { ok: false, phase: 'confirm', message: 'VRID collision not confirmed; nothing was changed', census };
+  return { ok: true, phase: 'plan', message: '', census };
+}
 
 /** After preflight: dry-run stop, confirmation, rollout, then the post-deploy checks. */
 async function afterPreflight(inv: Inventory, hosts: HostCtx[], opts: DeployOptions, emit: Emit): Promise<Outcome> {
   const ready = new Map(hosts.flatMap((h) => (h.ready ? [[h.render.lb.name, h.ready] as const] : [])));
   const plans = [...ready.values()].map((h) => h.plan);
   const changing = plans.filter((p) => p.changed);
+  const gate = await censusStep(inv, ready, opts);
+  if (gate && !gate.ok) return gate;
+  const census = gate?.census ? { census: gate.census } : {};
   if (opts.dryRun) {
     const message = changing.length
       ? `${changing.length} host(s) would change (dry run: nothing was changed)`
       : 'nothing to change';
-    return { ok: true, phase: 'plan', message };
+    return { ok: true, phase: 'plan', message, ...census };
   }
   if (changing.length > 0 && opts.confirm && !(await opts.confirm(plans)))
-    return { ok: false, phase: 'confirm', message: 'not confirmed; nothing was changed' };
-  if (opts.signal?.aborted) return { ok: false, phase: 'confirm', message: 'interrupted before any change' };
+    return { ok: false, phase: 'confirm', message: 'not confirmed; nothing was changed', ...census };
+  if (opts.signal?.aborted) return { ok: false, phase: 'confirm', message: 'interrupted before any change', ...census };
+  return { ...(await rollOutAndCheck(inv, hosts, ready, changing.length, opts, emit)), ...census };
+}
+
+/** The rollout, then the post-deploy checks. */
+async function rollOutAndCheck(
+  inv: Inventory,
+  hosts: HostCtx[],
+  ready: Map<string, Ready>,
+  changing: number,
+  opts: DeployOptions,
+  emit: Emit,
+): Promise<Outcome> {
   await rollOut(inv, ready, opts, emit);
   const failed = hosts.filter((h) => h.result.status === 'failed').map((h) => h.result.host);
   if (failed.length > 0 || opts.signal?.aborted) {
@@ -273,7 +347,7 @@ async function afterPreflight(inv: Inventory, hosts: HostCtx[], opts: DeployOpti
   }
   if (opts.verify === false) return { ok: true, phase: 'done', message: summary(hosts) };
   // Nothing changed: the facts read under the lock are a fresh observation of who holds each VIP.
-  const known = changing.length === 0 ? (name: string) => ready.get(name)?.facts : undefined;
+  const known = changing === 0 ? (name: string) => ready.get(name)?.facts : undefined;
   const checks = await postDeployChecks(inv, (name) => ready.get(name)?.transport, opts.signal, known, opts.http);
   const bad = checks.filter((c) => !c.ok);
   return {
@@ -295,6 +369,7 @@ export async function deploy(inv: Inventory, opts: DeployOptions): Promise<Deplo
     return {
       ...o,
       checks: o.checks ?? [],
+      census: o.census ?? [],
       dryRun: opts.dryRun ?? false,
       aborted: opts.signal?.aborted ?? false,
       hosts: hosts.map((h) => h.result),

@@ -7,7 +7,14 @@ import { RemoteStepError } from '../errors.js';
 import type { Cluster, LoadBalancer } from '../inventory/model.js';
 import { maskSecrets, type Secret } from '../inventory/secret.js';
 import { applyRequest, type HostPlan } from '../plan/plan.js';
-import { APPLY_EXIT, APPLY_MEANING, applyScript, bootstrapCommand, type ApplyRequest } from '../remote/apply.js';
+import {
+  APPLY_EXIT,
+  APPLY_MEANING,
+  applyScript,
+  bootstrapCommand,
+  type ApplyRequest,
+  type ReleaseRecord,
+} from '../remote/apply.js';
 import { factsSections, hostFacts, readFacts, type FactsRequest, type HostFacts } from '../remote/facts.js';
 import { lockAndGather } from '../remote/lock.js';
 import { healthWaitSection } from '../remote/sections/health-wait.js';
@@ -48,8 +55,13 @@ export interface HeldLock {
 }
 
 /** Takes the deploy lock and reads facts in the same round trip; the lock lives until release(). */
-export async function lockAndReadFacts(t: Transport, render: HostRender, holder: string): Promise<HeldLock> {
-  const held = await lockAndGather(t, holder, factsSections(factsRequest(render)));
+export async function lockAndReadFacts(
+  t: Transport,
+  render: HostRender,
+  holder: string,
+  extraFiles: readonly string[] = [],
+): Promise<HeldLock> {
+  const held = await lockAndGather(t, holder, factsSections(factsRequest(render, extraFiles)));
   return { facts: hostFacts(held.results), ...(held.stale ? { stale: held.stale } : {}), release: held.release };
 }
 
@@ -62,8 +74,10 @@ export async function applyPlan(
   plan: HostPlan,
   facts: HostFacts,
   render: HostRender,
+  release?: ReleaseRecord,
 ): Promise<ApplyOutcome> {
-  return runTransaction(t, applyRequest(plan, facts, render.lb.nginx), render.secrets);
+  const req = { ...applyRequest(plan, facts, render.lb.nginx), ...(release ? { release } : {}) };
+  return runTransaction(t, req, render.secrets);
 }
 
 /** Only the packages of a plan: a transaction that writes no file and touches no service. */

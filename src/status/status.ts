@@ -5,7 +5,7 @@
 import type { Inventory, Vip } from '../inventory/model.js';
 import { holds, type HostFacts } from '../remote/facts.js';
 import type { InstanceState } from '../remote/sections/keepalived.js';
-import { vipVerdict, vrrpState, type StateSource, type VipHealth } from '../verify/verdicts.js';
+import { nodeVrrpState, vipVerdict, type StateSource, type VipHealth } from '../verify/verdicts.js';
 import { nearestExpiries, type CertificateExpiry } from './tls-expiry.js';
 
 /** What one refresh learned from one load balancer. */
@@ -62,14 +62,7 @@ export interface StatusReport {
 }
 
 function instanceView(vip: Vip, o: HostObservation & { facts: HostFacts }): InstanceView {
-  const holdsVip = holds(o.facts, vip.ip);
-  const st = vrrpState({
-    keepalivedRunning: o.facts.running.keepalived,
-    keepalived: o.keepalived?.get(vip.name),
-    notified: o.facts.notified[vip.name],
-    holdsVip,
-  });
-  return { vip: vip.name, ...st, holdsVip };
+  return { vip: vip.name, ...nodeVrrpState(vip, o.facts, o.keepalived) };
 }
 
 export function buildStatus(inv: Inventory, observed: Map<string, HostObservation>, at: number): StatusReport {

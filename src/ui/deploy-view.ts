@@ -1,6 +1,7 @@
 /** Text for people: plans with diffs, the result table. Secrets are already masked by the core. */
 import type { DeployResult } from '../run/deploy.js';
 import type { HostPlan } from '../plan/plan.js';
+import { describeCollision, type CensusReport } from '../verify/census.js';
 import { bold, dim, green, red, table, yellow } from './style.js';
 
 export function formatPlans(plans: HostPlan[], withDiffs: boolean): string {
@@ -44,8 +45,24 @@ export function formatResult(r: DeployResult): string {
       ),
     );
   }
+  out.push(...formatCensus(r.census));
   out.push('', (r.ok ? green : red)(`${r.message} (${(r.durationMs / 1000).toFixed(2)} s)`));
   return out.join('\n');
+}
+
+/** What the VRID census heard, per cluster deployed for the first time. */
+export function formatCensus(reports: readonly CensusReport[]): string[] {
+  return reports.flatMap((c) => {
+    const listened = c.listened.map((l) => `${l.lb} ${l.seconds}s (${l.method})`).join(', ');
+    const head = `VRID census of ${c.cluster}: listened on ${listened}`;
+    const found = [
+      ...c.collisions.map((x) => red(`  ${describeCollision(c.cluster, x)}`)),
+      ...c.problems.map((p) => red(`  ${p}`)),
+      ...c.othersInUse.map((o) => dim(`  VRID ${o.vrid} is in use by ${o.from} (not one of this cluster's)`)),
+      ...c.notes.map((n) => dim(`  ${n}`)),
+    ];
+    return ['', found.some((l) => l.includes('VRID ') && !l.includes('not one')) ? yellow(head) : head, ...found];
+  });
 }
 
 /** The stable --json shape (README "JSON output"). */
@@ -70,6 +87,7 @@ export function deployJson(r: DeployResult) {
       roundTrips: h.roundTrips,
       error: h.error ?? null,
       staleLock: h.staleLock ?? null,
+      release: h.release ?? null,
     })),
     plans: r.plans.map((p) => ({
       host: p.host,
@@ -83,5 +101,6 @@ export function deployJson(r: DeployResult) {
       start: p.start,
     })),
     checks: r.checks,
+    census: r.census,
   };
 }

@@ -3,6 +3,7 @@
  * be, and what VRRP state is a node in.
  */
 import type { Vip } from '../inventory/model.js';
+import { holds, type HostFacts } from '../remote/facts.js';
 import type { InstanceState } from '../remote/sections/keepalived.js';
 import type { NotifiedState } from '../remote/sections/host.js';
 
@@ -68,4 +69,20 @@ export function vrrpState(o: {
     };
   if (o.notified) return { state: o.notified.state, source: 'notify', priority: o.notified.priority };
   return { state: o.holdsVip ? 'MASTER' : 'BACKUP', source: 'vip' };
+}
+
+/** A node's state for one VIP from its facts (and keepalived's own data dump, when read), and whether it holds the VIP. */
+export function nodeVrrpState(
+  vip: Pick<Vip, 'name' | 'ip'>,
+  facts: HostFacts,
+  keepalived?: Map<string, InstanceState>,
+): NodeState & { holdsVip: boolean } {
+  const holdsVip = holds(facts, vip.ip);
+  const st = vrrpState({
+    keepalivedRunning: facts.running.keepalived,
+    keepalived: keepalived?.get(vip.name),
+    notified: facts.notified[vip.name],
+    holdsVip,
+  });
+  return { ...st, holdsVip };
 }

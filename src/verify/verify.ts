@@ -10,6 +10,10 @@ import { fileChange, type FileChange } from '../plan/plan.js';
 import { holds, readFacts, type HostFacts } from '../remote/facts.js';
 import { httpProbesSection, type HttpProbe, type HttpProbeResult } from '../remote/sections/http-probes.js';
 import { nginxTestSection, type NginxTest } from '../remote/sections/host.js';
+import { advertsSection, type Heard } from '../remote/sections/discovery.js';
+import { hookCommandsSection, type HookCommand } from '../remote/sections/hooks.js';
+import { keepalivedDataSection, type InstanceState } from '../remote/sections/keepalived.js';
+import type { Section } from '../remote/section.js';
 import { versionsOf } from '../render/features.js';
 import { renderHost, renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
 import { factsRequest } from '../run/host-ops.js';
@@ -18,8 +22,9 @@ import type { LbConnector, Transport } from '../transport/transport.js';
 import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
 import { configFindings, firewallFindings, observeAdverts, readFirewalls, type Finding } from './diagnose.js';
 import type { Check } from './post-deploy.js';
-import { vipVerdict, type VipHealth } from './verdicts.js';
 import { keyDrift, operatorTlsChecks, tlsTarget } from './tls-checks.js';
+import { census, censusSeconds, describeCollision, type CensusReport } from './census.js';
+import { nodeVrrpState, vipVerdict, type StateSource, type VipHealth } from './verdicts.js';
 
 export interface VipStatus {
   cluster: string;
@@ -30,11 +35,31 @@ export interface VipStatus {
   health: VipHealth;
 }
 
+/** One node's VRRP state for one VIP (for monitoring output). */
+export interface NodeStatus {
+  cluster: string;
+  node: string;
+  vip: string;
+  vrid: number;
+  iface: string;
+  address: string;
+  keepalived: boolean;
+  /** MASTER, BACKUP, FAULT, STOP, INIT; 'down' when keepalived is not running. */
+  state: string;
+  priority?: number;
+  source?: StateSource;
+  holdsVip: boolean;
+}
+
 export interface VerifyReport {
   ok: boolean;
   checks: Check[];
   vips: VipStatus[];
+  /** Per reachable node and VIP: its VRRP state and priority. */
+  nodes: NodeStatus[];
   findings: Finding[];
+  /** With census: per cluster, what listening for VRRP adverts found. */
+  census: CensusReport[];
   facts: Map<string, HostFacts>;
   durationMs: number;
 }
@@ -48,6 +73,10 @@ export interface VerifyOptions {
   timeoutMs?: number;
   /** The time certificate expiry is measured from. Default: now. */
   now?: Date;
+  /** Read each node's VRRP state and priority from keepalived itself (its data dump), not only the notify record. */
+  nodeStates?: boolean;
+  /** Listen for VRRP adverts from routers outside each cluster using its VRIDs (a few advert intervals). */
+  census?: boolean;
 }
 
 /** What one load balancer told verify. */
@@ -55,7 +84,15 @@ interface LbObservation {
   facts: HostFacts;
   probes: HttpProbeResult[];
   nginxTest: NginxTest;
+  hooks: HookCommand[];
+  keepalived?: Map<string, InstanceState>;
+  heard?: Heard;
 }
+
+/** The operator's hook commands of a cluster, each once. */
+const hookCommands = (cluster: Cluster) => [
+  ...new Set(cluster.vips.flatMap((v) => (v.notify?.command ? [v.notify.command] : []))),
+];
 
 const backendProbeId = (site: string, backend: string) => `b-${site}-${backend}`;
 const vipProbeId = (site: string, vip: string) => `s-${site}-${vip}`;
@@ -78,10 +115,28 @@ function probesFor(cluster: Cluster): HttpProbe[] {
   return [...new Map(probes.map((p) => [p.id, p])).values()];
 }
 
-async function observe(t: Transport, render: HostRender, timeoutMs: number): Promise<LbObservation> {
-  const extra = [httpProbesSection(probesFor(render.cluster)), nginxTestSection(nginxArgv(render.lb.nginx))] as const;
+/** Facts, probes and `nginx -t`, plus what was asked for (hooks, keepalived's state, the census): one exec. */
+async function observe(t: Transport, render: HostRender, opts: VerifyOptions): Promise<LbObservation> {
+  const { cluster } = render;
+  const hooks = hookCommands(cluster);
+  const listen = opts.census ? censusSeconds(cluster) : 0;
+  const optional: Section<unknown>[] = [
+    ...(hooks.length ? [hookCommandsSection(hooks)] : []),
+    ...(opts.nodeStates ? [keepalivedDataSection] : []),
+    ...(opts.census ? [advertsSection(listen)] : []),
+  ];
+  const extra = [httpProbesSection(probesFor(cluster)), nginxTestSection(nginxArgv(render.lb.nginx)), ...optional];
+  const timeoutMs = (opts.timeoutMs ?? 15000) + listen * 1000;
   const { facts, extra: got } = await readFacts(t, factsRequest(render), extra, { step: 'verify', timeoutMs });
-  return { facts, probes: got[0], nginxTest: got[1] };
+  const named = new Map(optional.map((sec, i) => [sec.name, got[2 + i]]));
+  return {
+    facts,
+    probes: got[0] as HttpProbeResult[],
+    nginxTest: got[1] as NginxTest,
+    hooks: (named.get('hook-commands') as HookCommand[] | undefined) ?? [],
+    ...(named.has('keepalived-data') ? { keepalived: named.get('keepalived-data') as Map<string, InstanceState> } : {}),
+    ...(named.has('adverts') ? { heard: named.get('adverts') as Heard } : {}),
+  };
 }
 
 /** "Answered by one of this site's backends" (X-Hactl-Upstream may list several on retries). */
@@ -175,16 +230,85 @@ function probeChecks(render: HostRender, o: LbObservation, add: AddCheck): void 
   }
 }
 
-type AddCheck = (kind: string, target: string, ok: boolean, detail: string) => void;
+type AddCheck = (kind: string, target: string, ok: boolean, detail: string, warning?: boolean) => void;
+
+/**
+ * The operator's hooks can run on this node: each command is there and executable (a missing
+ * one means alerts or a cloud IP move silently never happen), and curl is there for a webhook.
+ * A command others can change is flagged: keepalived's notify script runs it as root.
+ */
+function hookChecks(render: HostRender, o: LbObservation, add: AddCheck): void {
+  const lb = render.lb.name;
+  for (const h of o.hooks) {
+    const why = !h.exists ? 'does not exist' : !h.executable ? `is not an executable file (mode ${h.mode})` : '';
+    if (why) {
+      add('hook', `${lb} ${h.path}`, false, `${why}: the state-change hook cannot run; install it on every node`);
+      continue;
+    }
+    const loose = h.owner !== 'root' || (h.mode !== undefined && (parseInt(h.mode, 8) & 0o022) !== 0);
+    const detail = loose
+      ? `executable, but owned by ${h.owner} with mode ${h.mode}: keepalived's notify runs it as root, so only root should be able to change it`
+      : `executable (${h.owner}, ${h.mode})`;
+    add('hook', `${lb} ${h.path}`, true, detail, loose);
+  }
+  if (render.cluster.vips.some((v) => v.notify?.webhook))
+    add(
+      'hook',
+      `${lb} webhook`,
+      o.facts.programs.curl !== undefined,
+      o.facts.programs.curl
+        ? `curl at ${o.facts.programs.curl.path}`
+        : 'curl is not installed: the webhook cannot be called',
+    );
+}
 
 function lbChecks(render: HostRender, o: LbObservation): Check[] {
   const out: Check[] = [];
-  const add: AddCheck = (kind, target, ok, detail) =>
-    out.push({ kind, cluster: render.cluster.name, target, ok, detail });
+  const add: AddCheck = (kind, target, ok, detail, warning) =>
+    out.push({ kind, cluster: render.cluster.name, target, ok, detail, ...(warning ? { warning: true } : {}) });
   serviceChecks(render, o, add);
   driftChecks(render, o.facts, add);
+  hookChecks(render, o, add);
   probeChecks(render, o, add);
   return out;
+}
+
+/** Every reachable node's VRRP state per VIP, from the best source there is (verdicts.vrrpState). */
+function nodeStatuses(cluster: Cluster, observed: Map<string, LbObservation>): NodeStatus[] {
+  return cluster.lbs.flatMap((lb) => {
+    const o = observed.get(lb.name);
+    if (!o) return [];
+    return cluster.vips.map((vip) => ({
+      cluster: cluster.name,
+      node: lb.name,
+      vip: vip.name,
+      vrid: vip.vrid,
+      iface: lb.interface,
+      address: vip.cidr,
+      keepalived: o.facts.running.keepalived,
+      ...nodeVrrpState(vip, o.facts, o.keepalived),
+    }));
+  });
+}
+
+/** The census as checks: a VRID in use by a router outside the cluster fails, as does not being able to listen. */
+function censusChecks(report: CensusReport): Check[] {
+  const c = report.cluster;
+  const checks: Check[] = report.collisions.map((x) => ({
+    kind: 'census',
+    cluster: c,
+    target: `VRID ${x.vrid} (${x.vip})`,
+    ok: false,
+    detail: `${describeCollision(c, x)}: the two would fight over the VIP (split brain); give ${x.vip} a VRID nobody on the segment uses`,
+  }));
+  for (const p of report.problems) checks.push({ kind: 'census', cluster: c, target: 'listen', ok: false, detail: p });
+  if (checks.length === 0) {
+    const secs = report.listened.map((l) => `${l.lb} ${l.seconds}s`).join(', ');
+    const others = report.othersInUse.map((o) => `${o.vrid} from ${o.from}`).join(', ');
+    const detail = `no router outside the cluster advertises its VRIDs (listened: ${secs})${others ? `; other VRIDs in use on the segment: ${others}` : ''}`;
+    checks.push({ kind: 'census', cluster: c, target: 'VRIDs', ok: true, detail });
+  }
+  return checks;
 }
 
 async function operatorSiteChecks(cluster: Cluster, http: HttpClient): Promise<Check[]> {
@@ -292,14 +416,16 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
   const renders = renderInventory(inv);
   const transports = new Map<string, Transport>();
   const facts = new Map<string, HostFacts>();
+  const observed = new Map<string, LbObservation>();
   const hostChecks = new Map<string, Check[]>();
   try {
     const hostJobs = renders.map(async (r) => {
       try {
         const t = await connecting.get(r.lb.name)!;
         transports.set(r.lb.name, t);
-        const o = await observe(t, r, opts.timeoutMs ?? 15000);
+        const o = await observe(t, r, opts);
         facts.set(r.lb.name, o.facts);
+        observed.set(r.lb.name, o);
         // Compared with what deploy would render for the versions this host runs.
         hostChecks.set(r.lb.name, lbChecks(renderHost(r.cluster, r.lb, versionsOf(o.facts.programs)), o));
       } catch (e) {
@@ -326,7 +452,12 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
         const mine = new Map([...facts].filter(([name]) => cluster.lbs.some((lb) => lb.name === name)));
         const transport = (n: string) => transports.get(n)!;
         const found = await diagnoseCluster(cluster, v.vips, mine, transport, opts.diagnose !== false);
-        return { checks: [...own, ...v.checks, ...versionChecks(cluster, mine)], vips: v.vips, found };
+        const heard = new Map(
+          [...observed].flatMap(([n, o]) => (o.heard && mine.has(n) ? [[n, o.heard] as const] : [])),
+        );
+        const cen = opts.census ? [census(cluster, heard, (n) => facts.get(n))] : [];
+        const checks = [...own, ...v.checks, ...versionChecks(cluster, mine), ...cen.flatMap(censusChecks)];
+        return { checks, vips: v.vips, found, nodes: nodeStatuses(cluster, observed), census: cen };
       }),
     );
     const checks = perCluster.flatMap((x) => x.checks);
@@ -334,7 +465,9 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
       ok: checks.every((c) => c.ok),
       checks,
       vips: perCluster.flatMap((x) => x.vips),
+      nodes: perCluster.flatMap((x) => x.nodes),
       findings: perCluster.flatMap((x) => x.found),
+      census: perCluster.flatMap((x) => x.census),
       facts,
       durationMs: Math.round(performance.now() - started),
     };

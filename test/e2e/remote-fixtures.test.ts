@@ -12,12 +12,15 @@ import { render } from '../../src/remote/script.js';
 import { HOST_PATHS } from '../../src/remote/paths.js';
 import type { LabState } from '../../src/lab/types.js';
 import { FIXTURE_DIR, loadFixtures, plain, SECTIONS, type Fixture } from '../helpers/remote-fixtures.js';
-import { deployCli, inventoryVariant, jsonOf } from './helpers/deploy.js';
+import { deployCli, inventoryVariant, jsonOf, removeScratch } from './helpers/deploy.js';
 import { inHost, service } from './helpers/host.js';
 import { useLab } from './helpers/lab.js';
 
 const lab = useLab();
+afterAll(removeScratch);
 const RECORD = process.env.RECORD_FIXTURES === '1';
+/** RECORD_ONLY=a,b: record only these sections (the others keep their files). */
+const ONLY = process.env.RECORD_ONLY?.split(',').filter(Boolean);
 
 interface Case {
   section: string;
@@ -91,6 +94,14 @@ function cases(l: LabState): Case[] {
     { section: 'conf-vrids', case: 'deployed', host: lb1.name },
     { section: 'adverts', case: 'backup-hears-master', host: lb2.name, args: { seconds: 2 } },
     { section: 'vip-watch', case: 'two-ticks', host: lb1.name, args: { interval: 0.05, ticks: 2 } },
+    { section: 'release-current', case: 'deployed', host: lb1.name },
+    { section: 'releases', case: 'deployed', host: lb1.name },
+    {
+      section: 'hook-commands',
+      case: 'present-and-missing',
+      host: lb1.name,
+      args: { paths: ['/bin/sh', '/usr/local/bin/hactl-missing-hook'] },
+    },
     // Last: the init script's stop returns before keepalived has exited, so these wait for it.
     {
       section: 'procs',
@@ -157,7 +168,7 @@ describe('remote sections on real lab hosts', () => {
     const byName = new Map(live.map((c) => [`${c.section}/${c.case}`, c]));
     const recorded = loadFixtures();
     if (RECORD) {
-      for (const c of live) {
+      for (const c of live.filter((x) => !ONLY || ONLY.includes(x.section))) {
         const f = await record(c);
         mkdirSync(join(FIXTURE_DIR, c.section), { recursive: true });
         writeFileSync(join(FIXTURE_DIR, c.section, `${c.case}.json`), `${JSON.stringify(f, null, 2)}\n`);

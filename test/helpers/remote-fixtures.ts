@@ -27,6 +27,9 @@ import {
   keepalivedStatsSection,
 } from '../../src/remote/sections/keepalived.js';
 import { watchSection } from '../../src/remote/sections/watch.js';
+import { hookCommandsSection } from '../../src/remote/sections/hooks.js';
+import { releasesSection } from '../../src/remote/sections/releases.js';
+import { releaseCurrentSection } from '../../src/remote/sections/host.js';
 import { ROOT } from './inventory.js';
 
 export const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'remote');
@@ -54,6 +57,9 @@ export const SECTIONS: Record<string, (args: any) => Section<unknown>> = {
   'conf-vrids': () => confVridsSection,
   adverts: (a: { seconds: number }) => advertsSection(a.seconds),
   'vip-watch': (a: { interval: number; ticks: number }) => watchSection(a.interval, a.ticks),
+  'release-current': () => releaseCurrentSection,
+  releases: () => releasesSection,
+  'hook-commands': (a: { paths: string[] }) => hookCommandsSection(a.paths),
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -6,8 +6,10 @@
  * VRIDs already used on the segment come from two places:
  *  - keepalived configs on the host itself (`virtual_router_id` in /etc/keepalived), and
  *  - VRRP adverts heard for a few seconds. Listening needs no extra package: python3 opens an
- *    AF_PACKET socket (every IPv4 frame on every interface, no multicast group join needed)
- *    and prints one line per (interface, source, VRID); where python3 is missing, tcpdump is
+ *    AF_PACKET socket (every IPv4 frame on every interface) and asks each interface for all
+ *    multicast (PACKET_MR_ALLMULTI, dropped with the socket): a node that runs no keepalived
+ *    has joined no VRRP group, and a NIC that filters multicast in hardware would otherwise
+ *    never pass 224.0.0.18 up. It prints one line per (interface, source, VRID); where python3 is missing, tcpdump is
  *    used if installed; otherwise the report says nothing was listened to. Both are bounded by
  *    `timeout`, so a quiet segment costs the listening time and no more.
  */
@@ -54,9 +56,14 @@ export interface DiscoveryFacts {
 }
 
 const LISTEN_PY = `
-import socket, sys, time
+import socket, struct, sys, time
 end = time.time() + float(sys.argv[1])
 s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+for i, n in socket.if_nameindex():
+    try:
+        s.setsockopt(263, 1, struct.pack('iHH8s', i, 2, 0, b''))
+    except OSError:
+        pass
 seen = set()
 while True:
     left = end - time.time()

@@ -235,3 +235,16 @@ export function nginxTestSection(nginx: readonly (string | HostPath)[] = ['nginx
       .trim(),
   }));
 }
+
+/** The id of the release this host is on ("current <id>"), when hactl recorded one. */
+export const releaseCurrentSection: Section<string | undefined> = section(
+  'release-current',
+  cmd`rc_c=; if [ -r ${hostPath(HOST_PATHS.releaseCurrent)} ]; then read -r rc_c < ${hostPath(HOST_PATHS.releaseCurrent)}; fi; [ -z "$rc_c" ] || echo "current $rc_c"`,
+  (lines) => {
+    const id = lines
+      .find((l) => l.startsWith('current '))
+      ?.slice(8)
+      .trim();
+    return id && /^[0-9A-Za-z-]+$/.test(id) ? id : undefined;
+  },
+);

@@ -309,3 +309,23 @@ ${vrrp}    backends: [{ name: web1, address: 10.0.1.21 }]
     expect(loadText(v6(', vrrp_version: 3')).problems).toEqual([]);
   });
 });
+
+describe('notify hooks', () => {
+  test('a notify: with neither a command nor a webhook is a warning', () => {
+    const p = loadText(mutate([...C, 'notify'], { timeout: 3 })).problems;
+    expect(p.map((x) => [x.rule, x.severity, x.message])).toEqual([
+      ['notify', 'warning', 'notify: has neither a command nor a webhook, so no hook is called'],
+    ]);
+  });
+
+  test('a VIP may override the cluster hooks field by field; then nothing to warn about', () => {
+    const text = mutate([...C, 'notify'], { command: '/usr/local/bin/page' });
+    expect(problems(text)).toEqual([]);
+    const bad = problems(mutate([...C, 'notify'], { command: 'page oncall' }));
+    expect(bad.map((x) => [x.rule, x.message])).toEqual([
+      [expect.any(String), expect.stringMatching(/is not an absolute path/)],
+    ]);
+    const url = problems(mutate([...C, 'notify'], { webhook: 'https://x.example.com/$(id)' }));
+    expect(url[0].message).toMatch(/contains/);
+  });
+});

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { renderInventory, type HostRender } from '../../../src/render/render.js';
-import { fixturePath, loadValid, ROOT } from '../../helpers/inventory.js';
+import { fixturePath, loadText, loadValid, ROOT } from '../../helpers/inventory.js';
 import { keepalivedCheck, nginxCheck } from '../../helpers/validators.js';
 
 const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden');
@@ -99,5 +99,29 @@ describe('rendering details', () => {
     const { renderTemplate } = await import('../../../src/render/engine.js');
     expect(() => renderTemplate('sysctl.conf.hbs', {})).toThrow(/context.lines/);
     expect(() => renderTemplate('check-nginx.sh.hbs', { status_port: 8099 })).toThrow(/timeout/);
+  });
+});
+
+describe('state-change hooks', () => {
+  const text = readFileSync(fixturePath('active-passive.yaml'), 'utf8').replace(
+    'vrrp: { auth: { type: PASS, pass: s3cret } }',
+    "vrrp: { auth: { type: PASS, pass: s3cret } }\n    notify: { command: /usr/local/bin/page-oncall, webhook: 'https://chat.example.com/hooks/T0K3N?room=ops', timeout: 3 }",
+  );
+  const [r] = renderInventory(loadText(text, 'hooks.yaml').inventory!);
+  const notify = r.files.find((f) => f.path === '/etc/keepalived/hactl-notify.sh')!;
+
+  it('writes the hooks into the notify script as quoted words; the script is root-only with a webhook in it', () => {
+    expect(notify.content).toContain(
+      "vip1) addr=10.0.0.100/24 hook_cmd=/usr/local/bin/page-oncall hook_url='https://chat.example.com/hooks/T0K3N?room=ops' hook_t=3 ;;",
+    );
+    expect(notify.mode).toBe('0700');
+    expect(r.secrets.map((s) => s.reveal())).toContain('https://chat.example.com/hooks/T0K3N?room=ops');
+  });
+
+  it('leaves the script as before for clusters without hooks', () => {
+    const [plain] = renders('active-passive');
+    const f = plain.files.find((x) => x.path === '/etc/keepalived/hactl-notify.sh')!;
+    expect(f.mode).toBe('0755');
+    expect(f.content).not.toContain('hook');
   });
 });
