@@ -14,6 +14,7 @@ import { loadInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/model.js';
 import { InventoryError, formatProblem, type Problem } from '../inventory/problems.js';
 import { commandContext, type CommandContext } from './context.js';
+import { attachProbeKey } from './probe-key.js';
 
 export { EXIT, HactlError };
 
@@ -39,8 +40,11 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async loadInventory(file: string, opts: { requireSecrets?: boolean } = {}): Promise<Inventory> {
-    const { inventory, warnings } = loadInventory(file, { ...opts, env: (await this.ctx()).env });
+    const { env } = await this.ctx();
+    const { inventory, warnings } = loadInventory(file, { ...opts, env });
     for (const w of warnings) this.logToStderr(formatProblem(w));
+    // Commands that render configuration (they need the secrets) may make the key; readers only read it.
+    attachProbeKey(inventory, env, { create: opts.requireSecrets !== false });
     return inventory;
   }
 

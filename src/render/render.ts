@@ -8,6 +8,7 @@ import type { Secret } from '../inventory/secret.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
 import { features, type Versions } from './features.js';
+import { clusterProbeToken, probeVariables, TOKEN_MARK } from './probe-token.js';
 
 export type Service = 'keepalived' | 'nginx' | 'sysctl';
 
@@ -110,11 +111,19 @@ function listenAddress(ip: string, family: 4 | 6, port: number): string {
   return family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-function nginxContext(cluster: Cluster, lb: LoadBalancer) {
+/** The map that shows who answered only to token holders; null (no hactl header at all) without a token. */
+function probeContext(cluster: Cluster, token: Secret | undefined) {
+  if (!token) return null;
+  const v = probeVariables(cluster.name);
+  return { token: token.reveal(), mark: TOKEN_MARK, lb_var: v.lb, upstream_var: v.upstream };
+}
+
+function nginxContext(cluster: Cluster, lb: LoadBalancer, token: Secret | undefined) {
   return {
     cluster: cluster.name,
     lb: lb.name,
     status_port: cluster.nginxStatusPort,
+    probe: probeContext(cluster, token),
     upstreams: uniqueBy(cluster.sites, (s) => s.upstream).map((site) => ({
       name: site.upstream,
       servers: site.backends.map((b) => ({
@@ -129,7 +138,7 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer) {
     servers: cluster.sites.map((site) => ({
       listens: site.vips.map((vip) => listenAddress(vip.ip, vip.family, site.port)),
       server_names: site.serverNames.join(' '),
-      identify: site.identify,
+      identify: site.identify && token !== undefined,
       extra: site.extra,
       upstream: site.upstream,
       proxy_headers: site.proxyHeaders.map(([name, value]) => ({ name, value })),
@@ -137,7 +146,18 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer) {
   };
 }
 
-export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Versions = {}): HostRender {
+export interface RenderOptions {
+  /** The probe token to render instead of the derived one (verify: the one the host already has). */
+  probeToken?: Secret;
+}
+
+export function renderHost(
+  cluster: Cluster,
+  lb: LoadBalancer,
+  versions: Versions = {},
+  opts: RenderOptions = {},
+): HostRender {
+  const token = opts.probeToken ?? clusterProbeToken(cluster);
   const hc = cluster.healthCheck;
   const files: RenderedFile[] = [
     file(
@@ -167,7 +187,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
       PATHS.nginxConf(cluster.name),
       '0644',
       'nginx',
-      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb)),
+      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb, token)),
     ),
   );
   files.push(
@@ -178,7 +198,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
       renderTemplate('sysctl.conf.hbs', { lines: Object.entries(cluster.sysctl).map(([k, v]) => `${k} = ${v}`) }),
     ),
   );
-  const secrets = cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : []));
+  const secrets = [...cluster.vips.flatMap((v) => (v.auth ? [v.auth.pass] : [])), ...(token ? [token] : [])];
   return { cluster, lb, files, sysctl: { ...cluster.sysctl }, secrets, versions };
 }
 

@@ -5,6 +5,8 @@
 import type { Inventory, Vip } from '../inventory/model.js';
 import { holds, type HostFacts } from '../remote/facts.js';
 import type { InstanceState } from '../remote/sections/keepalived.js';
+import type { FaultLeftovers } from '../remote/sections/faults.js';
+import { describeLeftovers } from '../failover/leftovers.js';
 import { vipVerdict, vrrpState, type StateSource, type VipHealth } from '../verify/verdicts.js';
 
 /** What one refresh learned from one load balancer. */
@@ -12,6 +14,8 @@ export interface HostObservation {
   facts?: HostFacts;
   /** VRRP state from keepalived's own data dump, by instance name. */
   keepalived?: Map<string, InstanceState>;
+  /** What failover-test left on the host. */
+  leftovers?: FaultLeftovers;
   /** Why there are no facts (connect or exec failure). */
   error?: string;
 }
@@ -35,6 +39,8 @@ export interface LbView {
   keepalived?: boolean;
   nginx?: boolean;
   instances: InstanceView[];
+  /** What failover-test left there, one line each (empty when nothing). */
+  leftovers: string[];
 }
 
 export interface VipView {
@@ -82,6 +88,7 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
           reachable: false,
           error: o.error,
           instances: cluster.vips.map((v) => ({ vip: v.name, state: '?', holdsVip: false })),
+          leftovers: [],
         });
         continue;
       }
@@ -92,6 +99,7 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
         keepalived: o.facts.running.keepalived,
         nginx: o.facts.running.nginx,
         instances: cluster.vips.map((v) => instanceView(v, { ...o, facts: o.facts! })),
+        leftovers: o.leftovers ? describeLeftovers(o.leftovers) : [],
       });
     }
     for (const vip of cluster.vips) {

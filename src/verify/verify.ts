@@ -10,6 +10,10 @@ import { fileChange, type FileChange } from '../plan/plan.js';
 import { holds, readFacts, type HostFacts } from '../remote/facts.js';
 import { httpProbesSection, type HttpProbe, type HttpProbeResult } from '../remote/sections/http-probes.js';
 import { nginxTestSection, type NginxTest } from '../remote/sections/host.js';
+import { leftoversSection, type FaultLeftovers } from '../remote/sections/faults.js';
+import { describeLeftovers } from '../failover/leftovers.js';
+import { clusterProbeToken, deployedProbeToken, probeHeaders } from '../render/probe-token.js';
+import type { Secret } from '../inventory/secret.js';
 import { versionsOf } from '../render/features.js';
 import { renderHost, renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
 import { factsRequest } from '../run/host-ops.js';
@@ -51,6 +55,7 @@ interface LbObservation {
   facts: HostFacts;
   probes: HttpProbeResult[];
   nginxTest: NginxTest;
+  leftovers: FaultLeftovers;
 }
 
 const backendProbeId = (site: string, backend: string) => `b-${site}-${backend}`;
@@ -68,10 +73,41 @@ function probesFor(cluster: Cluster): HttpProbe[] {
   return [...new Map(probes.map((p) => [p.id, p])).values()];
 }
 
+const nginxFile = (render: HostRender) => render.files.find((f) => f.service === 'nginx')?.path;
+
 async function observe(t: Transport, render: HostRender, timeoutMs: number): Promise<LbObservation> {
-  const extra = [httpProbesSection(probesFor(render.cluster)), nginxTestSection] as const;
+  const tokenFile = nginxFile(render);
+  const extra = [
+    httpProbesSection(probesFor(render.cluster), tokenFile ? { tokenFile } : {}),
+    nginxTestSection,
+    leftoversSection(),
+  ] as const;
   const { facts, extra: got } = await readFacts(t, factsRequest(render), extra, { step: 'verify', timeoutMs });
-  return { facts, probes: got[0], nginxTest: got[1] };
+  return { facts, probes: got[0], nginxTest: got[1], leftovers: got[2] };
+}
+
+/** The probe token this host's deployed nginx file carries. */
+function hostToken(render: HostRender, facts: HostFacts): Secret | undefined {
+  const path = nginxFile(render);
+  return deployedProbeToken(path ? facts.files[path]?.content : undefined);
+}
+
+/**
+ * What deploy would render for the versions this host runs, with the probe token the host
+ * already has: the token is opaque (and verify may not hold the secret it is derived from),
+ * so it is never drift; it stays masked in every diff.
+ */
+function expected(r: HostRender, facts: HostFacts): HostRender {
+  const token = hostToken(r, facts);
+  const again = renderHost(r.cluster, r.lb, versionsOf(facts.programs), token ? { probeToken: token } : {});
+  const own = clusterProbeToken(r.cluster);
+  return { ...again, secrets: [...again.secrets, ...(own ? [own] : [])] };
+}
+
+function leftoverChecks(render: HostRender, o: LbObservation, add: AddCheck): void {
+  const lines = describeLeftovers(o.leftovers);
+  if (lines.length === 0) add('leftover', render.lb.name, true, 'nothing left by failover-test');
+  for (const l of lines) add('leftover', render.lb.name, false, l);
 }
 
 /** "Answered by one of this site's backends" (X-Hactl-Upstream may list several on retries). */
@@ -155,7 +191,7 @@ function probeChecks(render: HostRender, o: LbObservation, add: AddCheck): void 
       const mine = fromSite(p?.upstream, site);
       const ok = p !== undefined && p.status >= 200 && p.status < 300 && mine;
       const answered = mine
-        ? `${p?.status} in ${p?.ms} ms${p?.upstream ? ` from ${p.upstream}` : ''}`
+        ? `${p?.status} in ${p?.ms} ms${p?.lb ? ` via ${p.lb}` : ''}${p?.upstream ? ` from ${p.upstream}` : ''}`
         : `${p?.status}, but answered by ${p?.upstream}, not a backend of ${site.name}`;
       const detail = !p ? 'not probed' : !p.status ? `no answer after ${p.ms} ms` : answered;
       add('site', `${lb} → http://${site.healthHost}${site.healthPath} via ${vip.ip}:${site.port}`, ok, detail);
@@ -170,21 +206,19 @@ function lbChecks(render: HostRender, o: LbObservation): Check[] {
   const add: AddCheck = (kind, target, ok, detail) =>
     out.push({ kind, cluster: render.cluster.name, target, ok, detail });
   serviceChecks(render, o, add);
+  leftoverChecks(render, o, add);
   driftChecks(render, o.facts, add);
   probeChecks(render, o, add);
   return out;
 }
 
-async function operatorSiteChecks(cluster: Cluster, http: HttpClient): Promise<Check[]> {
+async function operatorSiteChecks(cluster: Cluster, http: HttpClient, token: Secret | undefined): Promise<Check[]> {
   const jobs = cluster.sites.flatMap((site) =>
     site.vips.map(async (vip): Promise<Check> => {
-      const r = await http({
-        ip: vip.ip,
-        port: site.port,
-        host: site.healthHost,
-        path: site.healthPath,
-        timeoutMs: 2000,
-      });
+      const r = await http(
+        { ip: vip.ip, port: site.port, host: site.healthHost, path: site.healthPath, timeoutMs: 2000 },
+        probeHeaders(token),
+      );
       const upstream = header(r, 'x-hactl-upstream');
       const lb = header(r, 'x-hactl-lb');
       const mine = fromSite(upstream, site);
@@ -257,6 +291,7 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
   const transports = new Map<string, Transport>();
   const facts = new Map<string, HostFacts>();
   const hostChecks = new Map<string, Check[]>();
+  const tokens = new Map<string, Secret | undefined>();
   try {
     const hostJobs = renders.map(async (r) => {
       try {
@@ -264,15 +299,18 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
         transports.set(r.lb.name, t);
         const o = await observe(t, r, opts.timeoutMs ?? 15000);
         facts.set(r.lb.name, o.facts);
-        // Compared with what deploy would render for the versions this host runs.
-        hostChecks.set(r.lb.name, lbChecks(renderHost(r.cluster, r.lb, versionsOf(o.facts.programs)), o));
+        const want = expected(r, o.facts);
+        hostChecks.set(r.lb.name, lbChecks(want, o));
+        tokens.set(r.lb.name, hostToken(want, o.facts));
       } catch (e) {
         const detail = (e as Error).message;
         hostChecks.set(r.lb.name, [{ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail }]);
       }
     });
-    const siteJobs = Promise.all(inv.clusters.map((c) => operatorSiteChecks(c, opts.http ?? httpGet)));
-    const [, sites] = await Promise.all([Promise.all(hostJobs), siteJobs]);
+    await Promise.all(hostJobs);
+    // Through the VIP with the token the load balancers have (else the one deploy would render).
+    const tokenOf = (c: Cluster) => c.lbs.map((lb) => tokens.get(lb.name)).find(Boolean) ?? clusterProbeToken(c);
+    const sites = await Promise.all(inv.clusters.map((c) => operatorSiteChecks(c, opts.http ?? httpGet, tokenOf(c))));
     const perCluster = await Promise.all(
       inv.clusters.map(async (cluster, i) => {
         // Inventory order, whichever host answered first.
