@@ -7,7 +7,7 @@ import type { MasterEvent } from '../inventory/vrrp-math.js';
 import type { ServiceManager } from '../remote/sections/host.js';
 import { sh } from '../shell/quote.js';
 import { serviceCommand } from '../shell/service.js';
-import { RULE_COMMENT, SWEEP_RULES } from '../remote/sections/faults.js';
+import { FIND_SSH_FLOW, RULE_COMMENT, SWEEP_RULES } from '../remote/sections/faults.js';
 
 export const FAULT_KINDS = [
   'stop-nginx',
@@ -63,20 +63,6 @@ function vrrpRules(t: FaultTarget): string[][] {
     ['OUTPUT', '-p', '112', ...comment, '-j', 'DROP'],
   ];
 }
-
-/**
- * The operator's own SSH connection, found from this shell's ancestors: the login shell sshd
- * started has SSH_CONNECTION ("client port server port"), which sudo's env_reset hides from
- * this shell itself. Sets hf_sc; empty when there is none.
- */
-const FIND_SSH_FLOW = [
-  'hf_sc=; hf_p=$$',
-  'while [ -n "$hf_p" ] && [ "$hf_p" -gt 1 ]; do',
-  "  hf_sc=$(tr '\\0' '\\n' < /proc/$hf_p/environ 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p')",
-  '  [ -n "$hf_sc" ] && break',
-  "  hf_p=$(sed 's/.*) //' /proc/$hf_p/stat 2>/dev/null | cut -d' ' -f2)",
-  'done',
-].join('\n');
 
 const NO_FLOW = sh([
   "cannot find this SSH session's connection (no SSH_CONNECTION in its process ancestry): refusing to isolate the host, the rules could lock you out",

@@ -37,7 +37,11 @@ function whatNext(r: FaultRecord, now: number): string {
 }
 
 export function describeRecord(r: FaultRecord, now: number): string {
-  return `${r.kind} (${r.describe || 'no description'}) left by an interrupted failover-test started at ${hostTime(r.started)} by ${byWhom(r.by)}: ${whatNext(r, now)}`;
+  const what = `${r.kind} (${r.describe || 'no description'})`;
+  const when = `started at ${hostTime(r.started)} by ${byWhom(r.by)}`;
+  if (r.status === 'armed' && r.sessionAlive)
+    return `${what} in place: a failover-test ${when} is still connected and undoes it itself (its watchdog at ${hostTime(r.deadline)} if it cannot)`;
+  return `${what} left by an interrupted failover-test ${when}: ${whatNext(r, now)}`;
 }
 
 /** One line per thing hactl left; empty when the host is clean. */

@@ -12,7 +12,7 @@
  */
 import { HOST_PATHS } from '../remote/paths.js';
 import { cmd, hostPath, raw, script, type Shell } from '../remote/script.js';
-import { WATCHDOG_NAME } from '../remote/sections/faults.js';
+import { FIND_SSH_FLOW, procStart, WATCHDOG_NAME } from '../remote/sections/faults.js';
 import type { Fault } from './faults.js';
 
 export { WATCHDOG_NAME };
@@ -90,8 +90,13 @@ export function armAndInject(spec: WatchdogSpec): Shell {
     cmd`hw_d=${dir()}`,
     cmd`mkdir -p "$hw_d" && chmod 0700 "$hw_d" || exit ${ARM_EXIT.noDir}`,
     raw('hw_now=$(date +%s)'),
+    // The connection's sshd process, so a reader can tell a running test from an interrupted one.
+    raw(FIND_SSH_FLOW),
+    raw(
+      `hw_s=; [ -n "$hf_sc" ] && hw_sp=$(sed 's/.*) //' /proc/$hf_p/stat 2>/dev/null | cut -d' ' -f2) && hw_s=${procStart('$hw_sp')}`,
+    ),
     cmd`printf '%s\\n' ${undoText(spec)} > ${f('undo')} || exit ${ARM_EXIT.noDir}`,
-    cmd`{ printf '%s\\n' ${record}; echo "started $hw_now"; echo "deadline $((hw_now + ${spec.maxSeconds}))"; } > ${f('state.new')} || exit ${ARM_EXIT.noDir}`,
+    cmd`{ printf '%s\\n' ${record}; echo "started $hw_now"; echo "deadline $((hw_now + ${spec.maxSeconds}))"; [ -n "$hw_s" ] && echo "session $hw_s"; } > ${f('state.new')} || exit ${ARM_EXIT.noDir}`,
     cmd`setsid sh -c ${WATCHDOG_BODY} ${WATCHDOG_NAME} ${spec.id} "$R" ${spec.maxSeconds} </dev/null >> ${f('log')} 2>&1 &`,
     cmd`hw_i=0; while [ ! -f ${f('state')} ] && [ "$hw_i" -lt 100 ]; do sleep 0.02; hw_i=$((hw_i+1)); done`,
     cmd`[ -f ${f('state')} ] || { echo 'the fault watchdog did not start: nothing was injected' >&2; rm -f ${f('undo')} ${f('state.new')} ${f('log')}; exit ${ARM_EXIT.noWatchdog}; }`,

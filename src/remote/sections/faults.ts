@@ -25,6 +25,24 @@ export const SWEEP_RULES = [
   'done',
 ].join('\n');
 
+/**
+ * The operator's own SSH connection, found from this shell's ancestors: the login shell sshd
+ * started has SSH_CONNECTION ("client port server port"), which sudo's env_reset hides from
+ * this shell itself. Sets hf_sc (empty when there is none) and hf_p, the process it was found
+ * in (that login shell; its parent is the connection's sshd process).
+ */
+export const FIND_SSH_FLOW = [
+  'hf_sc=; hf_p=$$',
+  'while [ -n "$hf_p" ] && [ "$hf_p" -gt 1 ]; do',
+  "  hf_sc=$(tr '\\0' '\\n' < /proc/$hf_p/environ 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p')",
+  '  [ -n "$hf_sc" ] && break',
+  "  hf_p=$(sed 's/.*) //' /proc/$hf_p/stat 2>/dev/null | cut -d' ' -f2)",
+  'done',
+].join('\n');
+
+/** `pid starttime` of a process, from /proc (starttime tells a reused pid apart). */
+export const procStart = (pid: string) => `"${pid} $(sed 's/.*) //' /proc/${pid}/stat 2>/dev/null | cut -d' ' -f20)"`;
+
 export type FaultRecordStatus = 'armed' | 'firing' | 'failed' | 'undoing' | 'cancel';
 
 export interface FaultRecord {
@@ -41,6 +59,8 @@ export interface FaultRecord {
   pid?: number;
   /** The watchdog process is still there (it will undo at the deadline). */
   watchdogAlive: boolean;
+  /** The SSH connection of the hactl that started it is still open: the test is running, not interrupted. */
+  sessionAlive: boolean;
 }
 
 export interface FaultLeftovers {
@@ -70,6 +90,8 @@ export function leftoversScript(): Shell {
     raw('  lf_p=$(sed -n \'s/^pid //p\' "$lf_f")'),
     // The real /proc even in a sandbox: the watchdog is a real process there too.
     cmd`  if [ -n "$lf_p" ] && grep -q ${WATCHDOG_NAME} /proc/"$lf_p"/cmdline 2>/dev/null; then echo '  alive yes'; fi`,
+    raw('  lf_s=$(sed -n \'s/^session //p\' "$lf_f"); lf_sp=${lf_s%% *}'),
+    raw(`  if [ -n "$lf_sp" ] && [ ${procStart('$lf_sp')} = "$lf_s" ]; then echo '  session-alive yes'; fi`),
     raw('done'),
     raw('echo "now $(date +%s)"'),
     cmd`iptables-save 2>/dev/null | grep -F -e ${RULE_COMMENT} | sed 's/^/rule /'`,
@@ -102,6 +124,7 @@ function recordFrom(file: string, body: string[]): FaultRecord {
     ...(deadline !== undefined ? { deadline } : {}),
     ...(pid !== undefined ? { pid } : {}),
     watchdogAlive: kv.get('alive') === 'yes',
+    sessionAlive: kv.get('session-alive') === 'yes',
   };
 }
 

@@ -15,6 +15,7 @@ import { raw, render, script, type Shell } from '../../../src/remote/script.js';
 import { joinSections, parseSections } from '../../../src/remote/section.js';
 import { leftoversSection, undoFaultsSection } from '../../../src/remote/sections/faults.js';
 import { waitFor } from '../../../src/util/wait-for.js';
+import { sh } from '../../../src/shell/quote.js';
 import { Sandbox, type SandboxHost } from '../../helpers/sandbox.js';
 
 const target = { serviceManager: 'sysvinit' as const, peers: ['10.0.0.12'], family: 4 as const };
@@ -34,6 +35,11 @@ afterEach(async () => {
 });
 
 const run = (s: Shell) => host.exec(render(s, host.rootPrefix));
+/**
+ * As a hactl that is gone by now: the script runs in a shell whose parent (the "connection",
+ * which the record names) exits right after it. Plain run() keeps the test process as parent.
+ */
+const runGone = (s: Shell) => host.exec(sh(['sh', '-c', render(s, host.rootPrefix)]));
 const faultsDir = () => join(host.rootPrefix, HOST_PATHS.faultsDir);
 const files = () => (existsSync(faultsDir()) ? readdirSync(faultsDir()).sort() : []);
 const watchdogs = () => {
@@ -68,15 +74,16 @@ test('the maximum fault time: 3 × the bound + 10 s, at most 120 s', () => {
 });
 
 test('armed, the fault recorded; after the maximum fault time the watchdog undoes it and leaves nothing', async () => {
-  const s = spec('stop-nginx', 1);
-  const r = await run(armAndInject(s));
+  const s = spec('stop-nginx', 2);
+  const r = await runGone(armAndInject(s));
   expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
   expect(host.running('nginx')).toBe(false);
   const l = await leftovers();
   expect(l.records).toEqual([
     expect.objectContaining({ id: s.id, kind: 'stop-nginx', status: 'armed', by: 'alice@laptop', watchdogAlive: true }),
   ]);
-  expect(l.records[0].deadline! - l.records[0].started!).toBe(1);
+  expect(l.records[0].deadline! - l.records[0].started!).toBe(2);
+  expect(l.records[0].sessionAlive).toBe(false);
   expect(describeLeftovers(l)[0]).toMatch(
     /^stop-nginx \(stop nginx on the master \(service nginx stop\)\) left by an interrupted failover-test started at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ by alice on laptop: undone automatically at .*, or now with `hactl failover-test --undo`$/,
   );
@@ -89,6 +96,12 @@ test('armed, the fault recorded; after the maximum fault time the watchdog undoe
 test('the normal undo cancels the watchdog: its process group is gone, its record too, it never fires', async () => {
   const s = spec('stop-keepalived', 30);
   expect((await run(armAndInject(s))).code).toBe(0);
+  // Armed by a hactl still connected (this process): in place, not interrupted.
+  const live = await leftovers();
+  expect(live.records[0].sessionAlive).toBe(true);
+  expect(describeLeftovers(live)[0]).toMatch(
+    /^stop-keepalived .* in place: a failover-test started at .* is still connected/,
+  );
   expect(watchdogs()).not.toBe('');
   const r = await run(undoAndCancel(s));
   expect({ code: r.code, out: r.stdout.trim() }).toEqual({ code: 0, out: 'watchdog cancelled' });
