@@ -14,6 +14,7 @@ import { loadInventory, type LoadOptions } from '../inventory/load.js';
 import type { Inventory } from '../inventory/model.js';
 import { InventoryError, formatProblem, type Problem } from '../inventory/problems.js';
 import { commandContext, type CommandContext } from './context.js';
+import { attachProbeKey } from './probe-key.js';
 
 export { EXIT, HactlError };
 
@@ -42,10 +43,13 @@ export abstract class BaseCommand extends Command {
     file: string,
     opts: Pick<LoadOptions, 'requireSecrets' | 'certificateDates'> = {},
   ): Promise<Inventory> {
-    const { inventory, warnings } = loadInventory(file, { ...opts, env: (await this.ctx()).env });
+    const { env } = await this.ctx();
+    const { inventory, warnings } = loadInventory(file, { ...opts, env });
     // A command that needs no secret (verify, status) does not warn that one is unset: cron would mail it.
     const shown = opts.requireSecrets === false ? warnings.filter((w) => w.rule !== 'auth-env') : warnings;
     for (const w of shown) this.logToStderr(formatProblem(w));
+    // Commands that render configuration (they need the secrets) may make the key; readers only read it.
+    attachProbeKey(inventory, env, { create: opts.requireSecrets !== false });
     return inventory;
   }
 

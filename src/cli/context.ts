@@ -15,6 +15,8 @@ export interface CommandContext {
   connect(): LbConnector;
   /** HTTP from this machine (verify's and deploy's site checks, failover-test's probe). */
   http: HttpClient;
+  /** failover-test's keep-alive probe; absent: a real keep-alive Agent (tests give a stand-in). */
+  keepAliveHttp?: HttpClient;
   /** init's discovery of the load balancers. */
   discover(): Discoverer;
   /** Asks the operator; only used when `isTTY` says there is a terminal. */

@@ -15,6 +15,31 @@ export interface ProbeSample {
   error?: string;
   lb?: string;
   upstream?: string;
+  /** new: a connection per request; keepalive: persistent connections. Absent: new. */
+  client?: ClientKind;
+  /** A keep-alive request retried once (HTTP allows it): the first attempt's error. */
+  retriedAfter?: string;
+}
+
+export type ClientKind = 'new' | 'keepalive';
+
+/** What one kind of client saw. */
+export interface ClientFigures {
+  client: ClientKind;
+  failover: PhaseFigures;
+  failback?: PhaseFigures;
+  total: { requests: number; failed: number };
+  /** Requests that failed once and succeeded on the one retry HTTP allows (keepalive only). */
+  retried: number;
+  /** Failed requests by error (timeout, ECONNRESET, ECONNREFUSED, HTTP 502…). */
+  errors: Record<string, number>;
+}
+
+/** The watchdog that would have undone the fault by itself. */
+export interface WatchdogOutcome {
+  maxSeconds: number;
+  /** cancelled: the normal undo ran first; fired: the maximum fault time was reached first; armed: never cancelled. */
+  outcome: 'cancelled' | 'fired' | 'armed';
 }
 
 /** One node gained or lost the VIP, as seen by the poller (epoch ms). */
@@ -46,6 +71,7 @@ export interface ReportInput {
   restore: { ok: boolean; detail: string };
   error?: string;
   aborted?: boolean;
+  watchdog?: WatchdogOutcome;
 }
 
 export interface Outage {
@@ -82,8 +108,12 @@ export interface FaultReport {
   /** ms after inject until the new master held the VIP. */
   vipMovedMs?: number;
   staleVipOnOldMaster: boolean;
+  /** The verdict's client kind (new when probed, else keepalive). */
   failover: PhaseFigures;
   failback: { preempt: boolean; backMs?: number; figures?: PhaseFigures };
+  /** Per client kind probed. */
+  clients: ClientFigures[];
+  watchdog?: WatchdogOutcome;
   splitBrain: SplitBrain[];
   finalHolders: string[];
   healed: boolean;
@@ -137,6 +167,28 @@ function figures(probes: readonly ProbeSample[], from: number, to: number, origi
   };
 }
 
+const kindOf = (p: ProbeSample): ClientKind => p.client ?? 'new';
+
+function clientFigures(i: ReportInput, kind: ClientKind): ClientFigures {
+  const probes = i.probes.filter((p) => kindOf(p) === kind);
+  const { times } = i;
+  const origin = times.injectAt;
+  const errors: Record<string, number> = {};
+  for (const p of probes)
+    if (!p.ok) {
+      const e = p.error ?? `HTTP ${p.status ?? 0}`;
+      errors[e] = (errors[e] ?? 0) + 1;
+    }
+  return {
+    client: kind,
+    failover: figures(probes, origin, times.undoAt ?? times.end, origin),
+    ...(times.undoAt !== undefined ? { failback: figures(probes, times.undoAt, times.end + 1, origin) } : {}),
+    total: { requests: probes.length, failed: probes.filter((p) => !p.ok).length },
+    retried: probes.filter((p) => p.ok && p.retriedAfter).length,
+    errors,
+  };
+}
+
 /** Holder sets after each event, starting from the initial holders. */
 export function holderHistory(
   initial: readonly string[],
@@ -150,6 +202,41 @@ export function holderHistory(
       else now.delete(e.lb);
       return { t: e.t, holders: [...now].sort() };
     });
+}
+
+/**
+ * Periods with more than one holder, ms after `origin`. A handover (the preempting master adds
+ * the VIP, the old one drops it on its next advert) overlaps for less than one advert
+ * interval: that is not split brain.
+ */
+function splitBrains(after: { t: number; holders: string[] }[], origin: number, advertInt: number): SplitBrain[] {
+  const all: SplitBrain[] = [];
+  let open: SplitBrain | undefined;
+  for (const h of after) {
+    if (h.holders.length > 1) {
+      if (!open || open.holders.join() !== h.holders.join()) {
+        if (open) open.toMs = h.t - origin;
+        open = { fromMs: h.t - origin, holders: h.holders };
+        all.push(open);
+      }
+    } else if (open) {
+      open.toMs = h.t - origin;
+      open = undefined;
+    }
+  }
+  return all.filter((x) => x.toMs === undefined || x.toMs - x.fromMs >= advertInt * 1000);
+}
+
+const STALE_WHY: Partial<Record<FaultPlan['kind'], string>> = {
+  'kill-keepalived': 'SIGKILL gives keepalived no time to remove it',
+  isolate: 'isolated, it hears no adverts and still believes it is master; clients could not reach it there',
+  freeze: 'its keepalived was frozen and could not remove it',
+};
+
+function staleNote(plan: FaultPlan): string {
+  const why = STALE_WHY[plan.kind] ?? 'it still believes it is master';
+  const end = plan.kind === 'kill-keepalived' ? ' and keepalived restarted there, which removed the stale address' : '';
+  return `${plan.oldMaster} kept the VIP on its interface after the fault (${why}): both held it until the fault was undone${end}`;
 }
 
 export function computeReport(i: ReportInput): FaultReport {
@@ -166,32 +253,16 @@ export function computeReport(i: ReportInput): FaultReport {
     [...history].reverse().find((h) => h.t <= t)?.holders ?? [...i.initialHolders].sort();
   const stale = moved !== undefined && holdersAt(moved.t).includes(plan.oldMaster);
 
-  const splitBrain: SplitBrain[] = [];
-  let open: SplitBrain | undefined;
-  for (const h of after) {
-    if (h.holders.length > 1) {
-      if (!open || open.holders.join() !== h.holders.join()) {
-        if (open) open.toMs = h.t - origin;
-        open = { fromMs: h.t - origin, holders: h.holders };
-        splitBrain.push(open);
-      }
-    } else if (open) {
-      open.toMs = h.t - origin;
-      open = undefined;
-    }
-  }
-
-  // A handover (the preempting master adds the VIP, the old one drops it on its next advert)
-  // overlaps for less than one advert interval: that is not split brain.
-  const handover = plan.advertInt * 1000;
-  const lasting = splitBrain.filter((x) => x.toMs === undefined || x.toMs - x.fromMs >= handover);
-  splitBrain.splice(0, splitBrain.length, ...lasting);
+  const splitBrain = splitBrains(after, origin, plan.advertInt);
 
   const finalHolders = history.at(-1)?.holders ?? [...i.initialHolders].sort();
-  const failover = figures(i.probes, origin, undoAt, origin);
+  const kinds = (['new', 'keepalive'] as const).filter((k) => i.probes.some((p) => kindOf(p) === k));
+  const clients = kinds.map((k) => clientFigures(i, k));
+  const primary = i.probes.filter((p) => kindOf(p) === (kinds[0] ?? 'new'));
+  const failover = figures(primary, origin, undoAt, origin);
   const failback: FaultReport['failback'] = { preempt: plan.preempt };
   if (times.undoAt !== undefined) {
-    failback.figures = figures(i.probes, times.undoAt, times.end + 1, origin);
+    failback.figures = figures(primary, times.undoAt, times.end + 1, origin);
     if (plan.preempt) {
       const back = history.find(
         (h) => h.t >= times.undoAt! && h.holders.length === 1 && h.holders[0] === plan.oldMaster,
@@ -219,10 +290,7 @@ export function computeReport(i: ReportInput): FaultReport {
   else if (plan.preempt && times.undoAt !== undefined && failback.backMs === undefined && !i.aborted)
     reasons.push(`preemption is on but ${plan.oldMaster} did not take the VIP back`);
 
-  if (stale)
-    notes.push(
-      `${plan.oldMaster} kept the VIP on its interface after the fault (${plan.kind === 'kill-keepalived' ? 'SIGKILL gives keepalived no time to remove it' : 'it still believes it is master'}): both held it until the fault was undone${plan.kind === 'kill-keepalived' ? ' and keepalived restarted there, which removed the stale address' : ''}`,
-    );
+  if (stale) notes.push(staleNote(plan));
   if (moved && moved.t - times.injectDoneAt > plan.boundMs + margin)
     notes.push(
       `the VIP appeared on ${moved.lb} ${moved.t - times.injectDoneAt} ms after the fault command finished, more than the bound + margin`,
@@ -231,6 +299,10 @@ export function computeReport(i: ReportInput): FaultReport {
   if (splitBrain.length)
     notes.push(
       `split brain: ${splitBrain.map((s) => `${s.holders.join('+')} from ${s.fromMs} ms${s.toMs !== undefined ? ` to ${s.toMs} ms` : ' (still)'}`).join('; ')}${finalHolders.length === 1 ? `; healed to exactly one holder (${finalHolders[0]})` : ''}`,
+    );
+  if (i.watchdog?.outcome === 'fired')
+    notes.push(
+      `the watchdog undid the fault by itself: its maximum fault time (${i.watchdog.maxSeconds} s) ran out before hactl undid it`,
     );
   const total = { requests: i.probes.length, failed: i.probes.filter((p) => !p.ok).length };
   return {
@@ -244,6 +316,8 @@ export function computeReport(i: ReportInput): FaultReport {
     staleVipOnOldMaster: stale,
     failover,
     failback,
+    clients,
+    ...(i.watchdog ? { watchdog: i.watchdog } : {}),
     splitBrain,
     finalHolders,
     healed: finalHolders.length === 1,

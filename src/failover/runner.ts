@@ -1,18 +1,38 @@
 /**
  * Runs one fault against one VIP: probe through the VIP, inject on its holder, watch the VIP
- * move, hold, undo, watch it come back. The undo is armed before the inject is sent and runs
- * in `finally`, so success, error, timeout and Ctrl-C all end with the fault removed.
+ * move, hold, undo, watch it come back. Two undos guard every fault: hactl's own, armed before
+ * the inject is sent and run in `finally` (success, error, timeout, Ctrl-C), and the
+ * watchdog's on the host, started in the inject's own exec before the fault goes in, which
+ * undoes it after the maximum fault time when hactl cannot (killed, its laptop asleep, its
+ * connection cut). The normal undo cancels the watchdog.
  */
+import { randomBytes } from 'node:crypto';
 import type { Cluster } from '../inventory/model.js';
 import type { HostFacts } from '../remote/facts.js';
 import type { Transport } from '../transport/transport.js';
 import type { HttpClient, TlsTarget } from '../util/http.js';
 import { waitFor } from '../util/wait-for.js';
+import { render } from '../remote/script.js';
 import { startProbe, type RunningProbe } from '../verify/probe.js';
 import { buildFault, restoredCheck, type Fault, type FaultKind, type FaultTarget } from './faults.js';
 import { planFault, type FaultPlan, type VipTarget } from './plan.js';
-import { computeReport, type FaultReport, type FaultTimes, type ProbeSample } from './report.js';
+import {
+  computeReport,
+  type ClientKind,
+  type FaultReport,
+  type FaultTimes,
+  type ProbeSample,
+  type WatchdogOutcome,
+} from './report.js';
 import type { VipWatch } from './vip-watch.js';
+import {
+  ARM_EXIT,
+  armAndInject,
+  maxFaultSeconds,
+  undoAndCancel,
+  WATCHDOG_PRECHECK,
+  type WatchdogSpec,
+} from './watchdog.js';
 
 export interface Timing {
   /** Probe before injecting, to show the service was up. */
@@ -37,8 +57,18 @@ export interface RunFaultOptions {
   signal: AbortSignal;
   timing?: Partial<Timing>;
   say?: (line: string) => void;
-  /** The probe's HTTP client. Default: httpGet. */
+  /** The new-connection probe's HTTP client. Default: httpGet. */
   httpClient?: HttpClient;
+  /** The keep-alive probe's HTTP client. Default: its own keep-alive Agent. */
+  keepAliveHttp?: HttpClient;
+  /** Client kinds probing at `rate` each. Default: new. */
+  clients?: ClientKind[];
+  /** Headers every probe request carries (the probe token). */
+  probeHeaders?: Record<string, string>;
+  /** The watchdog's maximum fault time. Default: maxFaultSeconds(bound). */
+  maxFaultSeconds?: number;
+  /** Who runs the test (user@machine), for the host's fault record. */
+  operator: string;
 }
 
 export interface FaultRun {
@@ -104,21 +134,20 @@ interface Restore {
   detail: string;
 }
 
-/** Runs the undo (and the check that it took) up to three times. */
-async function undoWithRetries(
-  t: Transport,
-  master: string,
-  fault: Fault,
-  ft: FaultTarget,
-  times: FaultTimes,
-): Promise<Restore> {
+/**
+ * Runs the undo, the check that it took and, when both passed, cancels the watchdog; up to
+ * three times. A lost connection leaves the watchdog armed: the failure says when it undoes.
+ */
+async function undoWithRetries(run: Run): Promise<Restore> {
+  const { t, plan, fault, spec, times, watchdog } = run;
   times.undoAt = Date.now();
   let detail = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      const r = await t.exec(`${fault.undo}\n${restoredCheck(fault.kind, ft)}`, { timeoutMs: UNDO_TIMEOUT_MS });
+      const r = await t.exec(render(undoAndCancel(spec), t.rootPrefix), { timeoutMs: UNDO_TIMEOUT_MS });
       if (r.code === 0) {
         times.undoDoneAt = Date.now();
+        watchdog.outcome = /watchdog fired/.test(r.stdout) ? 'fired' : 'cancelled';
         return { ok: true, detail: `${fault.undoSummary}${attempt > 1 ? ` (attempt ${attempt})` : ''}` };
       }
       detail = `exit ${r.code}: ${(r.stderr || r.stdout).trim()}`;
@@ -127,7 +156,11 @@ async function undoWithRetries(
     }
   }
   times.undoDoneAt = Date.now();
-  return { ok: false, detail: `${master}: undoing ${fault.kind} failed: ${detail}. Run by hand: ${fault.undo}` };
+  const by = new Date(times.injectAt + watchdog.maxSeconds * 1000).toISOString();
+  return {
+    ok: false,
+    detail: `${plan.oldMaster}: undoing ${fault.kind} failed: ${detail}. Its watchdog on ${plan.oldMaster} undoes it by itself by ${by} (${watchdog.maxSeconds} s after the inject); or now: hactl failover-test --undo`,
+  };
 }
 
 /** The state one fault run shares between its steps. */
@@ -137,6 +170,8 @@ interface Run {
   fault: Fault;
   ft: FaultTarget;
   t: Transport;
+  spec: WatchdogSpec;
+  watchdog: WatchdogOutcome;
   waits: HolderWaits;
   timing: Timing;
   times: FaultTimes;
@@ -167,16 +202,22 @@ async function injectAndObserve(run: Run): Promise<void> {
   run.armed = true; // from here on the finally undoes, even if the inject itself fails halfway
   times.injectAt = Date.now();
   say(`${plan.kind}: injecting on ${master}: ${fault.describe}`);
-  const r = await run.t.exec(fault.inject, { timeoutMs: 30_000 });
+  const r = await run.t.exec(render(armAndInject(run.spec), run.t.rootPrefix), { timeoutMs: 30_000 });
   times.injectDoneAt = Date.now();
+  if (r.code === ARM_EXIT.noDir || r.code === ARM_EXIT.noWatchdog)
+    throw new Error(`${master}: the fault's watchdog could not be armed, so nothing was injected: ${r.stderr.trim()}`);
   if (r.code !== 0) throw new Error(`${master}: injecting ${o.kind} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  run.watchdog.outcome = 'armed';
+  say(
+    `${plan.kind}: injected on ${master}; its watchdog undoes it by itself after ${run.spec.maxSeconds} s if hactl cannot`,
+  );
   const away = (h: string[]) => h.some((x) => x !== master);
   const moved = await waits.until(`${vip.name} on a node other than ${master}`, plan.boundMs + 10_000, away, {
     signal: o.signal,
   });
   say(`${plan.kind}: ${vip.name} now on ${moved.join(' and ')}`);
   await waits.until(`${vip.name} stable after the failover`, 20_000, () => true, { stable: true, signal: o.signal });
-  run.restore = await undoWithRetries(run.t, master, fault, run.ft, times);
+  run.restore = await undoWithRetries(run);
   run.armed = !run.restore.ok;
   say(`${plan.kind}: undone on ${master}: ${run.restore.ok ? 'ok' : run.restore.detail}`);
   if (!run.restore.ok) return;
@@ -199,17 +240,21 @@ async function prepareRun(o: RunFaultOptions): Promise<Run> {
   if (!t) throw new Error(`${plan.oldMaster}: not connected`);
   const ft = faultTarget(cluster, plan.oldMaster, o.facts, vip.family);
   const fault = buildFault(o.kind, ft);
-  if (fault.precheck) {
-    const r = await t.exec(fault.precheck, { timeoutMs: 15_000 });
-    if (r.code !== 0)
-      throw new Error(`${plan.oldMaster}: cannot inject ${o.kind}: ${r.stderr.trim() || `precheck exit ${r.code}`}`);
-  }
+  const precheck = [WATCHDOG_PRECHECK, fault.precheck].filter(Boolean).join('\n');
+  const r = await t.exec(precheck, { timeoutMs: 15_000 });
+  if (r.code !== 0)
+    throw new Error(`${plan.oldMaster}: cannot inject ${o.kind}: ${r.stderr.trim() || `precheck exit ${r.code}`}`);
+  const maxSeconds = o.maxFaultSeconds ?? maxFaultSeconds(plan.boundMs);
+  const id = `${Date.now()}-${o.kind}-${randomBytes(3).toString('hex')}`;
+  const spec = { id, fault, restored: restoredCheck(o.kind, ft), maxSeconds, by: o.operator };
   return {
     o,
     plan,
     fault,
     ft,
     t,
+    spec,
+    watchdog: { maxSeconds, outcome: 'armed' },
     waits: new HolderWaits(o.watch, vip.ip, timing.stableMs),
     timing,
     times: { start: Date.now(), injectAt: 0, injectDoneAt: 0, end: 0 },
@@ -219,6 +264,26 @@ async function prepareRun(o: RunFaultOptions): Promise<Run> {
   };
 }
 
+/** One prober per client kind, each at the full rate, all on the clock the watch uses. */
+function startProbes(o: RunFaultOptions): RunningProbe[] {
+  return (o.clients ?? ['new']).map((client) =>
+    startProbe({
+      ip: o.target.vip.ip,
+      port: o.http.port,
+      path: o.http.path,
+      hostHeader: o.http.host,
+      ratePerSec: o.rate,
+      durationMs: 300_000,
+      timeoutMs: 1000,
+      client,
+      ...(o.probeHeaders ? { headers: o.probeHeaders } : {}),
+      ...(o.httpClient ? { http: o.httpClient } : {}),
+      ...(o.keepAliveHttp ? { keepAliveHttp: o.keepAliveHttp } : {}),
+      ...(o.http.tls ? { tls: o.http.tls } : {}),
+    }),
+  );
+}
+
 export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
   const run = await prepareRun(o);
   const { plan, times, say } = run;
@@ -226,21 +291,11 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
   const initialHolders = [plan.oldMaster];
   const eventsBefore = o.watch.events(vip.ip).length;
   let error: string | undefined;
-  let probe: RunningProbe | undefined;
+  let probes: RunningProbe[] = [];
   try {
-    probe = startProbe({
-      ip: vip.ip,
-      port: o.http.port,
-      path: o.http.path,
-      hostHeader: o.http.host,
-      ratePerSec: o.rate,
-      durationMs: 300_000,
-      timeoutMs: 1000,
-      ...(o.httpClient ? { http: o.httpClient } : {}),
-      ...(o.http.tls ? { tls: o.http.tls } : {}),
-    });
+    probes = startProbes(o);
     say(
-      `${plan.kind}: probing ${o.http.tls ? 'https' : 'http'}://${o.http.host}${o.http.path} via ${vip.ip}:${o.http.port} at ${o.rate}/s; ${plan.oldMaster} holds ${vip.name}`,
+      `${plan.kind}: probing ${o.http.tls ? 'https' : 'http'}://${o.http.host}${o.http.path} via ${vip.ip}:${o.http.port} at ${o.rate}/s (${(o.clients ?? ['new']).join(' + ')} connections); ${plan.oldMaster} holds ${vip.name}`,
     );
     await injectAndObserve(run);
   } catch (e) {
@@ -248,7 +303,7 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
   } finally {
     if (run.armed) {
       say(`${plan.kind}: restoring ${plan.oldMaster}…`);
-      run.restore = await undoWithRetries(run.t, plan.oldMaster, run.fault, run.ft, times);
+      run.restore = await undoWithRetries(run);
       // Report the state the restore led to, bounded, and without the (possibly aborted) signal.
       const one = (h: string[]) => h.length === 1;
       await run.waits
@@ -257,11 +312,11 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
     }
     times.end = Date.now();
   }
-  const probes = probe ? await probe.stop() : [];
+  const samples = (await Promise.all(probes.map((p) => p.stop()))).flat();
   if (!times.injectAt) times.injectAt = times.injectDoneAt = times.end;
   const report = computeReport({
     plan,
-    probes,
+    probes: samples,
     events: o.watch.events(vip.ip).slice(eventsBefore),
     initialHolders,
     times,
@@ -269,6 +324,8 @@ export async function runFault(o: RunFaultOptions): Promise<FaultRun> {
     restore: run.restore,
     ...(error && !o.signal.aborted ? { error } : {}),
     aborted: o.signal.aborted,
+    // Armed and never cancelled: it has not fired yet either, and the report says so.
+    watchdog: run.watchdog,
   });
-  return { plan, report, probes, times };
+  return { plan, report, probes: samples, times };
 }

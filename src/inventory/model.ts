@@ -141,6 +141,11 @@ export interface Cluster {
   sites: Site[];
   /** Kernel settings every load balancer of the cluster needs (key → value), e.g. ip_nonlocal_bind. */
   sysctl: Record<string, string>;
+  /**
+   * The operator's probe key (render/probe-token.ts): keys the probe token when the cluster has
+   * no VRRP password. Set by the command layer from the operator's config, not from the file.
+   */
+  probeKey?: Secret;
 }
 
 export interface Inventory {

@@ -423,7 +423,7 @@ export const SiteSchema = obj(
     identify: opt(
       Type.Boolean({
         description:
-          'Add X-Hactl-LB and X-Hactl-Upstream response headers so verify and failover-test can tell who answered. Default: true.',
+          "Answer hactl's own probes (requests carrying the cluster's probe token) with X-Hactl-LB and X-Hactl-Upstream, so verify and failover-test can tell who answered; other requests never get them. Default: true.",
       }),
     ),
     extra: opt(

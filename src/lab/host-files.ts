@@ -120,13 +120,17 @@ export function etcHosts(plan: LabPlan, host: HostPlan): string {
   ].join('\n');
 }
 
-/** A backend's whole nginx site: the body names the backend and echoes the Host header. */
+/**
+ * A backend's whole nginx site: the body names the backend and echoes the Host header. Its
+ * header is X-Lab-Backend, not X-Hactl-*: that prefix is what hactl's load balancers reveal
+ * only to probes carrying the probe token, and the e2e tier checks nothing else carries it.
+ */
 export function backendSite(host: HostPlan): string {
   return `# hactl lab backend ${host.name}: every answer says which backend it is and what it was asked.
 server {
     listen 80 default_server;${host.ip6 ? '\n    listen [::]:80 default_server;' : ''}
     server_name _;
-    add_header X-Hactl-Backend ${host.name} always;
+    add_header X-Lab-Backend ${host.name} always;
     location / {
         # No extension-based types: /webserver.html answers text/plain too.
         types { }

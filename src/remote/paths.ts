@@ -10,6 +10,12 @@ export const HOST_PATHS = {
   tlsDir: '/etc/hactl/tls',
   /** The notify script's per-instance state files (tmpfs: gone after a reboot, like VRRP state). */
   vrrpStateDir: '/run/hactl/vrrp',
+  /**
+   * failover-test's fault records and their watchdogs' undo scripts and logs. tmpfs, like the
+   * faults themselves: iptables rules, a SIGSTOP and a stopped service all end with a reboot,
+   * so a record that outlived one would report a leftover that no longer exists.
+   */
+  faultsDir: '/run/hactl/faults',
   /** Transactions, backups and the deploy lock. */
   stateDir: '/var/lib/hactl',
   backupsDir: '/var/lib/hactl/backups',

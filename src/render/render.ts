@@ -11,6 +11,7 @@ import { features, type Versions } from './features.js';
 import { nginxSiteFile } from '../shell/nginx.js';
 import { listenParams, redirectContexts, tlsFileSpecs, tlsSecrets, tlsServerContext } from './tls.js';
 import { quote } from '../shell/quote.js';
+import { clusterProbeToken, probeVariables, TOKEN_MARK } from './probe-token.js';
 
 export type Service = 'keepalived' | 'nginx' | 'sysctl';
 
@@ -117,11 +118,19 @@ function listenAddress(ip: string, family: 4 | 6, port: number): string {
   return family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
+/** The map that shows who answered only to token holders; null (no hactl header at all) without a token. */
+function probeContext(cluster: Cluster, token: Secret | undefined) {
+  if (!token) return null;
+  const v = probeVariables(cluster.name);
+  return { token: token.reveal(), mark: TOKEN_MARK, lb_var: v.lb, upstream_var: v.upstream };
+}
+
+function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions, token: Secret | undefined) {
   return {
     cluster: cluster.name,
     lb: lb.name,
     status_port: cluster.nginxStatusPort,
+    probe: probeContext(cluster, token),
     upstreams: uniqueBy(cluster.sites, (s) => s.upstream).map((site) => ({
       name: site.upstream,
       servers: site.backends.map((b) => ({
@@ -136,13 +145,17 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
     servers: cluster.sites.map((site) => ({
       listens: site.vips.map((vip) => listenAddress(vip.ip, vip.family, site.port) + listenParams(site, v)),
       server_names: site.serverNames.join(' '),
-      identify: site.identify,
+      identify: site.identify && token !== undefined,
       extra: site.extra,
       upstream: site.upstream,
       proxy_headers: site.proxyHeaders.map(([name, value]) => ({ name, value })),
       tls: tlsServerContext(site, v),
     })),
-    redirects: redirectContexts(cluster, listenAddress),
+    // Like the sites, a redirect names the load balancer only to requests carrying the token.
+    redirects: redirectContexts(cluster, listenAddress).map((r) => ({
+      ...r,
+      identify: r.identify && token !== undefined,
+    })),
   };
 }
 
@@ -174,7 +187,18 @@ function notifyContext(cluster: Cluster, lb: LoadBalancer) {
 /** Root only when a webhook (which may carry a token) is written into it; keepalived runs it as root either way. */
 const notifyMode = (cluster: Cluster) => (cluster.vips.some((v) => v.notify?.webhook) ? '0700' : '0755');
 
-export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Versions = {}): HostRender {
+export interface RenderOptions {
+  /** The probe token to render instead of the derived one (verify: the one the host already has). */
+  probeToken?: Secret;
+}
+
+export function renderHost(
+  cluster: Cluster,
+  lb: LoadBalancer,
+  versions: Versions = {},
+  opts: RenderOptions = {},
+): HostRender {
+  const token = opts.probeToken ?? clusterProbeToken(cluster);
   const hc = cluster.healthCheck;
   const files: RenderedFile[] = [
     file(
@@ -204,7 +228,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
       nginxSiteFile(lb.nginx, cluster.name),
       '0644',
       'nginx',
-      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb, versions)),
+      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb, versions, token)),
     ),
   );
   for (const t of tlsFileSpecs(cluster))
@@ -223,6 +247,7 @@ export function renderHost(cluster: Cluster, lb: LoadBalancer, versions: Version
       ...(v.notify?.webhook ? [v.notify.webhook] : []),
     ]),
     ...tlsSecrets(cluster),
+    ...(token ? [token] : []),
   ];
   return { cluster, lb, files, sysctl: { ...cluster.sysctl }, secrets, versions };
 }

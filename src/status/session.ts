@@ -1,12 +1,13 @@
 /**
  * Gathers what `hactl status` shows: one round trip per load balancer per refresh (the facts
- * script plus keepalived's own state), in parallel, over connections kept open across
+ * script plus keepalived's own state and what failover-test left), in parallel, over connections kept open across
  * refreshes so `--watch` does not reconnect every second. A failed host is reconnected on the
  * next refresh.
  */
 import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
 import { readFacts } from '../remote/facts.js';
 import { keepalivedDataSection } from '../remote/sections/keepalived.js';
+import { leftoversSection } from '../remote/sections/faults.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import { buildStatus, type HostObservation, type StatusReport } from './status.js';
 import { certificateFiles } from './tls-expiry.js';
@@ -44,11 +45,11 @@ export class StatusSession {
     try {
       const t = await this.transport(lb);
       const req = { files: certificateFiles(cluster), sysctl: [], statusPort: cluster.nginxStatusPort };
-      const { facts, extra } = await readFacts(t, req, [keepalivedDataSection] as const, {
+      const { facts, extra } = await readFacts(t, req, [keepalivedDataSection, leftoversSection()] as const, {
         step: 'status',
         timeoutMs: this.opts.timeoutMs ?? 10_000,
       });
-      return { facts, keepalived: extra[0] };
+      return { facts, keepalived: extra[0], leftovers: extra[1] };
     } catch (e) {
       const stale = this.transports.get(lb.name);
       this.transports.delete(lb.name);

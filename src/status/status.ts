@@ -7,12 +7,16 @@ import { holds, type HostFacts } from '../remote/facts.js';
 import type { InstanceState } from '../remote/sections/keepalived.js';
 import { nodeVrrpState, vipVerdict, type StateSource, type VipHealth } from '../verify/verdicts.js';
 import { nearestExpiries, type CertificateExpiry } from './tls-expiry.js';
+import type { FaultLeftovers } from '../remote/sections/faults.js';
+import { describeLeftovers } from '../failover/leftovers.js';
 
 /** What one refresh learned from one load balancer. */
 export interface HostObservation {
   facts?: HostFacts;
   /** VRRP state from keepalived's own data dump, by instance name. */
   keepalived?: Map<string, InstanceState>;
+  /** What failover-test left on the host. */
+  leftovers?: FaultLeftovers;
   /** Why there are no facts (connect or exec failure). */
   error?: string;
 }
@@ -36,6 +40,8 @@ export interface LbView {
   keepalived?: boolean;
   nginx?: boolean;
   instances: InstanceView[];
+  /** What failover-test left there, one line each (empty when nothing). */
+  leftovers: string[];
 }
 
 export interface VipView {
@@ -78,6 +84,7 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
           reachable: false,
           error: o.error,
           instances: cluster.vips.map((v) => ({ vip: v.name, state: '?', holdsVip: false })),
+          leftovers: [],
         });
         continue;
       }
@@ -88,6 +95,7 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
         keepalived: o.facts.running.keepalived,
         nginx: o.facts.running.nginx,
         instances: cluster.vips.map((v) => instanceView(v, { ...o, facts: o.facts! })),
+        leftovers: o.leftovers ? describeLeftovers(o.leftovers) : [],
       });
     }
     for (const vip of cluster.vips) {

@@ -73,6 +73,7 @@ export function formatStatus(r: StatusReport): string {
     if (r.lbs.some((l) => l.cluster === c && l.instances.some((i) => i.source === 'vip')))
       out.push(dim('* state guessed from the VIP on the interface (keepalived did not say)'));
     for (const e of r.certificates.filter((x) => x.cluster === c)) out.push(certificateLine(e));
+    for (const l of lbs) for (const x of l.leftovers) out.push(yellow(`${l.name}: ${x}`));
     out.push('');
   }
   const bad = r.vips.filter((v) => v.health !== 'ok' && v.health !== 'failed-over').length;
@@ -91,7 +92,8 @@ export function formatStatus(r: StatusReport): string {
 /**
  * The stable `status --json` document (one per refresh; with --watch, one per line):
  * `ok`, `at` (ISO time), `vips[]` {cluster, name, address, master, holders, health, unknown},
- * `lbs[]` {cluster, name, reachable, error?, keepalived, nginx, instances[] {vip, state, source, priority, holdsVip}},
+ * `lbs[]` {cluster, name, reachable, error?, keepalived, nginx, leftovers[] (what failover-test left,
+ * one sentence each), instances[] {vip, state, source, priority, holdsVip}},
  * `certificates[]` {cluster, site, lb, notAfter, daysLeft, warningDays, fingerprint256}: per cluster with TLS sites, the
  * deployed certificate that expires first.
  */
@@ -119,6 +121,7 @@ export function statusJson(r: StatusReport) {
       ...(l.error ? { error: l.error } : {}),
       keepalived: l.keepalived ?? null,
       nginx: l.nginx ?? null,
+      leftovers: l.leftovers,
       instances: l.instances.map((i) => ({
         vip: i.vip,
         state: i.state,

@@ -13,6 +13,7 @@ import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
 import { waitFor } from '../util/wait-for.js';
 import { vipVerdict } from './verdicts.js';
 import { tlsTarget } from './tls-checks.js';
+import { clusterProbeToken, probeHeaders } from '../render/probe-token.js';
 
 export interface Check {
   kind: string;
@@ -88,20 +89,18 @@ async function vipCheck(
   return { kind: 'vip', cluster: cluster.name, target, ok: v.ok, detail: v.detail };
 }
 
+/** Through each VIP, with the probe token deploy has just rendered, so the answer names who served it. */
 async function siteChecks(cluster: Cluster, http: HttpClient): Promise<Check[]> {
   const out: Check[] = [];
+  const headers = probeHeaders(clusterProbeToken(cluster));
   for (const site of cluster.sites)
     for (const vip of site.vips) {
       const host = site.healthHost;
       const tls = tlsTarget(site, host);
-      const r = await http({
-        ip: vip.ip,
-        port: site.port,
-        host,
-        path: site.healthPath,
-        timeoutMs: 3000,
-        ...(tls ? { tls } : {}),
-      });
+      const r = await http(
+        { ip: vip.ip, port: site.port, host, path: site.healthPath, timeoutMs: 3000, ...(tls ? { tls } : {}) },
+        headers,
+      );
       const lb = header(r, 'x-hactl-lb');
       const upstream = header(r, 'x-hactl-upstream');
       const who = [lb && `lb ${lb}`, upstream && `backend ${upstream}`].filter(Boolean).join(', ');

@@ -1,10 +1,24 @@
 /**
- * An HTTP prober for failover measurements: GET at a fixed rate for a bounded time, every
- * request on a new connection (agent: false) so each one sees where the VIP is *now*, each
- * with a short deadline. Returns every result with the time it was sent. Pure Node, no
- * Linux tools, so it runs on an operator's laptop too.
+ * An HTTP prober for failover measurements: GET at a fixed rate for a bounded time, each with
+ * a short deadline. `new` clients open a connection per request (agent: false), so each one
+ * sees where the VIP is *now*; `keepalive` clients reuse a few persistent connections, as
+ * browsers and API clients do, and so also see what a failover does to connections already
+ * open (reset, or hung until the deadline). A keep-alive request that failed on a reused
+ * connection closed before any answer is retried once on a new connection, the one retry HTTP
+ * allows a client for an idempotent request (RFC 9110 9.2.2); the result keeps the first
+ * error. Returns every result with the time it was sent. Pure Node, no Linux tools, so it
+ * runs on an operator's laptop too.
  */
-import { header, httpGet, type HttpClient, type TlsTarget } from '../util/http.js';
+import type { Agent } from 'node:http';
+import {
+  header,
+  httpClientOn,
+  httpGet,
+  keepAliveAgent,
+  type HttpClient,
+  type HttpResult,
+  type TlsTarget,
+} from '../util/http.js';
 import { sleep } from '../util/sleep.js';
 
 export interface ProbeOptions {
@@ -25,11 +39,21 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Hard cap on requests, default 100000. */
   maxRequests?: number;
-  /** Default: httpGet. */
+  /** new clients' HTTP. Default: httpGet. */
   http?: HttpClient;
   /** HTTPS: each request a new connection with a full handshake, with this SNI name. */
   tls?: TlsTarget;
+  /** keepalive clients' HTTP. Default: a keep-alive Agent of `connections` sockets, made for this probe. */
+  keepAliveHttp?: HttpClient;
+  /** Default new. */
+  client?: ClientKind;
+  /** Persistent connections of a keepalive client. Default 4. */
+  connections?: number;
+  /** Sent with every request (the probe token; never part of a result). */
+  headers?: Record<string, string>;
 }
+
+export type ClientKind = 'new' | 'keepalive';
 
 export interface ProbeResult {
   seq: number;
@@ -46,6 +70,9 @@ export interface ProbeResult {
   upstream?: string;
   /** First 200 characters of the body. */
   body: string;
+  client: ClientKind;
+  /** The first attempt's error, when a keep-alive request was retried (see the header comment). */
+  retriedAfter?: string;
 }
 
 const MAX_RATE = 1000;
@@ -77,12 +104,47 @@ function target(o: ProbeOptions): Target {
   };
 }
 
-async function once(seq: number, to: Target, timeoutMs: number, http: HttpClient): Promise<ProbeResult> {
+/** What HTTP lets a client retry by itself: no answer at all, on a connection a previous request had used. */
+export function retryable(r: HttpResult): boolean {
+  return r.reusedSocket === true && r.status === 0 && (r.error === 'ECONNRESET' || r.error === 'EPIPE');
+}
+
+interface Sender {
+  client: ClientKind;
+  send: (to: Target, timeoutMs: number) => Promise<{ r: HttpResult; retriedAfter?: string }>;
+  close(): void;
+}
+
+function sender(o: ProbeOptions): Sender {
+  const headers = { 'User-Agent': 'hactl-probe', ...o.headers };
+  const target = (to: Target, timeoutMs: number) => ({
+    ip: to.host,
+    port: to.port,
+    path: to.path,
+    host: to.hostHeader,
+    timeoutMs,
+    ...(to.tls ? { tls: to.tls } : {}),
+  });
+  if ((o.client ?? 'new') === 'new') {
+    const http = o.http ?? httpGet;
+    return { client: 'new', send: async (to, ms) => ({ r: await http(target(to, ms), headers) }), close: () => {} };
+  }
+  let agent: Agent | undefined;
+  const http = o.keepAliveHttp ?? httpClientOn((agent = keepAliveAgent(o.connections ?? 4, o.tls)));
+  return {
+    client: 'keepalive',
+    send: async (to, ms) => {
+      const first = await http(target(to, ms), headers);
+      if (!retryable(first)) return { r: first };
+      return { r: await httpGet(target(to, ms), headers), retriedAfter: first.error };
+    },
+    close: () => agent?.destroy(),
+  };
+}
+
+async function once(seq: number, to: Target, timeoutMs: number, s: Sender): Promise<ProbeResult> {
   const t = Date.now();
-  const r = await http(
-    { ip: to.host, port: to.port, path: to.path, host: to.hostHeader, timeoutMs, ...(to.tls ? { tls: to.tls } : {}) },
-    { 'User-Agent': 'hactl-probe' },
-  );
+  const { r, retriedAfter } = await s.send(to, timeoutMs);
   const lb = header(r, 'x-hactl-lb');
   const upstream = header(r, 'x-hactl-upstream');
   return {
@@ -95,6 +157,8 @@ async function once(seq: number, to: Target, timeoutMs: number, http: HttpClient
     ...(lb ? { lb } : {}),
     ...(upstream ? { upstream } : {}),
     body: r.body.slice(0, BODY_SNIPPET),
+    client: s.client,
+    ...(retriedAfter ? { retriedAfter } : {}),
   };
 }
 
@@ -110,16 +174,21 @@ export async function probe(opts: ProbeOptions): Promise<ProbeResult[]> {
   const count = Math.max(1, Math.min(Math.floor(opts.durationMs / interval), opts.maxRequests ?? 100_000));
   const start = performance.now();
   const pending: Promise<ProbeResult>[] = [];
-  for (let seq = 0; seq < count; seq++) {
-    if (opts.signal?.aborted) break;
-    const wait = start + seq * interval - performance.now();
-    if (wait > 0) {
-      await sleep(wait, opts.signal);
+  const s = sender(opts);
+  try {
+    for (let seq = 0; seq < count; seq++) {
       if (opts.signal?.aborted) break;
+      const wait = start + seq * interval - performance.now();
+      if (wait > 0) {
+        await sleep(wait, opts.signal);
+        if (opts.signal?.aborted) break;
+      }
+      pending.push(once(seq, to, timeoutMs, s));
     }
-    pending.push(once(seq, to, timeoutMs, opts.http ?? httpGet));
+    return await Promise.all(pending);
+  } finally {
+    s.close();
   }
-  return Promise.all(pending);
 }
 
 export interface RunningProbe {

@@ -14,10 +14,14 @@ import { advertsSection, type Heard } from '../remote/sections/discovery.js';
 import { hookCommandsSection, type HookCommand } from '../remote/sections/hooks.js';
 import { keepalivedDataSection, type InstanceState } from '../remote/sections/keepalived.js';
 import type { Section } from '../remote/section.js';
+import { leftoversSection, type FaultLeftovers } from '../remote/sections/faults.js';
+import { describeLeftovers } from '../failover/leftovers.js';
+import { clusterProbeToken, deployedProbeToken, probeHeaders } from '../render/probe-token.js';
+import type { Secret } from '../inventory/secret.js';
 import { versionsOf } from '../render/features.js';
 import { renderHost, renderInventory, type HostRender, type RenderedFile } from '../render/render.js';
 import { factsRequest } from '../run/host-ops.js';
-import { nginxArgv } from '../shell/nginx.js';
+import { nginxArgv, nginxSiteFile } from '../shell/nginx.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import { header, httpGet, is2xx, type HttpClient } from '../util/http.js';
 import { configFindings, firewallFindings, observeAdverts, readFirewalls, type Finding } from './diagnose.js';
@@ -87,6 +91,7 @@ interface LbObservation {
   hooks: HookCommand[];
   keepalived?: Map<string, InstanceState>;
   heard?: Heard;
+  leftovers: FaultLeftovers;
 }
 
 /** The operator's hook commands of a cluster, each once. */
@@ -115,7 +120,10 @@ function probesFor(cluster: Cluster): HttpProbe[] {
   return [...new Map(probes.map((p) => [p.id, p])).values()];
 }
 
-/** Facts, probes and `nginx -t`, plus what was asked for (hooks, keepalived's state, the census): one exec. */
+/** The site file: the one that carries the probe token. */
+const nginxFile = (render: HostRender) => nginxSiteFile(render.lb.nginx, render.cluster.name);
+
+/** Facts, probes, `nginx -t` and failover-test's leftovers, plus what was asked for (hooks, keepalived's state, the census): one exec. */
 async function observe(t: Transport, render: HostRender, opts: VerifyOptions): Promise<LbObservation> {
   const { cluster } = render;
   const hooks = hookCommands(cluster);
@@ -125,18 +133,48 @@ async function observe(t: Transport, render: HostRender, opts: VerifyOptions): P
     ...(opts.nodeStates ? [keepalivedDataSection] : []),
     ...(opts.census ? [advertsSection(listen)] : []),
   ];
-  const extra = [httpProbesSection(probesFor(cluster)), nginxTestSection(nginxArgv(render.lb.nginx)), ...optional];
+  const extra = [
+    httpProbesSection(probesFor(cluster), { tokenFile: nginxFile(render) }),
+    nginxTestSection(nginxArgv(render.lb.nginx)),
+    leftoversSection(),
+    ...optional,
+  ];
   const timeoutMs = (opts.timeoutMs ?? 15000) + listen * 1000;
   const { facts, extra: got } = await readFacts(t, factsRequest(render), extra, { step: 'verify', timeoutMs });
-  const named = new Map(optional.map((sec, i) => [sec.name, got[2 + i]]));
+  const named = new Map(optional.map((sec, i) => [sec.name, got[3 + i]]));
   return {
     facts,
     probes: got[0] as HttpProbeResult[],
     nginxTest: got[1] as NginxTest,
+    leftovers: got[2] as FaultLeftovers,
     hooks: (named.get('hook-commands') as HookCommand[] | undefined) ?? [],
     ...(named.has('keepalived-data') ? { keepalived: named.get('keepalived-data') as Map<string, InstanceState> } : {}),
     ...(named.has('adverts') ? { heard: named.get('adverts') as Heard } : {}),
   };
+}
+
+/** The probe token this host's deployed nginx file carries. */
+function hostToken(render: HostRender, facts: HostFacts): Secret | undefined {
+  const path = nginxFile(render);
+  return deployedProbeToken(path ? facts.files[path]?.content : undefined);
+}
+
+/**
+ * What deploy would render for the versions this host runs, with the probe token the host
+ * already has: the token is opaque (and verify may not hold the secret it is derived from),
+ * so it is never drift; it stays masked in every diff.
+ */
+function expected(r: HostRender, facts: HostFacts): HostRender {
+  const token = hostToken(r, facts);
+  const again = renderHost(r.cluster, r.lb, versionsOf(facts.programs), token ? { probeToken: token } : {});
+  const own = clusterProbeToken(r.cluster);
+  return { ...again, secrets: [...again.secrets, ...(own ? [own] : [])] };
+}
+
+function leftoverChecks(render: HostRender, o: LbObservation, add: AddCheck): void {
+  const lines = describeLeftovers(o.leftovers);
+  if (lines.length === 0) add('leftover', render.lb.name, true, 'nothing left by failover-test');
+  for (const l of lines) add('leftover', render.lb.name, false, l);
 }
 
 /** "Answered by one of this site's backends" (X-Hactl-Upstream may list several on retries). */
@@ -221,7 +259,7 @@ function probeChecks(render: HostRender, o: LbObservation, add: AddCheck): void 
       const mine = fromSite(p?.upstream, site);
       const ok = p !== undefined && p.status >= 200 && p.status < 300 && mine;
       const answered = mine
-        ? `${p?.status} in ${p?.ms} ms${p?.upstream ? ` from ${p.upstream}` : ''}`
+        ? `${p?.status} in ${p?.ms} ms${p?.lb ? ` via ${p.lb}` : ''}${p?.upstream ? ` from ${p.upstream}` : ''}`
         : `${p?.status}, but answered by ${p?.upstream}, not a backend of ${site.name}`;
       const detail = !p ? 'not probed' : !p.status ? `no answer after ${p.ms} ms` : answered;
       const scheme = site.tls ? 'https' : 'http';
@@ -267,6 +305,7 @@ function lbChecks(render: HostRender, o: LbObservation): Check[] {
   const add: AddCheck = (kind, target, ok, detail, warning) =>
     out.push({ kind, cluster: render.cluster.name, target, ok, detail, ...(warning ? { warning: true } : {}) });
   serviceChecks(render, o, add);
+  leftoverChecks(render, o, add);
   driftChecks(render, o.facts, add);
   hookChecks(render, o, add);
   probeChecks(render, o, add);
@@ -311,17 +350,20 @@ function censusChecks(report: CensusReport): Check[] {
   return checks;
 }
 
-async function operatorSiteChecks(cluster: Cluster, http: HttpClient): Promise<Check[]> {
+async function operatorSiteChecks(cluster: Cluster, http: HttpClient, token: Secret | undefined): Promise<Check[]> {
   const jobs = cluster.sites.flatMap((site) =>
     site.vips.map(async (vip): Promise<Check> => {
-      const r = await http({
-        ip: vip.ip,
-        port: site.port,
-        host: site.healthHost,
-        path: site.healthPath,
-        timeoutMs: 2000,
-        tls: tlsTarget(site, site.healthHost),
-      });
+      const r = await http(
+        {
+          ip: vip.ip,
+          port: site.port,
+          host: site.healthHost,
+          path: site.healthPath,
+          timeoutMs: 2000,
+          tls: tlsTarget(site, site.healthHost),
+        },
+        probeHeaders(token),
+      );
       const upstream = header(r, 'x-hactl-upstream');
       const lb = header(r, 'x-hactl-lb');
       const mine = fromSite(upstream, site);
@@ -418,6 +460,7 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
   const facts = new Map<string, HostFacts>();
   const observed = new Map<string, LbObservation>();
   const hostChecks = new Map<string, Check[]>();
+  const tokens = new Map<string, Secret | undefined>();
   try {
     const hostJobs = renders.map(async (r) => {
       try {
@@ -426,24 +469,27 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
         const o = await observe(t, r, opts);
         facts.set(r.lb.name, o.facts);
         observed.set(r.lb.name, o);
-        // Compared with what deploy would render for the versions this host runs.
-        hostChecks.set(r.lb.name, lbChecks(renderHost(r.cluster, r.lb, versionsOf(o.facts.programs)), o));
+        // Compared with what deploy would render for the versions this host runs, with the host's probe token.
+        const want = expected(r, o.facts);
+        hostChecks.set(r.lb.name, lbChecks(want, o));
+        tokens.set(r.lb.name, hostToken(want, o.facts));
       } catch (e) {
         const detail = (e as Error).message;
         hostChecks.set(r.lb.name, [{ kind: 'ssh', cluster: r.cluster.name, target: r.lb.name, ok: false, detail }]);
       }
     });
     const http = opts.http ?? httpGet;
-    const siteJobs = Promise.all(
-      inv.clusters.map(async (c) => {
-        const [plain, tls] = await Promise.all([
-          operatorSiteChecks(c, http),
-          operatorTlsChecks(c, http, opts.now ?? new Date()),
-        ]);
-        return [...plain, ...tls];
-      }),
-    );
-    const [, sites] = await Promise.all([Promise.all(hostJobs), siteJobs]);
+    // The certificate checks need nothing from the hosts: they overlap the host reads.
+    const tlsJobs = Promise.all(inv.clusters.map((c) => operatorTlsChecks(c, http, opts.now ?? new Date())));
+    tlsJobs.catch(() => undefined);
+    await Promise.all(hostJobs);
+    // Through the VIP with the token the load balancers have (else the one deploy would render).
+    const tokenOf = (c: Cluster) => c.lbs.map((lb) => tokens.get(lb.name)).find(Boolean) ?? clusterProbeToken(c);
+    const [plain, tls] = await Promise.all([
+      Promise.all(inv.clusters.map((c) => operatorSiteChecks(c, http, tokenOf(c)))),
+      tlsJobs,
+    ]);
+    const sites = plain.map((p, i) => [...p, ...tls[i]]);
     const perCluster = await Promise.all(
       inv.clusters.map(async (cluster, i) => {
         // Inventory order, whichever host answered first.

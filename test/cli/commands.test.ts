@@ -24,6 +24,10 @@ import type { CommandContext } from '../../src/cli/context.js';
 import { runCommand } from '../helpers/cli.js';
 import { fixturePath, loadValid, TEST_ENV } from '../helpers/inventory.js';
 import { Sandbox } from '../helpers/sandbox.js';
+import { buildFault, restoredCheck } from '../../src/failover/faults.js';
+import { armAndInject } from '../../src/failover/watchdog.js';
+import { render } from '../../src/remote/script.js';
+import { sh } from '../../src/shell/quote.js';
 
 const INV = fixturePath('active-passive.yaml');
 let sb: Sandbox;
@@ -132,6 +136,7 @@ describe('verify and status', () => {
       'backend',
       'drift',
       'keepalived',
+      'leftover',
       'nginx',
       'nginx -t',
       'site',
@@ -218,14 +223,87 @@ describe('failover-test refusals', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/cancelled/);
     const after = sb.journal.slice(before);
-    expect(after.some((e) => /service (nginx|keepalived) stop|pkill|iptables/.test(e.script))).toBe(false);
+    expect(after.some((e) => /service (nginx|keepalived) stop|pkill|iptables -w -I|setsid/.test(e.script))).toBe(false);
   });
 
   test('an unhealthy cluster (never deployed) is refused after verify: exit 1, nothing broken', async () => {
     const r = await runCommand(FailoverTest, ['-i', INV, '--yes', '--json'], ctx());
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ ok: false, phase: 'verify-before', faults: [] });
-    expect(sb.journal.some((e) => /service (nginx|keepalived) stop|pkill|iptables/.test(e.script))).toBe(false);
+    expect(sb.journal.some((e) => /service (nginx|keepalived) stop|pkill|iptables -w -I|setsid/.test(e.script))).toBe(
+      false,
+    );
+  });
+});
+
+describe('what an interrupted failover-test left, and --undo', () => {
+  const deployed = () => runCommand(Deploy, ['-i', INV, '--yes', '--json'], ctx());
+  /** A stop-nginx fault left on lb1 as a killed hactl leaves it: injected, its watchdog armed (60 s). */
+  async function leftOnLb1() {
+    const t = { serviceManager: 'sysvinit' as const, peers: ['10.0.0.12'], family: 4 as const };
+    const fault = buildFault('stop-nginx', t);
+    const spec = {
+      id: `1-stop-nginx-cli${Date.now()}`,
+      fault,
+      restored: restoredCheck('stop-nginx', t),
+      maxSeconds: 60,
+      by: 'alice@laptop',
+    };
+    const lb1 = sb.host('lb1');
+    // Through a shell that exits right after: the "connection" that armed it is gone, as a killed hactl's is.
+    expect((await lb1.shell(sh(['sh', '-c', render(armAndInject(spec), lb1.rootPrefix)]))).code).toBe(0);
+  }
+
+  test('verify and status say what was left, by whom, when it undoes itself and how to undo it now', async () => {
+    await deployed();
+    await leftOnLb1();
+    const v = await runCommand(Verify, ['-i', INV, '--quiet'], ctx());
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(
+      /hactl verify: web: leftover lb1: stop-nginx \(stop nginx on the master \(service nginx stop\)\) left by an interrupted failover-test started at .* by alice on laptop: undone automatically at .* \(in \d+ s\), or now with `hactl failover-test --undo`/,
+    );
+    const s = await runCommand(Status, ['-i', INV], ctx());
+    expect(s.stdout).toMatch(/lb1: stop-nginx .* left by an interrupted failover-test/);
+    await runCommand(FailoverTest, ['-i', INV, '--undo'], ctx());
+  });
+
+  test('--undo (no --yes needed: it only restores) undoes it, says what it found, and is idempotent', async () => {
+    await deployed();
+    await leftOnLb1();
+    const u = await runCommand(FailoverTest, ['-i', INV, '--undo', '--json'], ctx());
+    expect(u.code).toBe(0);
+    expect(u.json).toMatchObject({
+      ok: true,
+      hosts: [
+        {
+          host: 'lb1',
+          found: [expect.stringMatching(/^stop-nginx /)],
+          undone: [expect.stringMatching(/stop-nginx-cli/)],
+          remaining: [],
+        },
+        { host: 'lb2', found: [], undone: [], remaining: [] },
+      ],
+    });
+    expect(sb.host('lb1').running('nginx')).toBe(true);
+    const again = await runCommand(FailoverTest, ['-i', INV, '--undo'], ctx());
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/web\/lb1: nothing of hactl's left\nweb\/lb2: nothing of hactl's left\n/);
+    expect((await runCommand(Verify, ['-i', INV, '--quiet'], ctx())).stdout).toBe('');
+  });
+
+  test('--undo with a host unreachable: exit 1, the others still undone', async () => {
+    await deployed();
+    await leftOnLb1();
+    sb.host('lb2').failWith('connect');
+    const u = await runCommand(FailoverTest, ['-i', INV, '--undo', '--json'], ctx());
+    expect(u.code).toBe(1);
+    expect(u.json).toMatchObject({
+      ok: false,
+      hosts: [
+        { host: 'lb1', undone: [expect.any(String)] },
+        { host: 'lb2', error: expect.any(String) },
+      ],
+    });
   });
 });
 

@@ -90,7 +90,14 @@ describe('failover-test on the lab', () => {
     } catch {
       throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
     }
-    expect(doc.faults.map((f) => f.fault)).toEqual(['stop-nginx', 'stop-keepalived', 'kill-keepalived', 'partition']);
+    expect(doc.faults.map((f) => f.fault)).toEqual([
+      'stop-nginx',
+      'stop-keepalived',
+      'kill-keepalived',
+      'partition',
+      'isolate',
+      'freeze',
+    ]);
     for (const f of doc.faults) {
       const what = `${f.fault}: ${JSON.stringify({ ...f, probes: undefined })}`;
       expect({ what, oldMaster: f.oldMaster, newMaster: f.newMaster, expected: f.expectedNewMaster }).toEqual({
@@ -117,6 +124,7 @@ describe('failover-test on the lab', () => {
             error: p.error ?? undefined,
             lb: p.lb ?? undefined,
             upstream: p.upstream ?? undefined,
+            retriedAfter: p.retriedAfter ?? undefined,
           })),
           0,
           undo,

@@ -38,6 +38,19 @@ const STOP =
 const START =
   'service keepalived start >/dev/null 2>&1; i=0; while [ ! -s /run/keepalived.pid ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done';
 
+/**
+ * A fault record as a watchdog that died would leave it (no live pid), with an undo that
+ * removes the partition rule recorded with it.
+ */
+const RULE = '-p 112 -m comment --comment hactl-failover-test -j DROP';
+const LEFT_FAULT = [
+  'mkdir -p /run/hactl/faults',
+  `printf '%s\\n' 'iptables -w -D OUTPUT ${RULE}' > /run/hactl/faults/1-partition-abc.undo`,
+  "printf '%s\\n' 'id 1-partition-abc' 'kind partition' 'describe drop VRRP' 'undo-summary rules removed' 'by alice@laptop' 'started 1796000000' 'deadline 1796000021' 'pid 999999' > /run/hactl/faults/1-partition-abc.state",
+  `iptables -w -I OUTPUT ${RULE}`,
+].join(' && ');
+const CLEAN_FAULT = `rm -rf /run/hactl/faults; while iptables -w -D OUTPUT ${RULE} 2>/dev/null; do :; done`;
+
 function cases(l: LabState): Case[] {
   const [lb1, lb2] = l.hosts.filter((h) => h.role === 'lb');
   const web = l.hosts.filter((h) => h.role === 'backend');
@@ -82,7 +95,11 @@ function cases(l: LabState): Case[] {
       before: `iptables -w -I INPUT -p vrrp -s ${lb1.ip} -j DROP`,
       after: `iptables -w -D INPUT -p vrrp -s ${lb1.ip} -j DROP`,
     },
-    { section: 'http-probes', case: 'lab', host: lb1.name, args: { probes } },
+    { section: 'http-probes', case: 'lab', host: lb1.name, args: { probes, tokenFile: conf } },
+    { section: 'hactl-faults', case: 'none', host: lb1.name },
+    { section: 'hactl-faults', case: 'left', host: lb2.name, before: LEFT_FAULT, after: CLEAN_FAULT },
+    { section: 'hactl-undo', case: 'nothing', host: lb1.name },
+    { section: 'hactl-undo', case: 'record', host: lb2.name, before: LEFT_FAULT, after: CLEAN_FAULT },
     {
       section: 'health-wait',
       case: 'ready',

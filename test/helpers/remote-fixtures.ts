@@ -20,7 +20,8 @@ import {
   programsSection,
   sysctlSection,
 } from '../../src/remote/sections/host.js';
-import { httpProbesSection, type HttpProbe } from '../../src/remote/sections/http-probes.js';
+import { httpProbesSection, type HttpProbe, type HttpProbesOptions } from '../../src/remote/sections/http-probes.js';
+import { leftoversSection, undoFaultsSection } from '../../src/remote/sections/faults.js';
 import {
   firewallSection,
   keepalivedDataSection,
@@ -50,7 +51,10 @@ export const SECTIONS: Record<string, (args: any) => Section<unknown>> = {
   'keepalived-data': () => keepalivedDataSection,
   'keepalived-stats': () => keepalivedStatsSection,
   firewall: () => firewallSection,
-  'http-probes': (a: { probes: HttpProbe[] }) => httpProbesSection(a.probes),
+  'http-probes': (a: { probes: HttpProbe[] } & HttpProbesOptions) =>
+    httpProbesSection(a.probes, a.tokenFile ? { tokenFile: a.tokenFile } : {}),
+  'hactl-faults': () => leftoversSection(),
+  'hactl-undo': () => undoFaultsSection,
   'health-wait': (a: HealthWaitRequest) => healthWaitSection(a),
   addrs4: () => addrs4Section,
   neigh: () => neighSection,

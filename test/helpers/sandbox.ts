@@ -112,6 +112,8 @@ export class SandboxHost implements Transport {
       HACTL_SANDBOX: this.rootPrefix,
       HACTL_SANDBOX_NET: this.net,
       HACTL_SANDBOX_BIN: SANDBOX_BIN,
+      // What sshd gives a session (the isolate fault keeps this connection open).
+      SSH_CONNECTION: '10.0.0.1 50022 10.0.0.200 22',
       LANG: 'C.UTF-8',
     };
   }

@@ -26,9 +26,22 @@ export interface CliResult {
   ms: number;
 }
 
+/**
+ * The probe key (cli/probe-key.ts) of this test run, so a deploy without a VRRP password makes
+ * it here and never in the machine's own ~/.config/hactl.
+ */
+const CONFIG_DIR = mkdtempSync(join(tmpdir(), 'hactl-e2e-config-'));
+process.on('exit', () => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+
 /** The CLI's environment: no colour, no agent, no terminal (stdin is not a TTY). */
 function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { ...(process.env as Record<string, string>), NO_COLOR: '1', SSH_AUTH_SOCK: '', ...extra };
+  return {
+    ...(process.env as Record<string, string>),
+    NO_COLOR: '1',
+    SSH_AUTH_SOCK: '',
+    HACTL_CONFIG_DIR: CONFIG_DIR,
+    ...extra,
+  };
 }
 
 /** Starts `hactl <args>` in the background; await the promise for the result. */

@@ -56,7 +56,14 @@ describe('plan', () => {
   });
 
   it('parses --fault', () => {
-    expect(parseFaults('all')).toEqual(['stop-nginx', 'stop-keepalived', 'kill-keepalived', 'partition']);
+    expect(parseFaults('all')).toEqual([
+      'stop-nginx',
+      'stop-keepalived',
+      'kill-keepalived',
+      'partition',
+      'isolate',
+      'freeze',
+    ]);
     expect(parseFaults('partition')).toEqual(['partition']);
     expect(() => parseFaults('reboot')).toThrow(/unknown fault reboot/);
   });

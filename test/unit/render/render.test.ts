@@ -76,7 +76,8 @@ describe('rendering details', () => {
     expect(mode('/etc/keepalived/keepalived.conf')).toBe('0600');
     expect(mode('/etc/keepalived/hactl-check-nginx.sh')).toBe('0755');
     expect(mode('/etc/sysctl.d/90-hactl.conf')).toBe('0644');
-    expect(r.secrets.map((x) => x.reveal())).toEqual(['s3cret']);
+    // The password and the probe token derived from it (render/probe-token.ts): both masked in output.
+    expect(r.secrets.map((x) => x.reveal())).toEqual(['s3cret', expect.stringMatching(/^[0-9a-f]{32}$/)]);
   });
   it('persists ip_nonlocal_bind under /etc/sysctl.d', () => {
     const [r] = renders('active-passive');
