@@ -81,8 +81,12 @@ async function redirectCheck(
   site: TlsSite,
   vip: Vip,
   http: HttpClient,
+  headers: Record<string, string>,
 ): Promise<Pick<Check, 'ok' | 'detail' | 'data'>> {
-  const r = await http({ ip: vip.ip, port: 80, host: site.healthHost, path: site.healthPath, timeoutMs: 2000 });
+  const r = await http(
+    { ip: vip.ip, port: 80, host: site.healthHost, path: site.healthPath, timeoutMs: 2000 },
+    headers,
+  );
   const want = `https://${site.healthHost}${site.port === 443 ? '' : `:${site.port}`}${site.healthPath}`;
   const location = header(r, 'location');
   const data = { status: r.status, location: location ?? null, expected: want };
@@ -91,7 +95,15 @@ async function redirectCheck(
   return { ok: false, detail: `expected 301 to ${want}, got ${got}`, data };
 }
 
-async function vipChecks(cluster: Cluster, site: TlsSite, vip: Vip, http: HttpClient, now: Date): Promise<Check[]> {
+interface TlsAsk {
+  http: HttpClient;
+  now: Date;
+  /** The probe token's header, so the answer names the load balancer that served it. */
+  headers: Record<string, string>;
+}
+
+async function vipChecks(cluster: Cluster, site: TlsSite, vip: Vip, ask: TlsAsk): Promise<Check[]> {
+  const { http, now, headers } = ask;
   const at = (name: string) =>
     `this machine → https://${name}${site.port === 443 ? '' : `:${site.port}`} via ${vip.ip}`;
   const check = (kind: string, target: string, c: Pick<Check, 'ok' | 'detail' | 'data' | 'warning'>): Check => ({
@@ -103,14 +115,17 @@ async function vipChecks(cluster: Cluster, site: TlsSite, vip: Vip, http: HttpCl
   const names = sniNames(site);
   const results = await Promise.all(
     names.map((name) =>
-      http({
-        ip: vip.ip,
-        port: site.port,
-        host: name,
-        path: site.healthPath,
-        timeoutMs: 3000,
-        tls: tlsTarget(site, name),
-      }),
+      http(
+        {
+          ip: vip.ip,
+          port: site.port,
+          host: name,
+          path: site.healthPath,
+          timeoutMs: 3000,
+          tls: tlsTarget(site, name),
+        },
+        headers,
+      ),
     ),
   );
   const out = names.map((name, i) => check('tls-cert', at(name), certCheck(site, name, results[i])));
@@ -118,14 +133,20 @@ async function vipChecks(cluster: Cluster, site: TlsSite, vip: Vip, http: HttpCl
   out.push(check('tls-expiry', at(names[0]), expiryCheck(site, results[0], now)));
   if (site.tls.redirectHttp) {
     const target = `this machine → http://${site.healthHost}${site.healthPath} via ${vip.ip}:80`;
-    out.push(check('tls-redirect', target, await redirectCheck(site, vip, http)));
+    out.push(check('tls-redirect', target, await redirectCheck(site, vip, http, headers)));
   }
   return out;
 }
 
-export async function operatorTlsChecks(cluster: Cluster, http: HttpClient, now: Date): Promise<Check[]> {
+export async function operatorTlsChecks(
+  cluster: Cluster,
+  http: HttpClient,
+  now: Date,
+  headers: Record<string, string> = {},
+): Promise<Check[]> {
   const sites = cluster.sites.filter((s): s is TlsSite => s.tls !== undefined);
-  const perVip = await Promise.all(sites.flatMap((s) => s.vips.map((v) => vipChecks(cluster, s, v, http, now))));
+  const ask = { http, now, headers };
+  const perVip = await Promise.all(sites.flatMap((s) => s.vips.map((v) => vipChecks(cluster, s, v, ask))));
   return perVip.flat();
 }
 

@@ -479,15 +479,14 @@ export async function verify(inv: Inventory, opts: VerifyOptions): Promise<Verif
       }
     });
     const http = opts.http ?? httpGet;
-    // The certificate checks need nothing from the hosts: they overlap the host reads.
-    const tlsJobs = Promise.all(inv.clusters.map((c) => operatorTlsChecks(c, http, opts.now ?? new Date())));
-    tlsJobs.catch(() => undefined);
     await Promise.all(hostJobs);
-    // Through the VIP with the token the load balancers have (else the one deploy would render).
+    // Through the VIP with the token the load balancers have (else the one deploy would render),
+    // so each answer names the load balancer that served it.
     const tokenOf = (c: Cluster) => c.lbs.map((lb) => tokens.get(lb.name)).find(Boolean) ?? clusterProbeToken(c);
+    const now = opts.now ?? new Date();
     const [plain, tls] = await Promise.all([
       Promise.all(inv.clusters.map((c) => operatorSiteChecks(c, http, tokenOf(c)))),
-      tlsJobs,
+      Promise.all(inv.clusters.map((c) => operatorTlsChecks(c, http, now, probeHeaders(tokenOf(c))))),
     ]);
     const sites = plain.map((p, i) => [...p, ...tls[i]]);
     const perCluster = await Promise.all(

@@ -107,17 +107,22 @@ describe("verify's TLS checks", () => {
     cluster = loadInventoryFile(path, { env: TEST_ENV, now: NOW }).inventory!.clusters[0];
   });
 
-  /** This machine's view: the VIP serves `cert` for every name, port 80 redirects as nginx would. */
+  /**
+   * This machine's view: the VIP serves `cert` for every name, port 80 redirects as nginx would,
+   * and, as hactl's nginx does, names the load balancer only to a request carrying the probe token.
+   */
+  const TOKEN = { 'X-Hactl-Probe': 'tok' };
   const serving =
     (certPem: string, opts: { authorized?: boolean; redirect?: string } = {}): HttpClient =>
-    async (target) => {
+    async (target, headers = {}) => {
+      const who = headers['X-Hactl-Probe'] === 'tok' ? { 'x-hactl-lb': 'lb1' } : {};
       if (!target.tls) {
         const location = opts.redirect ?? `https://${target.host}${target.path}`;
-        return { status: 301, ms: 1, body: '', headers: { location, 'x-hactl-lb': 'lb1' } };
+        return { status: 301, ms: 1, body: '', headers: { location, ...who } };
       }
       const certificate = summarize(new X509Certificate(certPem));
       const tls = { authorized: opts.authorized ?? true, protocol: 'TLSv1.3', certificate };
-      return { status: 200, ms: 1, body: '', headers: { 'x-hactl-lb': 'lb1' }, tls } as HttpResult;
+      return { status: 200, ms: 1, body: '', headers: who, tls } as HttpResult;
     };
 
   test('the deployed certificate, a verified chain, far from expiry, the redirect: all pass', async () => {
@@ -135,9 +140,12 @@ describe("verify's TLS checks", () => {
 
   test('a node serving an old certificate is named, with both fingerprints', async () => {
     const old = t.mint({ notAfter: new Date(NOW.getTime() + 5 * DAY) });
-    const checks = await operatorTlsChecks(cluster, serving(old.certPem), NOW);
+    const checks = await operatorTlsChecks(cluster, serving(old.certPem), NOW, TOKEN);
     const cert = checks.find((c) => c.kind === 'tls-cert')!;
     expect(cert.ok).toBe(false);
+    // Without the probe token nginx names nobody: the check still fails, without "via".
+    const anonymous = (await operatorTlsChecks(cluster, serving(old.certPem), NOW)).find((c) => c.kind === 'tls-cert')!;
+    expect(anonymous.detail).toMatch(/^serves the wrong certificate: /);
     expect(cert.detail).toMatch(
       /^serves the wrong certificate via lb1: SHA-256 [0-9A-F:]{23}… \(subject CN=www\.example\.com, expires 2026-06-06\), not the deployed [0-9A-F:]{23}… \(expires 2026-07-31\)$/,
     );
