@@ -9,7 +9,8 @@ import { sh } from '../shell/quote.js';
 import { serviceCommand } from '../shell/service.js';
 import { nginxControl } from '../shell/nginx.js';
 import type { NginxLayout } from '../inventory/model.js';
-import { FIND_SSH_FLOW, RULE_COMMENT, SWEEP_RULES } from '../remote/sections/faults.js';
+import { ARP_PREF, FIND_SSH_FLOW, RULE_COMMENT, SWEEP_RULES } from '../remote/sections/faults.js';
+import { HOST_PATHS } from '../remote/paths.js';
 
 export const FAULT_KINDS = [
   'stop-nginx',
@@ -38,6 +39,9 @@ export interface FaultTarget {
   /** VRRP addresses of the master's peers (partition drops their adverts). */
   peers: string[];
   family: 4 | 6;
+  /** The master's VRRP interface and the cluster's IPv4 VIPs on it (isolate stops ARP for them there). */
+  iface?: string;
+  vips4?: string[];
 }
 
 export interface Fault {
@@ -75,12 +79,29 @@ const NO_FLOW = sh([
 /**
  * isolate: everything in and out dropped except loopback and the SSH connection this script
  * arrived on (its exact address and port pair), inserted above every other rule, accepts
- * first, so the session is never without its exception. ARP is not IP: the kernel keeps
- * answering it, which also keeps the operator's session resolvable.
+ * first, so the session is never without its exception. ARP is not IP: iptables cannot stop
+ * it, and an isolated master that still answers ARP for the VIP pulls clients back to itself
+ * after the backup's gratuitous ARP (seen on the lab: a second outage until the undo). A dead
+ * host answers nothing, so tc drops ARP for the VIPs on the VRRP interface, both ways, and only
+ * for them: ARP for the host's own address keeps the operator's session resolvable.
  */
-function isolateInject(): string {
+function arpDrops(t: FaultTarget): string[] {
+  if (!t.iface || !t.vips4?.length) return [];
+  const dev = sh([t.iface]);
+  const mark = `"$R"${HOST_PATHS.faultsDir}/clsact.${t.iface}`;
+  return [
+    `if tc qdisc add dev ${dev} clsact 2>/dev/null; then mkdir -p "$R"${HOST_PATHS.faultsDir} && : > ${mark}; fi`,
+    ...t.vips4.flatMap((v) => [
+      `tc filter add dev ${dev} ingress pref ${ARP_PREF} protocol arp flower arp_tip ${sh([v])} action drop || exit 1`,
+      `tc filter add dev ${dev} egress pref ${ARP_PREF} protocol arp flower arp_sip ${sh([v])} action drop || exit 1`,
+    ]),
+  ];
+}
+
+function isolateInject(t: FaultTarget): string {
   const c = `-m comment --comment ${RULE_COMMENT}`;
   return [
+    ...arpDrops(t),
     FIND_SSH_FLOW,
     `[ -n "$hf_sc" ] || { echo ${NO_FLOW} >&2; exit 3; }`,
     'set -- $hf_sc',
@@ -152,20 +173,21 @@ function partitionFault(t: FaultTarget): Fault {
   };
 }
 
-function isolateFault(): Fault {
+function isolateFault(t: FaultTarget): Fault {
   return {
     kind: 'isolate',
-    describe: `drop every packet in and out of the master except loopback and this SSH session (iptables and ip6tables rules marked ${RULE_COMMENT}): the host is dead as far as the network can tell`,
+    describe: `drop every packet in and out of the master except loopback and this SSH session (iptables and ip6tables rules marked ${RULE_COMMENT}), and ARP for the VIPs (tc): the host is dead as far as the network can tell`,
     expect:
       'no adverts and no answers from the master: a backup takes the VIP after 3 × advert_int + skew; the master keeps the VIP on its interface, unreachable, until the rules are removed',
     precheck: [
       needs('iptables', 'the isolate fault needs it'),
+      ...(t.vips4?.length ? [needs('tc', 'the isolate fault stops ARP for the VIPs with it (iproute2)')] : []),
       FIND_SSH_FLOW,
       `[ -n "$hf_sc" ] || { echo ${NO_FLOW} >&2; exit 3; }`,
     ].join('\n'),
-    inject: isolateInject(),
+    inject: isolateInject(t),
     undo: SWEEP_RULES,
-    undoSummary: `every iptables/ip6tables rule marked ${RULE_COMMENT} removed`,
+    undoSummary: `every iptables/ip6tables rule marked ${RULE_COMMENT} and hactl's ARP filters (tc pref ${ARP_PREF}) removed`,
   };
 }
 
@@ -204,7 +226,7 @@ export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
     case 'partition':
       return partitionFault(t);
     case 'isolate':
-      return isolateFault();
+      return isolateFault(t);
     case 'freeze':
       return freezeFault();
   }
@@ -223,7 +245,7 @@ export function restoredCheck(kind: FaultKind, t: FaultTarget): string {
     case 'partition':
       return NO_RULE(t.family === 6 ? 'ip6tables' : 'iptables');
     case 'isolate':
-      return `${NO_RULE('iptables')} && ${NO_RULE('ip6tables')}`;
+      return `${NO_RULE('iptables')} && ${NO_RULE('ip6tables')}${t.iface ? ` && ! tc filter show dev ${sh([t.iface])} egress pref ${ARP_PREF} 2>/dev/null | grep -q .` : ''}`;
     case 'freeze':
       return `( ${noneFrozen(['keepalived', 'nginx'])} )`;
   }

@@ -87,11 +87,14 @@ export function faultTarget(
   facts: ReadonlyMap<string, HostFacts>,
   family: 4 | 6,
 ): FaultTarget {
+  const lb = cluster.lbs.find((l) => l.name === master);
   return {
     serviceManager: facts.get(master)?.os.serviceManager ?? 'sysvinit',
-    nginx: cluster.lbs.find((lb) => lb.name === master)?.nginx ?? { kind: 'package', includeDir: '/etc/nginx/conf.d' },
+    nginx: lb?.nginx ?? { kind: 'package', includeDir: '/etc/nginx/conf.d' },
     peers: cluster.lbs.filter((lb) => lb.name !== master).map((lb) => lb.vrrpAddress ?? lb.address),
     family,
+    ...(lb ? { iface: lb.interface } : {}),
+    vips4: cluster.vips.filter((v) => v.family === 4).map((v) => v.ip),
   };
 }
 

@@ -14,8 +14,15 @@ afterAll(removeScratch);
 const SITE = 'www.lab.test';
 const vip = () => lab.state.clusters[0].vips[0].ip;
 
+/** The probe token deploy rendered (only requests carrying it are told which LB answered). */
+async function probeToken(): Promise<string> {
+  const out = await inHost(lab.state, 'lb1', 'grep -o \'"[0-9a-f]\\{32\\}"\' /etc/nginx/conf.d/*.conf | head -n 1');
+  return out.stdout.trim().replace(/"/g, '');
+}
+
 /** "curl-exit answering-lb http-version" of one HTTPS request through the VIP, trusting the lab CA. */
 async function served(): Promise<string> {
+  const token = await probeToken();
   const r = await execa(
     'curl',
     [
@@ -32,6 +39,8 @@ async function served(): Promise<string> {
       '-',
       '-w',
       'version=%{http_version}',
+      '-H',
+      `X-Hactl-Probe: ${token}`,
       `https://${SITE}/webserver.html`,
     ],
     { reject: false },

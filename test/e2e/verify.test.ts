@@ -163,6 +163,7 @@ describe('hactl verify on the lab', () => {
           `nginx ${lb}`,
           `nginx -t ${lb}`,
           `sysctl ${lb} net.ipv4.ip_nonlocal_bind`,
+          `leftover ${lb}`,
         ]),
       );
       for (const f of [
@@ -180,7 +181,7 @@ describe('hactl verify on the lab', () => {
     expect(keys).toContain(`vip vip1 ${vip}/24`);
     expect(keys.filter((k) => k.startsWith('site this machine → http://www.lab.test/'))).toHaveLength(1);
     expect(keys).toEqual(expect.arrayContaining(['versions keepalived', 'versions nginx']));
-    expect(doc.checks).toHaveLength(2 * (4 + 5 + 3 + 1) + 2 + 2);
+    expect(doc.checks).toHaveLength(2 * (5 + 5 + 3 + 1) + 2 + 2);
     // ... and the text table lists each of them.
     for (const c of doc.checks) expect(text.stdout).toContain(c.target);
     expect(text.stdout).toMatch(new RegExp(`all ${doc.checks.length} checks passed`));

@@ -18,7 +18,13 @@ import { waitFor } from '../../../src/util/wait-for.js';
 import { sh } from '../../../src/shell/quote.js';
 import { Sandbox, type SandboxHost } from '../../helpers/sandbox.js';
 
-const target = { serviceManager: 'sysvinit' as const, peers: ['10.0.0.12'], family: 4 as const };
+const target = {
+  serviceManager: 'sysvinit' as const,
+  peers: ['10.0.0.12'],
+  family: 4 as const,
+  iface: 'eth0',
+  vips4: ['10.0.0.100'],
+};
 let sb: Sandbox;
 let host: SandboxHost;
 let n = 0;
@@ -162,11 +168,27 @@ test('isolate: the SSH flow is accepted above the drops; the undo removes every 
     'OUTPUT -m comment --comment hactl-failover-test -j DROP',
   ]);
   expect((host.read('/.sandbox/ip6tables') ?? '').trim().split('\n')).toHaveLength(4);
+  // ARP for the VIP dropped both ways on the VRRP interface (a dead host answers no ARP either).
+  expect(host.read('/.sandbox/tc')).toBe(
+    'eth0 ingress 4917 protocol arp flower arp_tip 10.0.0.100 action drop\n' +
+      'eth0 egress 4917 protocol arp flower arp_sip 10.0.0.100 action drop\n',
+  );
+  expect(host.read('/.sandbox/tc-qdisc')).toBe('eth0\n');
+  expect((await leftovers()).rules).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^tc filter dev eth0 egress pref 4917/)]),
+  );
   host.write('/.sandbox/iptables', `${host.read('/.sandbox/iptables')}INPUT -p tcp --dport 80 -j ACCEPT\n`);
   const r = await run(undoAndCancel(s));
   expect(r.code).toBe(0);
   expect(host.read('/.sandbox/iptables')).toBe('INPUT -p tcp --dport 80 -j ACCEPT\n');
   expect(host.read('/.sandbox/ip6tables')).toBe('');
+  // The filters and the clsact qdisc hactl added are gone, and so is its mark.
+  expect({ tc: host.read('/.sandbox/tc'), qdisc: host.read('/.sandbox/tc-qdisc'), files: files() }).toEqual({
+    tc: '',
+    qdisc: '',
+    files: [],
+  });
+  expect(await run(script(raw(restoredCheck('isolate', target))))).toMatchObject({ code: 0 });
 });
 
 test('isolate refuses when it cannot find the SSH session it would have to keep open', () => {
