@@ -59,7 +59,7 @@ function families(r: VerifyReport, now: Date): Family[] {
     ]),
     ...vipFamilies(r),
     ...nodeFamilies(r),
-    ...checkFamilies(r),
+    ...checkFamilies(r, now),
   ];
 }
 
@@ -123,13 +123,13 @@ function nodeFamilies(r: VerifyReport): Family[] {
   ];
 }
 
-function checkFamilies(r: VerifyReport): Family[] {
+function checkFamilies(r: VerifyReport, now: Date): Family[] {
   const drift = r.checks.filter((c) => c.kind === 'drift');
   const collisions = r.census.flatMap((c) => c.collisions.map((x) => ({ cluster: c.cluster, ...x })));
   return [
     {
       name: 'hactl_check_ok',
-      help: '1 when the check passed, by its kind (keepalived, nginx, nginx -t, sysctl, drift, hook, backend, site, vip, ssh, versions, census) and target.',
+      help: '1 when the check passed, by its kind (keepalived, nginx, nginx -t, sysctl, drift, hook, backend, site, vip, ssh, versions, census, leftover, tls-cert, tls-chain, tls-expiry, tls-redirect) and target.',
       samples: unique(
         r.checks.map((c) => ({ labels: { cluster: c.cluster, kind: c.kind, target: c.target }, value: c.ok ? 1 : 0 })),
       ),
@@ -144,6 +144,19 @@ function checkFamilies(r: VerifyReport): Family[] {
             labels: { cluster: c.cluster, node: c.target.slice(0, cut), path: c.target.slice(cut + 1) },
             value: c.ok ? 0 : 1,
           };
+        }),
+      ),
+    },
+    {
+      name: 'hactl_tls_certificate_expiry_seconds',
+      help: 'Seconds until the certificate served through the VIP expires (negative: expired), per TLS site check target.',
+      samples: unique(
+        r.checks.flatMap((c) => {
+          const notAfter =
+            c.kind === 'tls-expiry' ? (c.data as { notAfter?: string } | undefined)?.notAfter : undefined;
+          if (!notAfter) return [];
+          const value = Math.round((new Date(notAfter).getTime() - now.getTime()) / 1000);
+          return [{ labels: { cluster: c.cluster, target: c.target }, value }];
         }),
       ),
     },

@@ -119,6 +119,28 @@ describe('prometheus', () => {
     ).toEqual([0]);
     expect(f.get('hactl_vrid_collision')!.samples[0].labels).toEqual({ cluster: 'web', vrid: '51', from: '10.0.0.9' });
   });
+
+  test('a TLS site: seconds to the served certificate expiry, from the tls-expiry check', () => {
+    const now = new Date('2026-06-01T00:00:00Z');
+    const target = 'this machine → https://www.example.com via 10.0.0.100';
+    const r = report({
+      checks: [
+        ...report().checks,
+        {
+          kind: 'tls-expiry',
+          cluster: 'web',
+          target,
+          ok: true,
+          detail: 'expires on 2026-06-11, in 10 days',
+          data: { notAfter: '2026-06-11T00:00:00.000Z', daysLeft: 10, warningDays: 21 },
+        },
+      ],
+    });
+    const f = parsePromText(prometheusVerify(r, now));
+    expect(f.get('hactl_tls_certificate_expiry_seconds')!.samples).toEqual([
+      { name: 'hactl_tls_certificate_expiry_seconds', labels: { cluster: 'web', target }, value: 10 * 86400 },
+    ]);
+  });
 });
 
 describe('the strict parser refuses what the format forbids', () => {
