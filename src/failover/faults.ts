@@ -9,8 +9,7 @@ import { sh } from '../shell/quote.js';
 import { serviceCommand } from '../shell/service.js';
 import { nginxControl } from '../shell/nginx.js';
 import type { NginxLayout } from '../inventory/model.js';
-import { ARP_PREF, FIND_SSH_FLOW, RULE_COMMENT, SWEEP_RULES } from '../remote/sections/faults.js';
-import { HOST_PATHS } from '../remote/paths.js';
+import { ARP_CHAIN, FIND_SSH_FLOW, RULE_COMMENT, SWEEP_RULES } from '../remote/sections/faults.js';
 
 export const FAULT_KINDS = [
   'stop-nginx',
@@ -39,8 +38,7 @@ export interface FaultTarget {
   /** VRRP addresses of the master's peers (partition drops their adverts). */
   peers: string[];
   family: 4 | 6;
-  /** The master's VRRP interface and the cluster's IPv4 VIPs on it (isolate stops ARP for them there). */
-  iface?: string;
+  /** The cluster's IPv4 VIPs (isolate stops ARP for them). */
   vips4?: string[];
 }
 
@@ -82,19 +80,20 @@ const NO_FLOW = sh([
  * first, so the session is never without its exception. ARP is not IP: iptables cannot stop
  * it, and an isolated master that still answers ARP for the VIP pulls clients back to itself
  * after the backup's gratuitous ARP (seen on the lab: a second outage until the undo). A dead
- * host answers nothing, so tc drops ARP for the VIPs on the VRRP interface, both ways, and only
- * for them: ARP for the host's own address keeps the operator's session resolvable.
+ * host answers nothing, so arptables drops ARP for the VIPs, both ways, and only for them: ARP
+ * for the host's own address keeps the operator's session resolvable.
  */
 function arpDrops(t: FaultTarget): string[] {
-  if (!t.iface || !t.vips4?.length) return [];
-  const dev = sh([t.iface]);
-  const mark = `"$R"${HOST_PATHS.faultsDir}/clsact.${t.iface}`;
+  if (!t.vips4?.length) return [];
+  const c = ARP_CHAIN;
   return [
-    `if tc qdisc add dev ${dev} clsact 2>/dev/null; then mkdir -p "$R"${HOST_PATHS.faultsDir} && : > ${mark}; fi`,
+    `arptables -N ${c} || exit 1`,
     ...t.vips4.flatMap((v) => [
-      `tc filter add dev ${dev} ingress pref ${ARP_PREF} protocol arp flower arp_tip ${sh([v])} action drop || exit 1`,
-      `tc filter add dev ${dev} egress pref ${ARP_PREF} protocol arp flower arp_sip ${sh([v])} action drop || exit 1`,
+      // Requests for the VIP are not answered, and nothing is said from it.
+      `arptables -A ${c} --destination-ip ${sh([v])} -j DROP || exit 1`,
+      `arptables -A ${c} --source-ip ${sh([v])} -j DROP || exit 1`,
     ]),
+    `arptables -I INPUT 1 -j ${c} && arptables -I OUTPUT 1 -j ${c} || exit 1`,
   ];
 }
 
@@ -176,18 +175,18 @@ function partitionFault(t: FaultTarget): Fault {
 function isolateFault(t: FaultTarget): Fault {
   return {
     kind: 'isolate',
-    describe: `drop every packet in and out of the master except loopback and this SSH session (iptables and ip6tables rules marked ${RULE_COMMENT}), and ARP for the VIPs (tc): the host is dead as far as the network can tell`,
+    describe: `drop every packet in and out of the master except loopback and this SSH session (iptables and ip6tables rules marked ${RULE_COMMENT}), and ARP for the VIPs (arptables): the host is dead as far as the network can tell`,
     expect:
       'no adverts and no answers from the master: a backup takes the VIP after 3 × advert_int + skew; the master keeps the VIP on its interface, unreachable, until the rules are removed',
     precheck: [
       needs('iptables', 'the isolate fault needs it'),
-      ...(t.vips4?.length ? [needs('tc', 'the isolate fault stops ARP for the VIPs with it (iproute2)')] : []),
+      ...(t.vips4?.length ? [needs('arptables', 'the isolate fault stops ARP for the VIPs with it')] : []),
       FIND_SSH_FLOW,
       `[ -n "$hf_sc" ] || { echo ${NO_FLOW} >&2; exit 3; }`,
     ].join('\n'),
     inject: isolateInject(t),
     undo: SWEEP_RULES,
-    undoSummary: `every iptables/ip6tables rule marked ${RULE_COMMENT} and hactl's ARP filters (tc pref ${ARP_PREF}) removed`,
+    undoSummary: `every iptables/ip6tables rule marked ${RULE_COMMENT} and its arptables chain ${ARP_CHAIN} removed`,
   };
 }
 
@@ -245,7 +244,7 @@ export function restoredCheck(kind: FaultKind, t: FaultTarget): string {
     case 'partition':
       return NO_RULE(t.family === 6 ? 'ip6tables' : 'iptables');
     case 'isolate':
-      return `${NO_RULE('iptables')} && ${NO_RULE('ip6tables')}${t.iface ? ` && ! tc filter show dev ${sh([t.iface])} egress pref ${ARP_PREF} 2>/dev/null | grep -q .` : ''}`;
+      return `${NO_RULE('iptables')} && ${NO_RULE('ip6tables')}${t.vips4?.length ? ` && ! arptables -L ${ARP_CHAIN} >/dev/null 2>&1` : ''}`;
     case 'freeze':
       return `( ${noneFrozen(['keepalived', 'nginx'])} )`;
   }

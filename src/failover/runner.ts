@@ -93,7 +93,6 @@ export function faultTarget(
     nginx: lb?.nginx ?? { kind: 'package', includeDir: '/etc/nginx/conf.d' },
     peers: cluster.lbs.filter((lb) => lb.name !== master).map((lb) => lb.vrrpAddress ?? lb.address),
     family,
-    ...(lb ? { iface: lb.interface } : {}),
     vips4: cluster.vips.filter((v) => v.family === 4).map((v) => v.ip),
   };
 }

@@ -14,7 +14,9 @@ import LabCleanCache from '../../commands/lab/clean-cache.js';
 import LabDown from '../../commands/lab/down.js';
 import LabStatus from '../../commands/lab/status.js';
 import LabUp from '../../commands/lab/up.js';
+import Releases from '../../commands/releases.js';
 import Render from '../../commands/render.js';
+import Rollback from '../../commands/rollback.js';
 import Schema from '../../commands/schema.js';
 import Status from '../../commands/status.js';
 import Validate from '../../commands/validate.js';
@@ -353,6 +355,11 @@ describe('the --json contract', () => {
       ['failover-test', FailoverTest, ['-i', INV, '--fault', 'reboot'], 2, 'usage'],
       ['validate', Validate, ['extra-arg'], 2, 'usage'],
       ['render', Render, ['-i', INV], 2, 'usage'],
+      ['releases', Releases, ['-i', missing], 2, 'inventory'],
+      ['rollback', Rollback, ['-i', missing, '--yes'], 2, 'inventory'],
+      ['releases', Releases, ['-i', INV, '--no-such-flag'], 2, 'usage'],
+      ['rollback', Rollback, ['-i', INV, '--to'], 2, 'usage'],
+      ['verify', Verify, ['-i', INV, '--format', 'prometheus'], 2, 'usage'],
       ['lab up', LabUp, ['--clusters', '0'], 2, 'usage'],
       ['lab up', LabUp, ['--dir', LAB_DIR], 2, 'refused'],
       ['lab down', LabDown, ['--dir', join(tmpdir(), 'hactl-no-such-lab')], 1, 'failed'],

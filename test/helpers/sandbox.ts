@@ -225,13 +225,7 @@ export class Sandbox {
     const state = join(root, '.sandbox');
     mkdirSync(join(state, 'bin'), { recursive: true });
     mkdirSync(join(root, 'proc', 'sys', 'net', 'ipv4'), { recursive: true });
-    mkdirSync(join(root, 'proc', 'net'), { recursive: true });
     writeFileSync(join(root, 'proc', 'sys', 'net', 'ipv4', 'ip_nonlocal_bind'), '0\n');
-    // The host's interfaces, as /proc/net/dev lists them (its two header lines, then one per device).
-    writeFileSync(
-      join(root, 'proc', 'net', 'dev'),
-      `Inter-|   Receive\n face |bytes\n    lo: 0 0\n  ${setup.iface}: 0 0\n`,
-    );
     mkdirSync(join(root, 'etc', 'nginx', 'conf.d'), { recursive: true });
     writeFileSync(join(root, 'etc', 'os-release'), 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n');
     writeFileSync(join(state, 'addrs'), `${setup.iface} inet ${setup.cidr}\n`);

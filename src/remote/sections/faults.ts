@@ -19,29 +19,19 @@ export const WATCHDOG_NAME = 'hactl-fault-watchdog';
  * without expanding, so a rule's text is never evaluated by a shell.
  */
 /**
- * hactl's ARP filters (isolate): tc flower filters at this preference on an interface's clsact
- * hooks. A clsact qdisc hactl added is marked by a file `clsact.<dev>` in the faults directory,
- * so only one hactl made is removed.
+ * hactl's ARP rules (isolate) live in an arptables chain of this name, so the sweep removes
+ * exactly them. arptables ships with iptables on Debian 11+ (arptables-nft).
  */
-export const ARP_PREF = 4917;
-
-/** Interfaces of this host's network namespace (/proc/net is per namespace). */
-const IFACES = '$(sed -n \'s/^ *\\([^: ]*\\):.*/\\1/p\' "$R"/proc/net/dev 2>/dev/null)';
+export const ARP_CHAIN = RULE_COMMENT;
 
 export const SWEEP_RULES = [
   'for hf_t in iptables ip6tables; do',
   '  command -v "$hf_t-save" >/dev/null 2>&1 || continue',
   `  "$hf_t-save" -t filter 2>/dev/null | sed -n 's/^-A \\(.*--comment "\\{0,1\\}${RULE_COMMENT}"\\{0,1\\}\\( .*\\)\\{0,1\\}\\)$/-D \\1/p' | xargs -r -L 1 "$hf_t" -w || exit 1`,
   'done',
-  'if command -v tc >/dev/null 2>&1; then',
-  `  for hf_i in ${IFACES}; do for hf_x in ingress egress; do`,
-  `    tc filter show dev "$hf_i" "$hf_x" pref ${ARP_PREF} 2>/dev/null | grep -q . || continue`,
-  `    tc filter del dev "$hf_i" "$hf_x" pref ${ARP_PREF} || exit 1`,
-  '  done; done',
-  `  for hf_m in "$R"${HOST_PATHS.faultsDir}/clsact.*; do`,
-  '    [ -f "$hf_m" ] || continue',
-  '    tc qdisc del dev "${hf_m##*/clsact.}" clsact 2>/dev/null; rm -f "$hf_m"',
-  '  done',
+  `if command -v arptables >/dev/null 2>&1 && arptables -L ${ARP_CHAIN} >/dev/null 2>&1; then`,
+  `  for hf_c in INPUT OUTPUT; do while arptables -D "$hf_c" -j ${ARP_CHAIN} 2>/dev/null; do :; done; done`,
+  `  arptables -F ${ARP_CHAIN} && arptables -X ${ARP_CHAIN} || exit 1`,
   'fi',
 ].join('\n');
 
@@ -116,9 +106,7 @@ export function leftoversScript(): Shell {
     raw('echo "now $(date +%s)"'),
     cmd`iptables-save 2>/dev/null | grep -F -e ${RULE_COMMENT} | sed 's/^/rule /'`,
     cmd`ip6tables-save 2>/dev/null | grep -F -e ${RULE_COMMENT} | sed 's/^/rule /'`,
-    raw(
-      `command -v tc >/dev/null 2>&1 && for lf_i in ${IFACES}; do for lf_x in ingress egress; do tc filter show dev "$lf_i" "$lf_x" pref ${ARP_PREF} 2>/dev/null | grep -q . && echo "rule tc filter dev $lf_i $lf_x pref ${ARP_PREF} (ARP for the VIPs dropped)"; done; done`,
-    ),
+    cmd`command -v arptables >/dev/null 2>&1 && arptables -L ${ARP_CHAIN} >/dev/null 2>&1 && echo ${`rule arptables chain ${ARP_CHAIN} (ARP for the VIPs dropped)`}`,
     raw('for lf_n in keepalived nginx; do for lf_p in $(pidof "$lf_n" 2>/dev/null); do'),
     cmd`  [ "$(sed 's/.*) //' ${hostPath('/proc')}/"$lf_p"/stat 2>/dev/null | cut -c1)" = T ] && echo "frozen $lf_n $lf_p"`,
     raw('done; done; true'),

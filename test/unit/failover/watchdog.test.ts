@@ -22,7 +22,6 @@ const target = {
   serviceManager: 'sysvinit' as const,
   peers: ['10.0.0.12'],
   family: 4 as const,
-  iface: 'eth0',
   vips4: ['10.0.0.100'],
 };
 let sb: Sandbox;
@@ -168,26 +167,24 @@ test('isolate: the SSH flow is accepted above the drops; the undo removes every 
     'OUTPUT -m comment --comment hactl-failover-test -j DROP',
   ]);
   expect((host.read('/.sandbox/ip6tables') ?? '').trim().split('\n')).toHaveLength(4);
-  // ARP for the VIP dropped both ways on the VRRP interface (a dead host answers no ARP either).
-  expect(host.read('/.sandbox/tc')).toBe(
-    'eth0 ingress 4917 protocol arp flower arp_tip 10.0.0.100 action drop\n' +
-      'eth0 egress 4917 protocol arp flower arp_sip 10.0.0.100 action drop\n',
+  // ARP for the VIP dropped both ways (a dead host answers no ARP either), in hactl's own chain.
+  expect(host.read('/.sandbox/arptables')).toBe(
+    ':hactl-failover-test\n' +
+      'hactl-failover-test --destination-ip 10.0.0.100 -j DROP\n' +
+      'hactl-failover-test --source-ip 10.0.0.100 -j DROP\n' +
+      'INPUT -j hactl-failover-test\n' +
+      'OUTPUT -j hactl-failover-test\n',
   );
-  expect(host.read('/.sandbox/tc-qdisc')).toBe('eth0\n');
   expect((await leftovers()).rules).toEqual(
-    expect.arrayContaining([expect.stringMatching(/^tc filter dev eth0 egress pref 4917/)]),
+    expect.arrayContaining([expect.stringMatching(/^arptables chain hactl-failover-test/)]),
   );
   host.write('/.sandbox/iptables', `${host.read('/.sandbox/iptables')}INPUT -p tcp --dport 80 -j ACCEPT\n`);
   const r = await run(undoAndCancel(s));
   expect(r.code).toBe(0);
   expect(host.read('/.sandbox/iptables')).toBe('INPUT -p tcp --dport 80 -j ACCEPT\n');
   expect(host.read('/.sandbox/ip6tables')).toBe('');
-  // The filters and the clsact qdisc hactl added are gone, and so is its mark.
-  expect({ tc: host.read('/.sandbox/tc'), qdisc: host.read('/.sandbox/tc-qdisc'), files: files() }).toEqual({
-    tc: '',
-    qdisc: '',
-    files: [],
-  });
+  // The chain and the jumps to it are gone.
+  expect({ arp: host.read('/.sandbox/arptables'), files: files() }).toEqual({ arp: '', files: [] });
   expect(await run(script(raw(restoredCheck('isolate', target))))).toMatchObject({ code: 0 });
 });
 
