@@ -79,9 +79,9 @@ const NO_FLOW = sh([
  * arrived on (its exact address and port pair), inserted above every other rule, accepts
  * first, so the session is never without its exception. ARP is not IP: iptables cannot stop
  * it, and an isolated master that still answers ARP for the VIP pulls clients back to itself
- * after the backup's gratuitous ARP (seen on the lab: a second outage until the undo). A dead
- * host answers nothing, so arptables drops ARP for the VIPs, both ways, and only for them: ARP
- * for the host's own address keeps the operator's session resolvable.
+ * after the backup's gratuitous ARP. A dead host answers nothing, so arptables drops ARP for the
+ * VIPs, both ways, and only for them: ARP for the host's own address keeps the operator's
+ * session resolvable.
  */
 function arpDrops(t: FaultTarget): string[] {
   if (!t.vips4?.length) return [];
@@ -172,21 +172,31 @@ function partitionFault(t: FaultTarget): Fault {
   };
 }
 
+/**
+ * keepalived on an isolated master still believes it is master and sends its periodic
+ * gratuitous ARPs (vrrp_garp_master_refresh) through a packet socket, which no firewall sees:
+ * on the lab they pulled the client back to the unreachable master within 10 s. A dead host
+ * sends nothing, so isolate also stops keepalived (SIGSTOP) once the rules are in; the undo
+ * removes the rules first, then resumes it.
+ */
+const STOP_KEEPALIVED = sh(['pkill', '-STOP', '-x', 'keepalived']);
+const CONT_KEEPALIVED = sh(['pkill', '-CONT', '-x', 'keepalived']);
+
 function isolateFault(t: FaultTarget): Fault {
   return {
     kind: 'isolate',
-    describe: `drop every packet in and out of the master except loopback and this SSH session (iptables and ip6tables rules marked ${RULE_COMMENT}), and ARP for the VIPs (arptables): the host is dead as far as the network can tell`,
+    describe: `drop every packet in and out of the master except loopback and this SSH session (iptables and ip6tables rules marked ${RULE_COMMENT}), ARP for the VIPs (arptables), and stop its keepalived (SIGSTOP, so not even its gratuitous ARPs leave): the host is dead as far as the network can tell`,
     expect:
-      'no adverts and no answers from the master: a backup takes the VIP after 3 × advert_int + skew; the master keeps the VIP on its interface, unreachable, until the rules are removed',
+      'no adverts and no answers from the master: a backup takes the VIP after 3 × advert_int + skew; the master keeps the VIP on its interface, unreachable, until the fault is undone',
     precheck: [
       needs('iptables', 'the isolate fault needs it'),
       ...(t.vips4?.length ? [needs('arptables', 'the isolate fault stops ARP for the VIPs with it')] : []),
       FIND_SSH_FLOW,
       `[ -n "$hf_sc" ] || { echo ${NO_FLOW} >&2; exit 3; }`,
     ].join('\n'),
-    inject: isolateInject(t),
-    undo: SWEEP_RULES,
-    undoSummary: `every iptables/ip6tables rule marked ${RULE_COMMENT} and its arptables chain ${ARP_CHAIN} removed`,
+    inject: `${isolateInject(t)}\n${STOP_KEEPALIVED} || exit 1`,
+    undo: `( ${SWEEP_RULES}\n); hf_r=$?; ${CONT_KEEPALIVED}; exit $hf_r`,
+    undoSummary: `every iptables/ip6tables rule marked ${RULE_COMMENT} and the arptables chain ${ARP_CHAIN} removed, keepalived resumed (SIGCONT)`,
   };
 }
 
@@ -244,7 +254,7 @@ export function restoredCheck(kind: FaultKind, t: FaultTarget): string {
     case 'partition':
       return NO_RULE(t.family === 6 ? 'ip6tables' : 'iptables');
     case 'isolate':
-      return `${NO_RULE('iptables')} && ${NO_RULE('ip6tables')}${t.vips4?.length ? ` && ! arptables -L ${ARP_CHAIN} >/dev/null 2>&1` : ''}`;
+      return `${NO_RULE('iptables')} && ${NO_RULE('ip6tables')} && ( ${noneFrozen(['keepalived'])} )${t.vips4?.length ? ` && ! arptables -L ${ARP_CHAIN} >/dev/null 2>&1` : ''}`;
     case 'freeze':
       return `( ${noneFrozen(['keepalived', 'nginx'])} )`;
   }

@@ -178,6 +178,8 @@ test('isolate: the SSH flow is accepted above the drops; the undo removes every 
   expect((await leftovers()).rules).toEqual(
     expect.arrayContaining([expect.stringMatching(/^arptables chain hactl-failover-test/)]),
   );
+  // keepalived stopped, so not even its gratuitous ARPs (sent on a packet socket) leave.
+  expect((await leftovers()).frozen).toEqual([expect.objectContaining({ program: 'keepalived' })]);
   host.write('/.sandbox/iptables', `${host.read('/.sandbox/iptables')}INPUT -p tcp --dport 80 -j ACCEPT\n`);
   const r = await run(undoAndCancel(s));
   expect(r.code).toBe(0);
@@ -185,6 +187,7 @@ test('isolate: the SSH flow is accepted above the drops; the undo removes every 
   expect(host.read('/.sandbox/ip6tables')).toBe('');
   // The chain and the jumps to it are gone.
   expect({ arp: host.read('/.sandbox/arptables'), files: files() }).toEqual({ arp: '', files: [] });
+  expect((await leftovers()).frozen).toEqual([]);
   expect(await run(script(raw(restoredCheck('isolate', target))))).toMatchObject({ code: 0 });
 });
 
