@@ -10,7 +10,8 @@
  * start-up counts), plus what the CLI reports about itself (--json: apply phase, round trips,
  * downtime). Peak memory is each process's max RSS. Prints a table with the machine it ran on
  * and writes bench/results/<timestamp>.json. Flags: --quick (fewer repetitions, no 25-cluster
- * lab), --skip-failover, --skip-scale, --skip-new-server, --skip-ansible, --repeat N.
+ * lab), --skip-failover, --skip-scale, --skip-new-server, --skip-ansible, --repeat N,
+ * --startup-only (the start-up rows alone, no lab).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -149,6 +150,29 @@ async function withLab<T>(opts: Partial<Parameters<typeof up>[0]>, fn: (lab: Lab
     await down(dir);
     rmSync(dir, { recursive: true, force: true }); // with what the benchmark put there (Ansible's inventory, rendered files)
   }
+}
+
+/**
+ * Start-up: `hactl --version` and `hactl --help` against `node -e 0`, interleaved in this run
+ * (so the machine's load hits both alike), median of 3 × repeat each, as a ratio; no lab.
+ */
+async function startUp(): Promise<void> {
+  console.error('start-up: hactl --version / --help against node -e 0');
+  const n = Math.max(5, repeat * 3);
+  const node: Run[] = [];
+  const version: Run[] = [];
+  const help: Run[] = [];
+  for (let i = 0; i < n; i++) {
+    node.push(await run(process.execPath, ['-e', '0']));
+    version.push(await run(process.execPath, [CLI, '--version']));
+    help.push(await run(process.execPath, [CLI, '--help']));
+  }
+  const base = record('start-up', 'node -e 0', node, 'the baseline');
+  const ratio = (r: Row) => `${(r.wallMs / base.wallMs).toFixed(2)}× node -e 0`;
+  const v = record('start-up', 'hactl --version', version, '', '≤ 1.5× node -e 0');
+  v.detail = ratio(v);
+  const h = record('start-up', 'hactl --help', help, '');
+  h.detail = ratio(h);
 }
 
 async function defaultLab(): Promise<void> {
@@ -350,10 +374,16 @@ async function main(): Promise<void> {
   const m = machine();
   console.error(`machine: ${m.cpu}, ${m.memory}, ${m.os}, kernel ${m.kernel}, node ${m.node}, load ${m.load}`);
   const started = new Date();
+  await startUp();
+  if (has('--startup-only')) return report(m, started);
   await defaultLab();
   if (!has('--skip-new-server')) await newServer();
   if (!quick && !has('--skip-scale')) await scaleLab();
   if (!has('--skip-ansible')) await ansible();
+  report(m, started);
+}
+
+function report(m: ReturnType<typeof machine>, started: Date): void {
   console.log(
     `\nhactl benchmark, ${started.toISOString()}\nmachine: ${m.cpu}; ${m.memory}; ${m.os}; kernel ${m.kernel}; node ${m.node}; load at start ${m.load}\n`,
   );
