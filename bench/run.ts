@@ -128,6 +128,12 @@ function applyPhase(json: any): string {
   return `apply phase ${s(applyWall)} (longest cluster, sum of its hosts), VRRP/health wait ${s(Math.max(0, ...health))}`;
 }
 
+/** bench/floor.ts on this lab: a new node process that runs `true` on every LB over ssh2, in parallel. */
+const floor = (lab: LabState) => run(process.execPath, [join(ROOT, 'dist', 'bench', 'floor.js'), lab.files.labJson]);
+const FLOOR_DETAIL = 'node + ssh2: connect to every LB in parallel, exec true, close (bench/floor.ts)';
+const overFloor = (runs: Run[], base: Row) =>
+  base.wallMs > 0 ? `${(median(runs.map((r) => r.wallMs)) / base.wallMs).toFixed(2)}× the transport floor` : '';
+
 async function withLab<T>(opts: Partial<Parameters<typeof up>[0]>, fn: (lab: LabState) => Promise<T>): Promise<T> {
   const dir = `/tmp/hactl-bench-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
   const t0 = performance.now();
@@ -188,14 +194,19 @@ async function defaultLab(): Promise<void> {
       'apply phase ≤ 1.5 s',
     );
     const noops: Run[] = [];
-    for (let i = 0; i < repeat; i++) noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
+    const floors: Run[] = [];
+    for (let i = 0; i < repeat; i++) {
+      floors.push(await floor(lab));
+      noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
+    }
     const changed = noops.filter((r) => (r.json?.hosts ?? []).some((h: any) => h.status !== 'unchanged')).length;
+    const base = record('default lab', 'transport floor', floors, FLOOR_DETAIL);
     record(
       'default lab',
       'deploy, no-op',
       noops,
-      `${roundTrips(noops[0].json)}${changed ? `; ${changed} runs changed something!` : ''}`,
-      '≤ 0.5 s',
+      `${overFloor(noops, base)}; ${roundTrips(noops[0].json)}${changed ? `; ${changed} runs changed something!` : ''}`,
+      '≤ 0.5 s; ≤ 1.15× floor',
     );
     const verifies: Run[] = [];
     for (let i = 0; i < repeat; i++) verifies.push(await hactl('verify', '-i', inv, '--json'));
@@ -282,8 +293,19 @@ async function scaleLab(): Promise<void> {
     const cold = await hactl('deploy', '-i', inv, '--yes', '--json');
     record('25 clusters (50 LBs)', 'deploy, cold', [cold], `${applyPhase(cold.json)}; ${roundTrips(cold.json)}`);
     const noops: Run[] = [];
-    for (let i = 0; i < Math.max(2, repeat - 2); i++) noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
-    record('25 clusters (50 LBs)', 'deploy, no-op', noops, roundTrips(noops[0].json), '≤ 2 s');
+    const floors: Run[] = [];
+    for (let i = 0; i < Math.max(2, repeat - 2); i++) {
+      floors.push(await floor(lab));
+      noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
+    }
+    const base = record('25 clusters (50 LBs)', 'transport floor', floors, FLOOR_DETAIL);
+    record(
+      '25 clusters (50 LBs)',
+      'deploy, no-op',
+      noops,
+      `${overFloor(noops, base)}; ${roundTrips(noops[0].json)}`,
+      '≤ 2 s; ≤ 1.2× floor',
+    );
     const verifies: Run[] = [];
     for (let i = 0; i < Math.max(2, repeat - 2); i++) verifies.push(await hactl('verify', '-i', inv, '--json'));
     record('25 clusters (50 LBs)', 'verify', verifies, `${verifies[0].json?.checks?.length ?? '?'} checks`);
