@@ -10,7 +10,8 @@
  * start-up counts), plus what the CLI reports about itself (--json: apply phase, round trips,
  * downtime). Peak memory is each process's max RSS. Prints a table with the machine it ran on
  * and writes bench/results/<timestamp>.json. Flags: --quick (fewer repetitions, no 25-cluster
- * lab), --skip-failover, --skip-scale, --skip-new-server, --skip-ansible, --repeat N.
+ * lab), --skip-failover, --skip-scale, --skip-new-server, --skip-ansible, --repeat N,
+ * --startup-only (the start-up rows alone, no lab).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -127,6 +128,12 @@ function applyPhase(json: any): string {
   return `apply phase ${s(applyWall)} (longest cluster, sum of its hosts), VRRP/health wait ${s(Math.max(0, ...health))}`;
 }
 
+/** bench/floor.ts on this lab: a new node process that runs `true` on every LB over ssh2, in parallel. */
+const floor = (lab: LabState) => run(process.execPath, [join(ROOT, 'dist', 'bench', 'floor.js'), lab.files.labJson]);
+const FLOOR_DETAIL = 'node + ssh2: connect to every LB in parallel, exec true, close (bench/floor.ts)';
+const overFloor = (runs: Run[], base: Row) =>
+  base.wallMs > 0 ? `${(median(runs.map((r) => r.wallMs)) / base.wallMs).toFixed(2)}× the transport floor` : '';
+
 async function withLab<T>(opts: Partial<Parameters<typeof up>[0]>, fn: (lab: LabState) => Promise<T>): Promise<T> {
   const dir = `/tmp/hactl-bench-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
   const t0 = performance.now();
@@ -151,6 +158,29 @@ async function withLab<T>(opts: Partial<Parameters<typeof up>[0]>, fn: (lab: Lab
   }
 }
 
+/**
+ * Start-up: `hactl --version` and `hactl --help` against `node -e 0`, interleaved in this run
+ * (so the machine's load hits both alike), median of 3 × repeat each, as a ratio; no lab.
+ */
+async function startUp(): Promise<void> {
+  console.error('start-up: hactl --version / --help against node -e 0');
+  const n = Math.max(5, repeat * 3);
+  const node: Run[] = [];
+  const version: Run[] = [];
+  const help: Run[] = [];
+  for (let i = 0; i < n; i++) {
+    node.push(await run(process.execPath, ['-e', '0']));
+    version.push(await run(process.execPath, [CLI, '--version']));
+    help.push(await run(process.execPath, [CLI, '--help']));
+  }
+  const base = record('start-up', 'node -e 0', node, 'the baseline');
+  const ratio = (r: Row) => `${(r.wallMs / base.wallMs).toFixed(2)}× node -e 0`;
+  const v = record('start-up', 'hactl --version', version, '', '≤ 1.5× node -e 0');
+  v.detail = ratio(v);
+  const h = record('start-up', 'hactl --help', help, '');
+  h.detail = ratio(h);
+}
+
 async function defaultLab(): Promise<void> {
   console.error('default lab: 2 load balancers, 3 backends');
   await withLab({}, async (lab) => {
@@ -164,14 +194,19 @@ async function defaultLab(): Promise<void> {
       'apply phase ≤ 1.5 s',
     );
     const noops: Run[] = [];
-    for (let i = 0; i < repeat; i++) noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
+    const floors: Run[] = [];
+    for (let i = 0; i < repeat; i++) {
+      floors.push(await floor(lab));
+      noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
+    }
     const changed = noops.filter((r) => (r.json?.hosts ?? []).some((h: any) => h.status !== 'unchanged')).length;
+    const base = record('default lab', 'transport floor', floors, FLOOR_DETAIL);
     record(
       'default lab',
       'deploy, no-op',
       noops,
-      `${roundTrips(noops[0].json)}${changed ? `; ${changed} runs changed something!` : ''}`,
-      '≤ 0.5 s',
+      `${overFloor(noops, base)}; ${roundTrips(noops[0].json)}${changed ? `; ${changed} runs changed something!` : ''}`,
+      '≤ 0.5 s; ≤ 1.15× floor',
     );
     const verifies: Run[] = [];
     for (let i = 0; i < repeat; i++) verifies.push(await hactl('verify', '-i', inv, '--json'));
@@ -258,8 +293,19 @@ async function scaleLab(): Promise<void> {
     const cold = await hactl('deploy', '-i', inv, '--yes', '--json');
     record('25 clusters (50 LBs)', 'deploy, cold', [cold], `${applyPhase(cold.json)}; ${roundTrips(cold.json)}`);
     const noops: Run[] = [];
-    for (let i = 0; i < Math.max(2, repeat - 2); i++) noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
-    record('25 clusters (50 LBs)', 'deploy, no-op', noops, roundTrips(noops[0].json), '≤ 2 s');
+    const floors: Run[] = [];
+    for (let i = 0; i < Math.max(2, repeat - 2); i++) {
+      floors.push(await floor(lab));
+      noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
+    }
+    const base = record('25 clusters (50 LBs)', 'transport floor', floors, FLOOR_DETAIL);
+    record(
+      '25 clusters (50 LBs)',
+      'deploy, no-op',
+      noops,
+      `${overFloor(noops, base)}; ${roundTrips(noops[0].json)}`,
+      '≤ 2 s; ≤ 1.2× floor',
+    );
     const verifies: Run[] = [];
     for (let i = 0; i < Math.max(2, repeat - 2); i++) verifies.push(await hactl('verify', '-i', inv, '--json'));
     record('25 clusters (50 LBs)', 'verify', verifies, `${verifies[0].json?.checks?.length ?? '?'} checks`);
@@ -350,10 +396,16 @@ async function main(): Promise<void> {
   const m = machine();
   console.error(`machine: ${m.cpu}, ${m.memory}, ${m.os}, kernel ${m.kernel}, node ${m.node}, load ${m.load}`);
   const started = new Date();
+  await startUp();
+  if (has('--startup-only')) return report(m, started);
   await defaultLab();
   if (!has('--skip-new-server')) await newServer();
   if (!quick && !has('--skip-scale')) await scaleLab();
   if (!has('--skip-ansible')) await ansible();
+  report(m, started);
+}
+
+function report(m: ReturnType<typeof machine>, started: Date): void {
   console.log(
     `\nhactl benchmark, ${started.toISOString()}\nmachine: ${m.cpu}; ${m.memory}; ${m.os}; kernel ${m.kernel}; node ${m.node}; load at start ${m.load}\n`,
   );

@@ -48,6 +48,9 @@ Exit codes: 0 deployed (or nothing to do), 1 preflight, apply or verify failed, 
     const { flags } = await this.parse(Deploy);
     const inventory = await this.loadInventory(flags.inventory);
     const ctx = await this.ctx();
+    // The SSH lookups run while deploy renders and the progress display starts.
+    const connect = ctx.connect();
+    await connect.warm?.(allLbs(inventory).map(({ lb }) => lb));
     const json = this.jsonEnabled();
     const hosts = allLbs(inventory).map(({ cluster, lb }) => ({ host: lb.name, cluster: cluster.name }));
     const live = (await this.interactive()) && !flags['dry-run'];
@@ -55,7 +58,7 @@ Exit codes: 0 deployed (or nothing to do), 1 preflight, apply or verify failed, 
     const release = releaseInfo(inventory, ctx, this.config.version);
     const result = await this.interruptible((signal) =>
       deploy(inventory, {
-        connect: ctx.connect(),
+        connect,
         http: ctx.http,
         dryRun: flags['dry-run'],
         concurrency: flags.concurrency,

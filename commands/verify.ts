@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, EXIT, inventoryFlag } from '../src/cli/base-command.js';
 import { UsageError } from '../src/errors.js';
+import { allLbs } from '../src/inventory/model.js';
 import { nagiosUnknown, nagiosVerify } from '../src/ui/nagios.js';
 import { prometheusVerify } from '../src/ui/prometheus.js';
 import { formatVerify, quietVerify, verifyJson } from '../src/ui/verify-view.js';
@@ -58,8 +59,10 @@ Exit codes: 0 all checks pass, 1 a check failed, 2 inventory or usage error.`;
     // An expired certificate is what verify reports (exit 1), not a reason to refuse to look.
     const inventory = await this.loadInventory(flags.inventory, { requireSecrets: false, certificateDates: 'warning' });
     const ctx = await this.ctx();
+    const connect = ctx.connect();
+    await connect.warm?.(allLbs(inventory).map(({ lb }) => lb));
     const report = await verify(inventory, {
-      connect: ctx.connect(),
+      connect,
       http: ctx.http,
       diagnose: !flags['no-diagnose'],
       census: flags.census,

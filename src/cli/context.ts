@@ -45,7 +45,9 @@ function defaults(): CommandContext {
       const connector = lazy(async () =>
         (await ssh()).sshConnector({ warn: (m) => process.stderr.write(`hactl: ${m}\n`) }),
       );
-      return async (lb) => (await connector())(lb);
+      const connect: LbConnector = async (lb) => (await connector())(lb);
+      connect.warm = async (lbs) => (await connector()).warm?.(lbs);
+      return connect;
     },
     http: httpGet,
     discover: () => {

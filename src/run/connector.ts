@@ -3,6 +3,7 @@
  * ~/.ssh/config is read as OpenSSH reads it (`ssh -G`, once per host and run) when an OpenSSH
  * client is on PATH, else by hactl's own reader, which then says what it ignored.
  */
+import type { LoadBalancer } from '../inventory/model.js';
 import type { LbConnector } from '../transport/transport.js';
 import { connect, JumpPool } from '../transport/connect.js';
 import { NoOpenSsh, openSshLookup } from '../transport/openssh-config.js';
@@ -57,7 +58,28 @@ export function targetResolver(opts: ConnectorOptions = {}): (input: ResolveInpu
 }
 
 export function sshConnector(opts: ConnectorOptions = {}): LbConnector {
-  const resolve = targetResolver(opts);
+  const resolver = targetResolver(opts);
   const jumps = new JumpPool();
-  return async (lb) => connect(await resolve({ name: lb.name, address: lb.address, ssh: lb.ssh }), { jumps });
+  // One resolution per load balancer and run, whether warm() or the connect asked first.
+  const targets = new Map<string, Promise<SshTarget>>();
+  const resolve = (lb: LoadBalancer) => {
+    const input = { name: lb.name, address: lb.address, ssh: lb.ssh };
+    const key = JSON.stringify(input);
+    let p = targets.get(key);
+    if (!p) {
+      p = resolver(input);
+      // A failure is the connect's to report; until one asks, it is not an unhandled rejection.
+      p.catch(() => undefined);
+      targets.set(key, p);
+    }
+    return p;
+  };
+  const connector: LbConnector = async (lb) => connect(await resolve(lb), { jumps });
+  connector.warm = async (lbs) => {
+    for (const lb of lbs) void resolve(lb);
+    // Let the lookups start (their ssh -G processes are spawned from queued callbacks) before
+    // the caller goes on with synchronous work.
+    await new Promise((r) => setImmediate(r));
+  };
+  return connector;
 }

@@ -48,5 +48,11 @@ export interface Transport {
 
 export { TransportError, type TransportErrorKind } from '../errors.js';
 
-/** How commands reach a load balancer: the SSH connector in real runs, fakes in tests. */
-export type LbConnector = (lb: import('../inventory/model.js').LoadBalancer) => Promise<Transport>;
+/**
+ * How commands reach a load balancer: the SSH connector in real runs, fakes in tests. `warm`,
+ * when there, starts what connecting needs ahead (the SSH code, the `ssh -G` lookups), so it
+ * runs while the caller renders and plans; connecting then finds it done.
+ */
+export type LbConnector = ((lb: import('../inventory/model.js').LoadBalancer) => Promise<Transport>) & {
+  warm?: (lbs: readonly import('../inventory/model.js').LoadBalancer[]) => Promise<void>;
+};
