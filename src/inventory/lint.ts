@@ -12,6 +12,7 @@ import { INPUT_RULES } from './lint-input.js';
 import { notifyHasHook } from './lint-hooks.js';
 import { passwordCharsProblem } from './grammar-keepalived.js';
 import { TLS_RULES } from './lint-tls.js';
+import { TRACK_RULES } from './lint-track.js';
 
 export type { LintOptions };
 
@@ -389,6 +390,7 @@ const RULES: Rule[] = [
   sites,
   ...TLS_RULES,
   notifyHasHook,
+  ...TRACK_RULES,
 ];
 
 /** VRIDs must be unique per segment (interface + subnet) across every cluster. */

@@ -3,7 +3,13 @@
  * set every key explicitly (null/false for absent options) because templates are strict.
  */
 import { createHash } from 'node:crypto';
-import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
+import {
+  DEFAULTS,
+  type Cluster,
+  type Inventory,
+  type LoadBalancer,
+  type TrackedInterface,
+} from '../inventory/model.js';
 import type { Secret } from '../inventory/secret.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
@@ -60,6 +66,37 @@ function file(path: string, mode: string, service: Service, content: string): Re
   };
 }
 
+/** global_defs lines from the cluster's keepalived: settings, for what this version understands. */
+function globalsContext(cluster: Cluster, v: Versions) {
+  const k = cluster.keepalived ?? DEFAULTS.keepalived;
+  const f = features(v);
+  const line = (key: string, value: number | undefined) => (value === undefined ? [] : [`${key} ${value}`]);
+  return [
+    ...(k.noSwap ? ['vrrp_no_swap'] : []),
+    ...(f.keepalivedStartupDelay ? line('vrrp_startup_delay', k.startupDelay) : []),
+    ...(f.keepalivedMaxAutoPriority ? line('max_auto_priority', k.maxAutoPriority) : []),
+    ...line('vrrp_garp_master_delay', k.garpMasterDelay),
+    ...line('vrrp_garp_master_repeat', k.garpMasterRepeat),
+    ...line('vrrp_garp_interval', k.garpInterval),
+  ];
+}
+
+/**
+ * interface_up_down_delays, one line per tracked link with delays (lint has checked that every
+ * VIP gives a link the same ones); null when there are none, `unsupported` when this keepalived
+ * is older than 2.2.3 and the links are tracked without debouncing.
+ */
+function upDownDelaysContext(cluster: Cluster, v: Versions) {
+  const lines = new Map<string, string>();
+  for (const t of cluster.vips.flatMap((vip) => vip.trackInterfaces ?? []))
+    if (t.downDelay !== undefined) lines.set(t.interface, `${t.interface} ${t.downDelay} ${t.upDelay ?? t.downDelay}`);
+  if (lines.size === 0) return null;
+  const supported = features(v).keepalivedUpDownDelays;
+  return { lines: supported ? [...lines.values()] : [], unsupported: supported ? null : (v.keepalived ?? 'unknown') };
+}
+
+const trackLine = (t: TrackedInterface) => (t.weight === 0 ? t.interface : `${t.interface} weight ${t.weight}`);
+
 function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
   const hc = cluster.healthCheck;
   const useScript = hc.mode === 'script' || hc.mode === 'both';
@@ -68,6 +105,8 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
     cluster: cluster.name,
     router_id: lb.name,
     reload_check: features(v).keepalivedReloadCheck ? HOST_PATHS.keepalivedReloadCheck : null,
+    globals: globalsContext(cluster, v),
+    up_down_delays: upDownDelaysContext(cluster, v),
     scripts: useScript
       ? [
           {
@@ -103,6 +142,7 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
         label: vip.label ?? null,
         track_scripts: useScript ? [CHECK_SCRIPT_NAME] : [],
         track_processes: useProcess ? [TRACK_PROCESS_NAME] : [],
+        track_interfaces: (vip.trackInterfaces ?? []).map(trackLine),
         notify: PATHS.notifyScript,
       };
     }),
