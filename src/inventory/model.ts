@@ -40,6 +40,23 @@ export interface Notify {
   timeoutS: number;
 }
 
+/** One more address of a VIP (moves with it). */
+export interface VipAddress {
+  ip: string;
+  prefix: number;
+  family: 4 | 6;
+  cidr: string;
+  /** The interface it goes on; undefined: the VRRP interface. */
+  dev?: string;
+  label?: string;
+}
+
+/** VIPs keepalived keeps in one state (vrrp_sync_group). */
+export interface SyncGroup {
+  name: string;
+  vips: string[];
+}
+
 /** A link a VIP tracks besides its VRRP interface (keepalived track_interface). */
 export interface TrackedInterface {
   interface: string;
@@ -87,6 +104,12 @@ export interface Vip {
   nodes: VipNode[];
   /** Hooks called on each state change of this VIP, when any are configured. */
   notify?: Notify;
+  /** The interface of the VIP's own address when it is not the VRRP interface. */
+  dev?: string;
+  /** More addresses in virtual_ipaddress (same family as ip); absent: none. */
+  addresses?: VipAddress[];
+  /** Addresses in virtual_ipaddress_excluded (not in adverts, any family); absent: none. */
+  excluded?: VipAddress[];
   /** Links tracked besides the VRRP interface (the cluster's and the VIP's own); absent: none. */
   trackInterfaces?: TrackedInterface[];
 }
@@ -161,6 +184,8 @@ export interface Cluster {
   nginxStatusPort: number;
   backends: Backend[];
   sites: Site[];
+  /** vrrp_sync_groups; absent: none. */
+  syncGroups?: SyncGroup[];
   /** keepalived's global settings; absent: the defaults (DEFAULTS.keepalived). */
   keepalived?: KeepalivedGlobals;
   /** Kernel settings every load balancer of the cluster needs (key → value), e.g. ip_nonlocal_bind. */

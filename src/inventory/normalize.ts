@@ -8,6 +8,7 @@ import type {
   SiteDoc,
   SshDoc,
   TrackInterfaceDoc,
+  VipAddressDoc,
   VipDoc,
 } from './schema.js';
 import {
@@ -21,6 +22,7 @@ import {
   type Notify,
   type Site,
   type TrackedInterface,
+  type VipAddress,
   type Vip,
   type VipNode,
 } from './model.js';
@@ -137,6 +139,25 @@ export function keepalivedOf(k: KeepalivedDoc | undefined): KeepalivedGlobals {
   };
 }
 
+function vipAddressOf(a: VipAddressDoc): VipAddress {
+  const c = parseCidr(a.address)!;
+  return {
+    ip: c.ip,
+    prefix: c.prefix,
+    family: c.family,
+    cidr: `${c.ip}/${c.prefix}`,
+    ...(a.dev ? { dev: a.dev } : {}),
+    ...(a.label ? { label: a.label } : {}),
+  };
+}
+
+/** Every address of a VIP: its own, then addresses, then excluded_addresses. */
+export function allAddresses(
+  vip: Pick<Vip, 'ip' | 'family' | 'addresses' | 'excluded'>,
+): { ip: string; family: 4 | 6 }[] {
+  return [{ ip: vip.ip, family: vip.family }, ...(vip.addresses ?? []), ...(vip.excluded ?? [])];
+}
+
 function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip {
   const s = vipSettings(cluster, vip);
   const cidr = parseCidr(vip.address)!;
@@ -168,6 +189,9 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
     nodes,
     ...(notify ? { notify } : {}),
     ...(tracks.length > 0 ? { trackInterfaces: tracks } : {}),
+    ...(vip.dev ? { dev: vip.dev } : {}),
+    ...(vip.addresses?.length ? { addresses: vip.addresses.map(vipAddressOf) } : {}),
+    ...(vip.excluded_addresses?.length ? { excluded: vip.excluded_addresses.map(vipAddressOf) } : {}),
   };
 }
 
@@ -175,7 +199,7 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
 function sysctlOf(vips: Vip[]): Record<string, string> {
   return {
     'net.ipv4.ip_nonlocal_bind': '1',
-    ...(vips.some((v) => v.family === 6) ? { 'net.ipv6.ip_nonlocal_bind': '1' } : {}),
+    ...(vips.some((v) => allAddresses(v).some((a) => a.family === 6)) ? { 'net.ipv6.ip_nonlocal_bind': '1' } : {}),
   };
 }
 
@@ -249,6 +273,7 @@ function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv):
     sites: c.sites.map((s) => buildSite(s, vips, backends)),
     sysctl: sysctlOf(vips),
     keepalived: keepalivedOf(c.keepalived),
+    ...(c.sync_groups?.length ? { syncGroups: c.sync_groups.map((g) => ({ name: g.name, vips: g.vips })) } : {}),
   };
 }
 

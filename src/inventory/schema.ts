@@ -150,6 +150,31 @@ export const NotifySchema = obj(
   'State-change hooks (alerts, moving a cloud IP): events per VIP are delivered one at a time, in the order they happened.',
 );
 
+/** One more address of a VIP: it is added and removed with the VIP's own address. */
+export const VipAddressSchema = obj(
+  {
+    address: Type.String({
+      minLength: 3,
+      maxLength: 64,
+      description: 'Address with prefix, e.g. 10.0.0.61/24 or 2001:db8::60/64 (/32 and /128 are accepted).',
+    }),
+    dev: opt(
+      Type.String({
+        pattern: INTERFACE.pattern,
+        description:
+          'The interface this address goes on, when it is not the VRRP one (the VIP on the public NIC, adverts on the private one). It must exist on every load balancer.',
+      }),
+    ),
+    label: opt(
+      Type.String({
+        pattern: LABEL.pattern,
+        description: 'Interface label for an IPv4 address: <dev>:<suffix>, at most 15 characters.',
+      }),
+    ),
+  },
+  'One more address of this VIP, on the VRRP interface unless dev says otherwise.',
+);
+
 /** A link keepalived watches besides the VRRP interface (an uplink, the backend-side NIC). */
 export const TrackInterfaceSchema = obj(
   {
@@ -220,6 +245,27 @@ export const VipSchema = obj(
       }),
     ),
     notify: opt(NotifySchema),
+    dev: opt(
+      Type.String({
+        pattern: INTERFACE.pattern,
+        description:
+          'The interface the VIP address goes on, when it is not the VRRP interface (adverts stay on the VRRP interface). Default: the VRRP interface.',
+      }),
+    ),
+    addresses: opt(
+      Type.Array(VipAddressSchema, {
+        maxItems: 64,
+        description:
+          "More addresses that always move with address (one virtual_ipaddress block, sent in adverts): of address's family. nginx listens on every one.",
+      }),
+    ),
+    excluded_addresses: opt(
+      Type.Array(VipAddressSchema, {
+        maxItems: 64,
+        description:
+          "Addresses that move with the VIP but are left out of adverts (virtual_ipaddress_excluded): how one instance carries a site's IPv4 and IPv6 addresses, or very many addresses. nginx listens on every one.",
+      }),
+    ),
     track_interface: trackInterfaces(
       "Links tracked by this VIP, besides the cluster's track_interface (an entry for the same interface replaces the cluster's).",
     ),
@@ -549,6 +595,26 @@ export const ClusterSchema = obj(
     vrrp: opt(obj(VrrpDefaultsSchema, 'Defaults for every VIP of this cluster.')),
     notify: opt(NotifySchema),
     track_interface: trackInterfaces('Links every VIP of this cluster tracks (the VRRP interface is always tracked).'),
+    sync_groups: opt(
+      Type.Array(
+        obj(
+          {
+            name: Type.String({ pattern: NAME_PATTERN, description: 'vrrp_sync_group name.' }),
+            vips: Type.Array(Type.String({ pattern: NAME_PATTERN }), {
+              minItems: 2,
+              maxItems: 64,
+              description: 'Names of the VIPs that change state together.',
+            }),
+          },
+          'VIPs kept together (keepalived vrrp_sync_group): when one leaves MASTER, all do.',
+        ),
+        {
+          maxItems: 32,
+          description:
+            'VIPs that must move together (keepalived vrrp_sync_group). lint refuses a group whose VIPs have different masters or any weighted tracker (keepalived ignores those in a group).',
+        },
+      ),
+    ),
     keepalived: opt(KeepalivedSchema),
     health_check: opt(HealthCheckSchema),
     nginx: opt(NginxLayoutSchema),
@@ -609,6 +675,7 @@ export type BackendDoc = Static<typeof BackendSchema>;
 export type LoadBalancerDoc = Static<typeof LoadBalancerSchema>;
 export type NginxLayoutDoc = Static<typeof NginxLayoutSchema>;
 export type NotifyDoc = Static<typeof NotifySchema>;
+export type VipAddressDoc = Static<typeof VipAddressSchema>;
 export type TrackInterfaceDoc = Static<typeof TrackInterfaceSchema>;
 export type KeepalivedDoc = Static<typeof KeepalivedSchema>;
 export { HOSTNAME_PATTERN, NAME_PATTERN };

@@ -14,6 +14,7 @@ import type { Secret } from '../inventory/secret.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
 import { features, type Versions } from './features.js';
+import { allAddresses } from '../inventory/normalize.js';
 import { nginxSiteFile } from '../shell/nginx.js';
 import { listenParams, redirectContexts, tlsFileSpecs, tlsSecrets, tlsServerContext } from './tls.js';
 import { quote } from '../shell/quote.js';
@@ -95,6 +96,10 @@ function upDownDelaysContext(cluster: Cluster, v: Versions) {
   return { lines: supported ? [...lines.values()] : [], unsupported: supported ? null : (v.keepalived ?? 'unknown') };
 }
 
+/** One virtual_ipaddress line: `<cidr> dev <dev> [label <label>]`, dev defaulting to the VRRP interface. */
+const addressLine = (a: { cidr: string; dev?: string; label?: string }, iface: string) =>
+  `${a.cidr} dev ${a.dev ?? iface}${a.label ? ` label ${a.label}` : ''}`;
+
 const trackLine = (t: TrackedInterface) => (t.weight === 0 ? t.interface : `${t.interface} weight ${t.weight}`);
 
 function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
@@ -106,6 +111,7 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
     router_id: lb.name,
     reload_check: features(v).keepalivedReloadCheck ? HOST_PATHS.keepalivedReloadCheck : null,
     globals: globalsContext(cluster, v),
+    sync_groups: cluster.syncGroups ?? [],
     up_down_delays: upDownDelaysContext(cluster, v),
     scripts: useScript
       ? [
@@ -140,6 +146,9 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
         unicast: vip.unicast ? { src: lb.vrrpAddress ?? lb.address, peers } : null,
         address: vip.cidr,
         label: vip.label ?? null,
+        dev: vip.dev ?? lb.interface,
+        more_addresses: (vip.addresses ?? []).map((a) => addressLine(a, lb.interface)),
+        excluded: (vip.excluded ?? []).map((a) => addressLine(a, lb.interface)),
         track_scripts: useScript ? [CHECK_SCRIPT_NAME] : [],
         track_processes: useProcess ? [TRACK_PROCESS_NAME] : [],
         track_interfaces: (vip.trackInterfaces ?? []).map(trackLine),
@@ -183,7 +192,9 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions, token: Se
       })),
     })),
     servers: cluster.sites.map((site) => ({
-      listens: site.vips.map((vip) => listenAddress(vip.ip, vip.family, site.port) + listenParams(site, v)),
+      listens: site.vips.flatMap((vip) =>
+        allAddresses(vip).map((a) => listenAddress(a.ip, a.family, site.port) + listenParams(site, v)),
+      ),
       server_names: site.serverNames.join(' '),
       identify: site.identify && token !== undefined,
       extra: site.extra,

@@ -1,5 +1,5 @@
 /**
- * Tracked links on the lab (issue 18 §2): each load balancer gets a second link (a dummy
+ * Tracked links on the lab (issue 18 §2): each load balancer gets a second link (a veth
  * interface, `uplink0`, in its namespace) that the cluster tracks. Taking it down on the holder
  * moves the VIP within the bound vrrp-math computes from advert_int and the backup's priority
  * (FAULT: its skew; a weight: the master-down interval), and a flap shorter than down_delay
@@ -61,7 +61,11 @@ async function linkDownMovesVip(tag: string, track: Record<string, unknown>) {
 beforeAll(async () => {
   vip = lab.state.clusters[0].vips[0].ip;
   for (const lb of ['lb1', 'lb2']) {
-    const r = await inNetns(lab.state, lb, ['sh', '-c', `ip link add ${LINK} type dummy && ip link set ${LINK} up`]);
+    const r = await inNetns(lab.state, lb, [
+      'sh',
+      '-c',
+      `ip link add ${LINK} type veth peer name ${LINK}p && ip link set ${LINK}p up && ip link set ${LINK} up`,
+    ]);
     if (r.exitCode !== 0) throw new Error(`adding ${LINK} in ${lb}: ${r.stderr}`);
   }
 }, 60_000);
