@@ -2,7 +2,10 @@
  * Tracked links (issue 18 §2) and keepalived's global settings (§4): the inventory fields, their
  * lint, the VRRP bound for a link going down, and what keepalived.conf gets for each version.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { fixturePath, loadText } from '../../helpers/inventory.js';
 import { renderHost } from '../../../src/render/render.js';
@@ -186,6 +189,76 @@ describe('keepalived global settings', () => {
       const r = loadText(withChanges([[['keepalived'], { [k]: v }]]));
       expect(r.inventory).toBeUndefined();
       expect(r.problems[0].path).toMatch(/^clusters\[0\]\.keepalived/);
+    }
+  });
+});
+
+/**
+ * The version gates against the real binaries: where the lab's image cache holds the Debian 11,
+ * 12 and 13 roots (keepalived 2.1.5, 2.2.7, 2.3.3), every new keyword rendered for that version
+ * passes its own `keepalived -t` with no unknown keyword (2.1.5 exits 0 on one, so the output is
+ * read too). Skipped where there is no cache.
+ */
+describe('every new keyword, checked by the keepalived it is rendered for', () => {
+  const cache = process.env.HACTL_LAB_CACHE_DIR ?? '/var/cache/hactl-lab';
+  const roots: [string, string][] = (
+    [
+      ['debian-11', '2.1.5'],
+      ['debian-12', '2.2.7'],
+      ['debian-13', '2.3.3'],
+    ] as const
+  )
+    .map(([os, v]): [string, string] => [join(cache, 'v1', os, 'preinstalled', 'root'), v])
+    .filter(([root]) => existsSync(join(root, 'usr/sbin/keepalived')));
+  const everything = withChanges([
+    [['track_interface'], [{ interface: 'eth1' }, { interface: 'eth2', down_delay: 0.5, up_delay: 2 }]],
+    [
+      ['keepalived'],
+      {
+        vrrp_startup_delay: 1,
+        max_auto_priority: 10,
+        garp_master_delay: 2,
+        garp_master_repeat: 3,
+        garp_interval: 0.001,
+      },
+    ],
+    [['health_check'], { mode: 'none' }],
+    [
+      ['vips', 1],
+      {
+        name: 'vip2',
+        address: '10.0.0.101/24',
+        vrid: 52,
+        master: 'lb1',
+        addresses: [{ address: '10.0.0.102/24' }, { address: '192.0.2.9/32', dev: 'eth2' }],
+        excluded_addresses: [{ address: '2001:db8::9/64' }],
+      },
+    ],
+    [['sync_groups'], [{ name: 'g1', vips: ['vip1', 'vip2'] }]],
+  ]);
+
+  (roots.length > 0 ? it.each(roots) : it.skip.each([['', '']]))('keepalived %s (%s)', (root, version) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hactl-kv-'));
+    try {
+      // The notify script lives on the host; its path is all keepalived -t checks here.
+      writeFileSync(join(dir, 'k.conf'), conf(everything, version).replace(/^\s+notify ".*"$/gm, ''));
+      const links = ['eth0', 'eth1', 'eth2'].map(
+        (l) => `ip link add ${l} type veth peer name p${l} && ip link set ${l} up`,
+      );
+      const out = execFileSync(
+        'unshare',
+        [
+          '-m',
+          '-n',
+          'sh',
+          '-c',
+          `${links.join(' && ')} && mount --bind ${dir} ${root}/mnt && chroot ${root} keepalived -t -f /mnt/k.conf 2>&1`,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(out).not.toMatch(/unknown keyword/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
