@@ -97,8 +97,16 @@ it('all addresses of the VIP move as one, within the graceful-stop bound, and se
   expect(moved).toBeLessThanOrEqual(bound.seconds + SLACK_S);
   for (const a of [addresses[0], addresses[1], addresses[3]]) expect(await status(a)).toBe('200');
   await startService(lab.state, 'lb1', 'keepalived');
-  await waitFor(async () => (await held('lb1')).length === addresses.length && (await held('lb2')).length === 0, {
-    timeoutMs: 30_000,
-    what: 'the VIP back on lb1 by preemption',
+  let seen = '';
+  await waitFor(
+    async () => {
+      const [a, b] = await Promise.all([held('lb1'), held('lb2')]);
+      seen = `lb1 [${a.join(' ')}] lb2 [${b.join(' ')}]`;
+      return a.length === addresses.length && b.length === 0;
+    },
+    { timeoutMs: 30_000, what: 'the VIP back on lb1 by preemption' },
+  ).catch(async (e: Error) => {
+    const ka = await inNetns(lab.state, 'lb1', ['pgrep', '-a', 'keepalived']);
+    throw new Error(`${e.message}; last seen ${seen}; lb1 keepalived: ${ka.stdout || 'not running'}`);
   });
 }, 240_000);
