@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { loadInventoryText } from '../../src/inventory/load.js';
 import { promisedFailoverSeconds } from '../../src/inventory/vrrp-math.js';
 import { deployCli, inventoryVariant, removeScratch, type InventoryDoc } from './helpers/deploy.js';
-import { inNetns, startService, stopService, useLab, waitFor } from './helpers/index.js';
+import { inHost, inNetns, servicePids, startService, stopService, useLab, waitFor } from './helpers/index.js';
 
 const lab = useLab({ ipv6: true, ...(process.env.HACTL_E2E_LAB_DIR ? { outDir: process.env.HACTL_E2E_LAB_DIR } : {}) });
 const LINK = 'uplink0';
@@ -96,6 +96,11 @@ it('all addresses of the VIP move as one, within the graceful-stop bound, and se
   expect(split).toEqual([]);
   expect(moved).toBeLessThanOrEqual(bound.seconds + SLACK_S);
   for (const a of [addresses[0], addresses[1], addresses[3]]) expect(await status(a)).toBe('200');
+  // The init script's stop returns before keepalived has exited; a start before that finds it "already running".
+  await waitFor(async () => (await servicePids(lab.state, 'lb1', 'keepalived')).length === 0, {
+    timeoutMs: 15_000,
+    what: 'keepalived on lb1 to exit',
+  });
   await startService(lab.state, 'lb1', 'keepalived');
   let seen = '';
   await waitFor(
@@ -106,7 +111,9 @@ it('all addresses of the VIP move as one, within the graceful-stop bound, and se
     },
     { timeoutMs: 30_000, what: 'the VIP back on lb1 by preemption' },
   ).catch(async (e: Error) => {
-    const ka = await inNetns(lab.state, 'lb1', ['pgrep', '-a', 'keepalived']);
-    throw new Error(`${e.message}; last seen ${seen}; lb1 keepalived: ${ka.stdout || 'not running'}`);
+    const dump =
+      'pgrep -a keepalived; kill -USR1 "$(cat /run/keepalived.pid)"; sleep 1; grep -E "State|priority|Interface|Address|fault" /tmp/keepalived.data';
+    const ka = await Promise.all(['lb1', 'lb2'].map((n) => inHost(lab.state, n, dump, { check: false })));
+    throw new Error(`${e.message}; last seen ${seen}; lb1: ${ka[0].stdout}\nlb2: ${ka[1].stdout}`);
   });
 }, 240_000);
