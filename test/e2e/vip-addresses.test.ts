@@ -112,7 +112,7 @@ it('all addresses of the VIP move as one, within the graceful-stop bound, and se
     { timeoutMs: 30_000, what: 'the VIP back on lb1 by preemption' },
   ).catch(async (e: Error) => {
     const dump =
-      'pgrep -a keepalived; kill -USR1 "$(cat /run/keepalived.pid)"; sleep 1; grep -E "State|priority|Interface|Address|fault" /tmp/keepalived.data';
+      'pgrep -a keepalived; rm -f /tmp/keepalived.data; kill -USR1 "$(cat /run/keepalived.pid)"; sleep 1; grep -E "State|priority|Interface|Address|fault" /tmp/keepalived.data';
     const ka = await Promise.all(['lb1', 'lb2'].map((n) => inHost(lab.state, n, dump, { check: false })));
     throw new Error(`${e.message}; last seen ${seen}; lb1: ${ka[0].stdout}\nlb2: ${ka[1].stdout}`);
   });
