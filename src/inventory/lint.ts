@@ -12,6 +12,8 @@ import { INPUT_RULES } from './lint-input.js';
 import { notifyHasHook } from './lint-hooks.js';
 import { passwordCharsProblem } from './grammar-keepalived.js';
 import { TLS_RULES } from './lint-tls.js';
+import { TRACK_RULES } from './lint-track.js';
+import { VIP_ADDRESS_RULES } from './lint-vip-addresses.js';
 
 export type { LintOptions };
 
@@ -283,7 +285,9 @@ const vipSubnet: Rule = (c, at, loc) => {
     const hostRoute = cidr.prefix === (cidr.family === 4 ? 32 : 128);
     c.load_balancers.forEach((lb) => {
       const own = vrrpAddressOf(lb);
-      if (own && !hostRoute && ipFamily(own) === cidr.family && !contains(cidr, own))
+      // On another interface (dev:) the VIP's subnet is that interface's, not the VRRP one's.
+      const elsewhere = v.dev !== undefined && v.dev !== (lb.interface ?? c.interface);
+      if (own && !hostRoute && !elsewhere && ipFamily(own) === cidr.family && !contains(cidr, own))
         out.push(
           loc.problem(
             at('vips', i, 'address'),
@@ -389,6 +393,8 @@ const RULES: Rule[] = [
   sites,
   ...TLS_RULES,
   notifyHasHook,
+  ...TRACK_RULES,
+  ...VIP_ADDRESS_RULES,
 ];
 
 /** VRIDs must be unique per segment (interface + subnet) across every cluster. */

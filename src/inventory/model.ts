@@ -40,6 +40,43 @@ export interface Notify {
   timeoutS: number;
 }
 
+/** One more address of a VIP (moves with it). */
+export interface VipAddress {
+  ip: string;
+  prefix: number;
+  family: 4 | 6;
+  cidr: string;
+  /** The interface it goes on; undefined: the VRRP interface. */
+  dev?: string;
+  label?: string;
+}
+
+/** VIPs keepalived keeps in one state (vrrp_sync_group). */
+export interface SyncGroup {
+  name: string;
+  vips: string[];
+}
+
+/** A link a VIP tracks besides its VRRP interface (keepalived track_interface). */
+export interface TrackedInterface {
+  interface: string;
+  /** 0: FAULT when the link is down; otherwise added to (or, negative, taken from) the priority. */
+  weight: number;
+  /** interface_up_down_delays, seconds; undefined: act at once. */
+  downDelay?: number;
+  upDelay?: number;
+}
+
+/** keepalived's global process and GARP settings (global_defs); undefined: keepalived's default. */
+export interface KeepalivedGlobals {
+  startupDelay?: number;
+  maxAutoPriority?: number;
+  noSwap: boolean;
+  garpMasterDelay?: number;
+  garpMasterRepeat?: number;
+  garpInterval?: number;
+}
+
 export interface VipNode {
   lb: string;
   priority: number;
@@ -67,6 +104,14 @@ export interface Vip {
   nodes: VipNode[];
   /** Hooks called on each state change of this VIP, when any are configured. */
   notify?: Notify;
+  /** The interface of the VIP's own address when it is not the VRRP interface. */
+  dev?: string;
+  /** More addresses in virtual_ipaddress (same family as ip); absent: none. */
+  addresses?: VipAddress[];
+  /** Addresses in virtual_ipaddress_excluded (not in adverts, any family); absent: none. */
+  excluded?: VipAddress[];
+  /** Links tracked besides the VRRP interface (the cluster's and the VIP's own); absent: none. */
+  trackInterfaces?: TrackedInterface[];
 }
 
 export interface HealthCheck {
@@ -139,6 +184,10 @@ export interface Cluster {
   nginxStatusPort: number;
   backends: Backend[];
   sites: Site[];
+  /** vrrp_sync_groups; absent: none. */
+  syncGroups?: SyncGroup[];
+  /** keepalived's global settings; absent: the defaults (DEFAULTS.keepalived). */
+  keepalived?: KeepalivedGlobals;
   /** Kernel settings every load balancer of the cluster needs (key → value), e.g. ip_nonlocal_bind. */
   sysctl: Record<string, string>;
   /**
@@ -173,6 +222,7 @@ export const DEFAULTS = {
   tlsPort: 443,
   tlsExpiryWarningDays: 21,
   notifyTimeoutS: 5,
+  keepalived: { noSwap: true } as KeepalivedGlobals,
   keepReleases: 10,
   backendPort: 80,
   proxyHeaders: [

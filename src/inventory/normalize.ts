@@ -1,14 +1,28 @@
 /** Schema-valid document → model: applies defaults and derives priorities and states. */
-import type { ClusterDoc, InventoryDoc, NginxLayoutDoc, NotifyDoc, SiteDoc, SshDoc, VipDoc } from './schema.js';
+import type {
+  ClusterDoc,
+  InventoryDoc,
+  KeepalivedDoc,
+  NginxLayoutDoc,
+  NotifyDoc,
+  SiteDoc,
+  SshDoc,
+  TrackInterfaceDoc,
+  VipAddressDoc,
+  VipDoc,
+} from './schema.js';
 import {
   DEFAULTS,
   type Backend,
   type Cluster,
   type HealthCheck,
   type Inventory,
+  type KeepalivedGlobals,
   type NginxLayout,
   type Notify,
   type Site,
+  type TrackedInterface,
+  type VipAddress,
   type Vip,
   type VipNode,
 } from './model.js';
@@ -97,6 +111,53 @@ export function notifyOf(cluster: NotifyDoc | undefined, own: NotifyDoc | undefi
   };
 }
 
+/** The VIP's tracked links: the cluster's, then its own (an entry for the same interface replaces the cluster's). */
+export function trackDocsOf(cluster: ClusterDoc, vip: VipDoc): TrackInterfaceDoc[] {
+  const own = vip.track_interface ?? [];
+  const inherited = (cluster.track_interface ?? []).filter((t) => !own.some((o) => o.interface === t.interface));
+  return [...inherited, ...own];
+}
+
+export function trackOf(t: TrackInterfaceDoc): TrackedInterface {
+  const delayed = t.down_delay !== undefined || t.up_delay !== undefined;
+  return {
+    interface: t.interface,
+    weight: t.weight ?? 0,
+    ...(delayed ? { downDelay: t.down_delay ?? 0, upDelay: t.up_delay ?? t.down_delay ?? 0 } : {}),
+  };
+}
+
+export function keepalivedOf(k: KeepalivedDoc | undefined): KeepalivedGlobals {
+  const d = DEFAULTS.keepalived;
+  return {
+    noSwap: k?.vrrp_no_swap ?? d.noSwap,
+    ...(k?.vrrp_startup_delay !== undefined ? { startupDelay: k.vrrp_startup_delay } : {}),
+    ...(k?.max_auto_priority !== undefined ? { maxAutoPriority: k.max_auto_priority } : {}),
+    ...(k?.garp_master_delay !== undefined ? { garpMasterDelay: k.garp_master_delay } : {}),
+    ...(k?.garp_master_repeat !== undefined ? { garpMasterRepeat: k.garp_master_repeat } : {}),
+    ...(k?.garp_interval !== undefined ? { garpInterval: k.garp_interval } : {}),
+  };
+}
+
+function vipAddressOf(a: VipAddressDoc): VipAddress {
+  const c = parseCidr(a.address)!;
+  return {
+    ip: c.ip,
+    prefix: c.prefix,
+    family: c.family,
+    cidr: `${c.ip}/${c.prefix}`,
+    ...(a.dev ? { dev: a.dev } : {}),
+    ...(a.label ? { label: a.label } : {}),
+  };
+}
+
+/** Every address of a VIP: its own, then addresses, then excluded_addresses. */
+export function allAddresses(
+  vip: Pick<Vip, 'ip' | 'family' | 'addresses' | 'excluded'>,
+): { ip: string; family: 4 | 6 }[] {
+  return [{ ip: vip.ip, family: vip.family }, ...(vip.addresses ?? []), ...(vip.excluded ?? [])];
+}
+
 function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip {
   const s = vipSettings(cluster, vip);
   const cidr = parseCidr(vip.address)!;
@@ -109,6 +170,7 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
   }));
   const pass = s.auth ? (s.auth.pass ?? env[s.auth.pass_env ?? ''] ?? '') : undefined;
   const notify = notifyOf(cluster.notify, vip.notify);
+  const tracks = trackDocsOf(cluster, vip).map(trackOf);
   return {
     name: vip.name,
     ip: cidr.ip,
@@ -126,6 +188,10 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
     preemptDelay: s.preempt_delay,
     nodes,
     ...(notify ? { notify } : {}),
+    ...(tracks.length > 0 ? { trackInterfaces: tracks } : {}),
+    ...(vip.dev ? { dev: vip.dev } : {}),
+    ...(vip.addresses?.length ? { addresses: vip.addresses.map(vipAddressOf) } : {}),
+    ...(vip.excluded_addresses?.length ? { excluded: vip.excluded_addresses.map(vipAddressOf) } : {}),
   };
 }
 
@@ -133,7 +199,7 @@ function buildVip(cluster: ClusterDoc, vip: VipDoc, env: NodeJS.ProcessEnv): Vip
 function sysctlOf(vips: Vip[]): Record<string, string> {
   return {
     'net.ipv4.ip_nonlocal_bind': '1',
-    ...(vips.some((v) => v.family === 6) ? { 'net.ipv6.ip_nonlocal_bind': '1' } : {}),
+    ...(vips.some((v) => allAddresses(v).some((a) => a.family === 6)) ? { 'net.ipv6.ip_nonlocal_bind': '1' } : {}),
   };
 }
 
@@ -206,6 +272,8 @@ function buildCluster(doc: InventoryDoc, c: ClusterDoc, env: NodeJS.ProcessEnv):
     backends,
     sites: c.sites.map((s) => buildSite(s, vips, backends)),
     sysctl: sysctlOf(vips),
+    keepalived: keepalivedOf(c.keepalived),
+    ...(c.sync_groups?.length ? { syncGroups: c.sync_groups.map((g) => ({ name: g.name, vips: g.vips })) } : {}),
   };
 }
 

@@ -150,6 +150,67 @@ export const NotifySchema = obj(
   'State-change hooks (alerts, moving a cloud IP): events per VIP are delivered one at a time, in the order they happened.',
 );
 
+/** One more address of a VIP: it is added and removed with the VIP's own address. */
+export const VipAddressSchema = obj(
+  {
+    address: Type.String({
+      minLength: 3,
+      maxLength: 64,
+      description: 'Address with prefix, e.g. 10.0.0.61/24 or 2001:db8::60/64 (/32 and /128 are accepted).',
+    }),
+    dev: opt(
+      Type.String({
+        pattern: INTERFACE.pattern,
+        description:
+          'The interface this address goes on, when it is not the VRRP one (the VIP on the public NIC, adverts on the private one). It must exist on every load balancer.',
+      }),
+    ),
+    label: opt(
+      Type.String({
+        pattern: LABEL.pattern,
+        description: 'Interface label for an IPv4 address: <dev>:<suffix>, at most 15 characters.',
+      }),
+    ),
+  },
+  'One more address of this VIP, on the VRRP interface unless dev says otherwise.',
+);
+
+/** A link keepalived watches besides the VRRP interface (an uplink, the backend-side NIC). */
+export const TrackInterfaceSchema = obj(
+  {
+    interface: Type.String({
+      pattern: INTERFACE.pattern,
+      description: 'The interface, by the name `ip link` shows on every load balancer (e.g. eth1, bond0).',
+    }),
+    weight: opt(
+      Type.Integer({
+        minimum: -253,
+        maximum: 253,
+        description:
+          '0 (default): the link going down puts the node in FAULT and releases the VIP at once. Negative: subtracted from priority while the link is down. Positive: added while it is up. lint checks that a weight can move the VIP.',
+      }),
+    ),
+    down_delay: opt(
+      Type.Number({
+        minimum: 0,
+        maximum: 255,
+        description:
+          "Seconds the link must stay down before keepalived acts on it, so a flapping link does not cause a failover storm (keepalived's interface_up_down_delays, 2.2.3 and later; older versions act at once). Below 2 × advert_int. Default: 0.",
+      }),
+    ),
+    up_delay: opt(
+      Type.Number({
+        minimum: 0,
+        maximum: 255,
+        description: 'Seconds the link must stay up again before keepalived counts it as up. Default: down_delay.',
+      }),
+    ),
+  },
+  'A tracked link: when it goes down on the holder, the VIP moves.',
+);
+
+const trackInterfaces = (description: string) => opt(Type.Array(TrackInterfaceSchema, { maxItems: 16, description }));
+
 export const VipSchema = obj(
   {
     name: Type.String({ pattern: NAME_PATTERN, description: 'vrrp_instance name (e.g. klg1).' }),
@@ -184,6 +245,30 @@ export const VipSchema = obj(
       }),
     ),
     notify: opt(NotifySchema),
+    dev: opt(
+      Type.String({
+        pattern: INTERFACE.pattern,
+        description:
+          'The interface the VIP address goes on, when it is not the VRRP interface (adverts stay on the VRRP interface). Default: the VRRP interface.',
+      }),
+    ),
+    addresses: opt(
+      Type.Array(VipAddressSchema, {
+        maxItems: 64,
+        description:
+          "More addresses that always move with address (one virtual_ipaddress block, sent in adverts): of address's family. nginx listens on every one.",
+      }),
+    ),
+    excluded_addresses: opt(
+      Type.Array(VipAddressSchema, {
+        maxItems: 64,
+        description:
+          "Addresses that move with the VIP but are left out of adverts (virtual_ipaddress_excluded): how one instance carries a site's IPv4 and IPv6 addresses, or very many addresses. nginx listens on every one.",
+      }),
+    ),
+    track_interface: trackInterfaces(
+      "Links tracked by this VIP, besides the cluster's track_interface (an entry for the same interface replaces the cluster's).",
+    ),
     ...VrrpDefaultsSchema,
   },
   'A virtual IP: one vrrp_instance on every load balancer of the cluster.',
@@ -257,6 +342,58 @@ export const NginxLayoutSchema = obj(
     pid_file: opt(absPath('Its pid file. Default: <prefix>/logs/nginx.pid.')),
   },
   'How nginx is installed and run here. Absent: the distribution package and its service.',
+);
+
+/** keepalived's own process and gratuitous ARP settings (global_defs), for busy hosts and picky switches. */
+export const KeepalivedSchema = obj(
+  {
+    vrrp_startup_delay: opt(
+      Type.Number({
+        minimum: 0,
+        maximum: 3600,
+        description:
+          'Seconds VRRP waits after keepalived starts, so a backup does not claim the VIP while a bonded NIC settles after boot. It also delays every restart (deploy waits for it). Default: none.',
+      }),
+    ),
+    max_auto_priority: opt(
+      Type.Integer({
+        minimum: -1,
+        maximum: 99,
+        description:
+          "Highest realtime priority keepalived may raise itself to when it notices it runs late (a busy host), instead of missing adverts. keepalived 2.1 and later. Default: keepalived's (0: never).",
+      }),
+    ),
+    vrrp_no_swap: opt(
+      Type.Boolean({
+        description:
+          'Lock the VRRP process in memory, so swapping on a loaded host cannot delay adverts. Default: true (it is a few megabytes).',
+      }),
+    ),
+    garp_master_delay: opt(
+      Type.Integer({
+        minimum: 0,
+        maximum: 255,
+        description:
+          "Seconds after becoming MASTER before the second burst of gratuitous ARPs (0: none). Default: keepalived's (5).",
+      }),
+    ),
+    garp_master_repeat: opt(
+      Type.Integer({
+        minimum: 1,
+        maximum: 255,
+        description: "Gratuitous ARPs per burst on becoming MASTER. Default: keepalived's (5).",
+      }),
+    ),
+    garp_interval: opt(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          "Seconds between gratuitous ARPs of a burst, for switches that drop back-to-back ones (e.g. 0.001). Default: keepalived's (0).",
+      }),
+    ),
+  },
+  "keepalived's global settings on every load balancer of this cluster (global_defs).",
 );
 
 export const LoadBalancerSchema = obj(
@@ -457,6 +594,28 @@ export const ClusterSchema = obj(
     }),
     vrrp: opt(obj(VrrpDefaultsSchema, 'Defaults for every VIP of this cluster.')),
     notify: opt(NotifySchema),
+    track_interface: trackInterfaces('Links every VIP of this cluster tracks (the VRRP interface is always tracked).'),
+    sync_groups: opt(
+      Type.Array(
+        obj(
+          {
+            name: Type.String({ pattern: NAME_PATTERN, description: 'vrrp_sync_group name.' }),
+            vips: Type.Array(Type.String({ pattern: NAME_PATTERN }), {
+              minItems: 2,
+              maxItems: 64,
+              description: 'Names of the VIPs that change state together.',
+            }),
+          },
+          'VIPs kept together (keepalived vrrp_sync_group): when one leaves MASTER, all do.',
+        ),
+        {
+          maxItems: 32,
+          description:
+            'VIPs that must move together (keepalived vrrp_sync_group). lint refuses a group whose VIPs have different masters or any weighted tracker (keepalived ignores those in a group).',
+        },
+      ),
+    ),
+    keepalived: opt(KeepalivedSchema),
     health_check: opt(HealthCheckSchema),
     nginx: opt(NginxLayoutSchema),
     nginx_status_port: opt(
@@ -516,4 +675,7 @@ export type BackendDoc = Static<typeof BackendSchema>;
 export type LoadBalancerDoc = Static<typeof LoadBalancerSchema>;
 export type NginxLayoutDoc = Static<typeof NginxLayoutSchema>;
 export type NotifyDoc = Static<typeof NotifySchema>;
+export type VipAddressDoc = Static<typeof VipAddressSchema>;
+export type TrackInterfaceDoc = Static<typeof TrackInterfaceSchema>;
+export type KeepalivedDoc = Static<typeof KeepalivedSchema>;
 export { HOSTNAME_PATTERN, NAME_PATTERN };

@@ -92,12 +92,14 @@ const CONVERGENCE_MARGIN_MS = 8000;
 
 /**
  * How long after keepalived (re)starts on a node its VIPs may take to settle: a second to
- * start, the health check's rise to become healthy, preempt_delay, then the master-down
+ * start, vrrp_startup_delay, the health check's rise to become healthy, preempt_delay, then the master-down
  * interval (3 × advert_int + skew) of the slowest VIP. Deploy's health wait and its
  * post-deploy holder check both wait this long at most.
  */
-export function convergenceMs(cluster: Pick<Cluster, 'healthCheck'>, vips: readonly Vip[]): number {
+export function convergenceMs(cluster: Pick<Cluster, 'healthCheck' | 'keepalived'>, vips: readonly Vip[]): number {
   const hc = cluster.healthCheck;
+  // vrrp_startup_delay holds every VRRP instance back after a (re)start.
+  const startup = cluster.keepalived?.startupDelay ?? 0;
   const rise = hc.mode === 'script' || hc.mode === 'both' ? hc.rise * hc.interval : 0;
   const slowest = Math.max(
     0,
@@ -106,5 +108,59 @@ export function convergenceMs(cluster: Pick<Cluster, 'healthCheck'>, vips: reado
       return 3 * v.advertInt + skewTime(lowest, v.advertInt) + (v.preemptDelay ?? 0);
     }),
   );
-  return Math.round((1 + rise + slowest) * 1000) + CONVERGENCE_MARGIN_MS;
+  return Math.round((1 + startup + rise + slowest) * 1000) + CONVERGENCE_MARGIN_MS;
+}
+
+/**
+ * Whether a weighted track_interface moves the VIP when the link dies on the master: a negative
+ * weight must take the master below the best backup; a positive one must lift the best backup
+ * (whose link is up) above the master (whose link is down). Weight 0 means FAULT, which always does.
+ */
+export function trackVerdict(
+  link: string,
+  weight: number,
+  master: string,
+  priorities: Map<string, number>,
+): FailoverVerdict {
+  const pm = priorities.get(master);
+  const backups = [...priorities].filter(([lb]) => lb !== master);
+  if (pm === undefined || backups.length === 0) return { ok: true, explanation: 'no backup' };
+  if (weight === 0) return { ok: true, explanation: `${link} down puts ${master} in FAULT and releases the VIP` };
+  const [best, bestPrio] = backups.reduce((a, b) => (b[1] > a[1] ? b : a));
+  if (weight < 0) {
+    const down = Math.max(1, pm + weight);
+    if (down < bestPrio) return { ok: true, explanation: `${master} falls to ${down}, below ${best}'s ${bestPrio}` };
+    return {
+      ok: false,
+      explanation: `${link} down subtracts ${-weight} from ${master}'s priority ${pm}, leaving ${down}, which is not below ${best}'s ${bestPrio}`,
+      fix: `leave weight out (FAULT when the link is down) or use a weight below ${bestPrio - pm} (e.g. ${bestPrio - pm - 10})`,
+    };
+  }
+  const lifted = Math.min(254, bestPrio + weight);
+  if (lifted > pm) return { ok: true, explanation: `${best} (link up) rises to ${lifted}, above ${master}'s ${pm}` };
+  return {
+    ok: false,
+    explanation: `${best} (link up) gains +${weight} (${bestPrio} → ${lifted}) but ${master} keeps ${pm} with ${link} down, so it stays master`,
+    fix: `leave weight out (FAULT when the link is down), or use a weight above ${pm - bestPrio}, or a negative weight below ${bestPrio - pm}`,
+  };
+}
+
+/**
+ * Seconds VRRP promises for the VIP to move after a tracked link of the master goes down, for
+ * the given new master. FAULT: after the down delay the master sends priority 0 and the backup
+ * takes over after its skew. A weight: the master keeps advertising, at a lower priority, which
+ * a preempting backup discards (RFC 3768 6.4.2), so it takes over when its master-down timer,
+ * last reset by an advert sent just before the link died, runs out.
+ */
+export function promisedLinkDownSeconds(
+  track: { weight: number; downDelay?: number },
+  advertInt: number,
+  backupPriority: number,
+): { seconds: number; formula: string } {
+  const skew = skewTime(backupPriority, advertInt);
+  const delay = track.downDelay ?? 0;
+  const r = (n: number) => Math.round(n * 1000) / 1000;
+  const lead = delay > 0 ? `down_delay ${delay}s + ` : '';
+  if (track.weight === 0) return { seconds: r(delay + skew), formula: `${lead}skew ${r(skew)}s (FAULT)` };
+  return { seconds: r(delay + 3 * advertInt + skew), formula: `${lead}3×${advertInt}s + skew ${r(skew)}s` };
 }

@@ -76,6 +76,9 @@ function secretsIn(texts: (string | undefined)[]): Secret[] {
 /** What each version gate changes in the files, in words. */
 const FEATURE_WORDS: Record<keyof ReturnType<typeof features>, string> = {
   keepalivedReloadCheck: 'reload_check_config, keepalived 2.2 and later',
+  keepalivedUpDownDelays: 'interface_up_down_delays, keepalived 2.2.3 and later',
+  keepalivedMaxAutoPriority: 'max_auto_priority, keepalived 2.1 and later',
+  keepalivedStartupDelay: 'vrrp_startup_delay, keepalived 2.0.14 and later',
   nginxHttp2Directive: '`http2 on`, nginx 1.25.1 and later',
 };
 

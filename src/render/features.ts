@@ -18,9 +18,18 @@ export interface Features {
    * child first and keep running the old one when it fails (2.1.5 does not know the keyword).
    */
   keepalivedReloadCheck: boolean;
+  /** keepalived ≥ 2.2.3: the `interface_up_down_delays` block (2.1.5 refuses the whole file). */
+  keepalivedUpDownDelays: boolean;
+  /** keepalived ≥ 2.1.0: `max_auto_priority` (older versions log an unknown keyword and ignore it). */
+  keepalivedMaxAutoPriority: boolean;
+  /** keepalived ≥ 2.0.14: `vrrp_startup_delay`. */
+  keepalivedStartupDelay: boolean;
   /** nginx ≥ 1.25.1: `http2 on;` in the server block; before, `listen … http2`. */
   nginxHttp2Directive: boolean;
 }
+
+/** The oldest keepalived hactl supports (Debian 11's); an unknown version is treated as it. */
+export const OLDEST_KEEPALIVED = '2.1.5';
 
 /** a ≥ b for dotted versions ("2.2.7" ≥ "2.2"); false when a is unknown. */
 export function atLeast(a: string | undefined, b: string): boolean {
@@ -37,6 +46,10 @@ export function atLeast(a: string | undefined, b: string): boolean {
 export function features(v: Versions): Features {
   return {
     keepalivedReloadCheck: atLeast(v.keepalived, '2.2.0'),
+    keepalivedUpDownDelays: atLeast(v.keepalived, '2.2.3'),
+    // Every supported release has these two, so an unknown version gets them too.
+    keepalivedMaxAutoPriority: atLeast(v.keepalived ?? OLDEST_KEEPALIVED, '2.1.0'),
+    keepalivedStartupDelay: atLeast(v.keepalived ?? OLDEST_KEEPALIVED, '2.0.14'),
     nginxHttp2Directive: atLeast(v.nginx, '1.25.1'),
   };
 }

@@ -3,11 +3,18 @@
  * set every key explicitly (null/false for absent options) because templates are strict.
  */
 import { createHash } from 'node:crypto';
-import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
+import {
+  DEFAULTS,
+  type Cluster,
+  type Inventory,
+  type LoadBalancer,
+  type TrackedInterface,
+} from '../inventory/model.js';
 import type { Secret } from '../inventory/secret.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
 import { features, type Versions } from './features.js';
+import { allAddresses } from '../inventory/normalize.js';
 import { nginxSiteFile } from '../shell/nginx.js';
 import { listenParams, redirectContexts, tlsFileSpecs, tlsSecrets, tlsServerContext } from './tls.js';
 import { quote } from '../shell/quote.js';
@@ -60,6 +67,41 @@ function file(path: string, mode: string, service: Service, content: string): Re
   };
 }
 
+/** global_defs lines from the cluster's keepalived: settings, for what this version understands. */
+function globalsContext(cluster: Cluster, v: Versions) {
+  const k = cluster.keepalived ?? DEFAULTS.keepalived;
+  const f = features(v);
+  const line = (key: string, value: number | undefined) => (value === undefined ? [] : [`${key} ${value}`]);
+  return [
+    ...(k.noSwap ? ['vrrp_no_swap'] : []),
+    ...(f.keepalivedStartupDelay ? line('vrrp_startup_delay', k.startupDelay) : []),
+    ...(f.keepalivedMaxAutoPriority ? line('max_auto_priority', k.maxAutoPriority) : []),
+    ...line('vrrp_garp_master_delay', k.garpMasterDelay),
+    ...line('vrrp_garp_master_repeat', k.garpMasterRepeat),
+    ...line('vrrp_garp_interval', k.garpInterval),
+  ];
+}
+
+/**
+ * interface_up_down_delays, one line per tracked link with delays (lint has checked that every
+ * VIP gives a link the same ones); null when there are none, `unsupported` when this keepalived
+ * is older than 2.2.3 and the links are tracked without debouncing.
+ */
+function upDownDelaysContext(cluster: Cluster, v: Versions) {
+  const lines = new Map<string, string>();
+  for (const t of cluster.vips.flatMap((vip) => vip.trackInterfaces ?? []))
+    if (t.downDelay !== undefined) lines.set(t.interface, `${t.interface} ${t.downDelay} ${t.upDelay ?? t.downDelay}`);
+  if (lines.size === 0) return null;
+  const supported = features(v).keepalivedUpDownDelays;
+  return { lines: supported ? [...lines.values()] : [], unsupported: supported ? null : (v.keepalived ?? 'unknown') };
+}
+
+/** One virtual_ipaddress line: `<cidr> dev <dev> [label <label>]`, dev defaulting to the VRRP interface. */
+const addressLine = (a: { cidr: string; dev?: string; label?: string }, iface: string) =>
+  `${a.cidr} dev ${a.dev ?? iface}${a.label ? ` label ${a.label}` : ''}`;
+
+const trackLine = (t: TrackedInterface) => (t.weight === 0 ? t.interface : `${t.interface} weight ${t.weight}`);
+
 function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
   const hc = cluster.healthCheck;
   const useScript = hc.mode === 'script' || hc.mode === 'both';
@@ -68,6 +110,9 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
     cluster: cluster.name,
     router_id: lb.name,
     reload_check: features(v).keepalivedReloadCheck ? HOST_PATHS.keepalivedReloadCheck : null,
+    globals: globalsContext(cluster, v),
+    sync_groups: cluster.syncGroups ?? [],
+    up_down_delays: upDownDelaysContext(cluster, v),
     scripts: useScript
       ? [
           {
@@ -101,8 +146,12 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
         unicast: vip.unicast ? { src: lb.vrrpAddress ?? lb.address, peers } : null,
         address: vip.cidr,
         label: vip.label ?? null,
+        dev: vip.dev ?? lb.interface,
+        more_addresses: (vip.addresses ?? []).map((a) => addressLine(a, lb.interface)),
+        excluded: (vip.excluded ?? []).map((a) => addressLine(a, lb.interface)),
         track_scripts: useScript ? [CHECK_SCRIPT_NAME] : [],
         track_processes: useProcess ? [TRACK_PROCESS_NAME] : [],
+        track_interfaces: (vip.trackInterfaces ?? []).map(trackLine),
         notify: PATHS.notifyScript,
       };
     }),
@@ -143,7 +192,9 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions, token: Se
       })),
     })),
     servers: cluster.sites.map((site) => ({
-      listens: site.vips.map((vip) => listenAddress(vip.ip, vip.family, site.port) + listenParams(site, v)),
+      listens: site.vips.flatMap((vip) =>
+        allAddresses(vip).map((a) => listenAddress(a.ip, a.family, site.port) + listenParams(site, v)),
+      ),
       server_names: site.serverNames.join(' '),
       identify: site.identify && token !== undefined,
       extra: site.extra,

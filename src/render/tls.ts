@@ -3,6 +3,7 @@
  * directory (key root:root 0600, directory 0700, so only nginx's master, running as root, reads
  * it), and the TLS parts of the site's nginx server block, per nginx version.
  */
+import { allAddresses } from '../inventory/normalize.js';
 import type { Cluster, Site, SiteTls } from '../inventory/model.js';
 import { Secret } from '../inventory/secret.js';
 import { HOST_PATHS } from '../remote/paths.js';
@@ -73,7 +74,7 @@ export function redirectContexts(cluster: Cluster, listen: (ip: string, family: 
   return tlsSites(cluster)
     .filter((s) => s.tls.redirectHttp)
     .map((site) => ({
-      listens: site.vips.map((vip) => listen(vip.ip, vip.family, 80)),
+      listens: site.vips.flatMap((vip) => allAddresses(vip).map((a) => listen(a.ip, a.family, 80))),
       server_names: site.serverNames.join(' '),
       identify: site.identify,
       port_suffix: site.port === 443 ? '' : `:${site.port}`,

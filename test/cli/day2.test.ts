@@ -188,7 +188,7 @@ describe('releases', () => {
     expect(r.code).toBe(1);
     const lb1 = (r.json!.hosts as { host: string; error: string }[]).find((h) => h.host === 'lb1')!;
     expect(lb1.error).toMatch(
-      /was rendered for keepalived 2\.2\.7, nginx 1\.22\.1, this host runs keepalived 2\.1\.5, nginx 1\.22\.1, and the files differ between them \(reload_check_config, keepalived 2\.2 and later\)/,
+      /was rendered for keepalived 2\.2\.7, nginx 1\.22\.1, this host runs keepalived 2\.1\.5, nginx 1\.22\.1, and the files differ between them \(reload_check_config, keepalived 2\.2 and later[;)]/,
     );
     expect(sb.applied().length).toBe(applied);
   });

@@ -26,6 +26,20 @@ function run(cmd: string, args: string[]): ValidatorResult {
   }
 }
 
+/** Interfaces the host's keepalived.conf names besides its VRRP interface. */
+function linksOf(r: HostRender): string[] {
+  const text = r.files.find((f) => f.path.endsWith('keepalived.conf'))?.content ?? '';
+  const out = [...text.matchAll(/ dev (\S+)/g), ...text.matchAll(/^\s+interface (\S+)$/gm)].map((m) => m[1]);
+  for (const block of text.matchAll(/track_interface \{\n([^}]*)\}/g))
+    out.push(
+      ...block[1]
+        .split('\n')
+        .flatMap((l) => l.trim().split(/\s+/).slice(0, 1))
+        .filter(Boolean),
+    );
+  return out;
+}
+
 export function keepalivedCheck(r: HostRender): ValidatorResult {
   const dir = mkdtempSync(join(tmpdir(), 'hactl-kt-'));
   for (const f of r.files.filter((x) => x.path.startsWith('/etc/keepalived/'))) {
@@ -34,8 +48,12 @@ export function keepalivedCheck(r: HostRender): ValidatorResult {
     chmodSync(p, parseInt(f.mode, 8));
   }
   chmodSync(dir, 0o755);
-  // keepalived -t checks that the VRRP interface exists: give it one in a private netns.
-  const link = `ip link add ${r.lb.interface} type veth peer name hactl-peer0 && ip link set ${r.lb.interface} up`;
+  // keepalived -t checks that every interface it names exists (the VRRP one, tracked links,
+  // an address's dev): give it them in a private netns.
+  const links = [...new Set([r.lb.interface, ...linksOf(r)])];
+  const link = links
+    .map((l, i) => `ip link add ${l} type veth peer name hactl-peer${i} && ip link set ${l} up`)
+    .join(' && ');
   try {
     return run('unshare', [
       '-m',
