@@ -77,6 +77,7 @@ function secretsIn(texts: (string | undefined)[]): Secret[] {
 const FEATURE_WORDS: Record<keyof ReturnType<typeof features>, string> = {
   keepalivedReloadCheck: 'reload_check_config, keepalived 2.2 and later',
   nginxHttp2Directive: '`http2 on`, nginx 1.25.1 and later',
+  keepalivedTrackFile: "track_file (hactl drain's tracker), keepalived 2.1 and later",
 };
 
 /** The release was rendered for what this host runs now, or hactl says which feature differs. */

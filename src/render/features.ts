@@ -18,6 +18,12 @@ export interface Features {
    * child first and keep running the old one when it fails (2.1.5 does not know the keyword).
    */
   keepalivedReloadCheck: boolean;
+  /**
+   * keepalived ≥ 2.1: `track_file` with `weight` and `init_file` (checked with `keepalived -t` on
+   * 2.1.5, 2.2.7 and 2.3.3), which `hactl drain` writes. An unknown version is about to be
+   * installed and gets the oldest supported (2.1.5), which has it.
+   */
+  keepalivedTrackFile: boolean;
   /** nginx ≥ 1.25.1: `http2 on;` in the server block; before, `listen … http2`. */
   nginxHttp2Directive: boolean;
 }
@@ -38,6 +44,7 @@ export function features(v: Versions): Features {
   return {
     keepalivedReloadCheck: atLeast(v.keepalived, '2.2.0'),
     nginxHttp2Directive: atLeast(v.nginx, '1.25.1'),
+    keepalivedTrackFile: v.keepalived === undefined || atLeast(v.keepalived, '2.1.0'),
   };
 }
 

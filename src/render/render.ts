@@ -47,6 +47,7 @@ export const PATHS = HOST_PATHS;
 
 export const CHECK_SCRIPT_NAME = 'hactl_check_nginx';
 export const TRACK_PROCESS_NAME = 'hactl_nginx_process';
+export const DRAIN_TRACK_NAME = 'hactl_drain';
 
 function file(path: string, mode: string, service: Service, content: string): RenderedFile {
   return {
@@ -82,6 +83,7 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
         ]
       : [],
     processes: useProcess ? [{ name: TRACK_PROCESS_NAME, process: 'nginx', weight: hc.weight }] : [],
+    drain: features(v).keepalivedTrackFile ? { name: DRAIN_TRACK_NAME, file: HOST_PATHS.drainFile } : null,
     instances: cluster.vips.map((vip) => {
       const node = vip.nodes.find((n) => n.lb === lb.name)!;
       const peers = cluster.lbs
@@ -125,7 +127,13 @@ function probeContext(cluster: Cluster, token: Secret | undefined) {
   return { token: token.reveal(), mark: TOKEN_MARK, lb_var: v.lb, upstream_var: v.upstream };
 }
 
-function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions, token: Secret | undefined) {
+function nginxContext(
+  cluster: Cluster,
+  lb: LoadBalancer,
+  v: Versions,
+  token: Secret | undefined,
+  drained: ReadonlySet<string>,
+) {
   return {
     cluster: cluster.name,
     lb: lb.name,
@@ -140,6 +148,7 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions, token: Se
         max_fails: b.maxFails ?? null,
         fail_timeout: b.failTimeout ?? null,
         backup: b.backup,
+        down: drained.has(b.name),
       })),
     })),
     servers: cluster.sites.map((site) => ({
@@ -190,6 +199,8 @@ const notifyMode = (cluster: Cluster) => (cluster.vips.some((v) => v.notify?.web
 export interface RenderOptions {
   /** The probe token to render instead of the derived one (verify: the one the host already has). */
   probeToken?: Secret;
+  /** Backends drained on this host (`hactl drain --backend`): rendered `down`, so deploy keeps them drained. */
+  drainedBackends?: ReadonlySet<string>;
 }
 
 export function renderHost(
@@ -228,7 +239,7 @@ export function renderHost(
       nginxSiteFile(lb.nginx, cluster.name),
       '0644',
       'nginx',
-      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb, versions, token)),
+      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb, versions, token, opts.drainedBackends ?? new Set())),
     ),
   );
   for (const t of tlsFileSpecs(cluster))
