@@ -239,7 +239,10 @@ export function renderHost(
       nginxSiteFile(lb.nginx, cluster.name),
       '0644',
       'nginx',
-      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb, versions, token, opts.drainedBackends ?? new Set())),
+      renderTemplate(
+        'nginx-site.conf.hbs',
+        nginxContext(cluster, lb, versions, token, opts.drainedBackends ?? new Set()),
+      ),
     ),
   );
   for (const t of tlsFileSpecs(cluster))

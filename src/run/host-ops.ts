@@ -85,7 +85,11 @@ export async function installPackages(t: Transport, plan: HostPlan, facts: HostF
   return runTransaction(t, applyRequest({ ...plan, files: [], sysctl: {}, reload: [], start: [] }, facts), []);
 }
 
-async function runTransaction(t: Transport, req: ApplyRequest, secrets: readonly Secret[]): Promise<ApplyOutcome> {
+export async function runTransaction(
+  t: Transport,
+  req: ApplyRequest,
+  secrets: readonly Secret[],
+): Promise<ApplyOutcome> {
   const token = randomBytes(8).toString('hex');
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const started = performance.now();
