@@ -200,7 +200,7 @@ async function drainRead(
 ): Promise<NodeDrainResult> {
   const self = nodes.find((n) => n.lb.name === lb.name)!;
   const problem = trackerProblem(self);
-  if (problem) throw new HactlError(problem);
+  if (problem) throw new RefusedError(problem);
   const base = { action, cluster: cluster.name, node: lb.name, forced: false, sites: [] as NodeDrainResult['sites'] };
   const blockers = action === 'drain' ? drainBlockers(cluster, lb.name, nodes) : [];
   const value = action === 'drain' ? drainValue(cluster, lb.name) : 0;

@@ -160,7 +160,7 @@ describe('drain a load balancer', () => {
     const conf = sb.host('lb1').read('/etc/keepalived/keepalived.conf')!;
     sb.host('lb1').write('/etc/keepalived/keepalived.conf', conf.replace(/^track_file hactl_drain \{/m, 'x {'));
     const r = await runCommand(Drain, ['-i', INV, 'lb1'], ctx());
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/has no hactl drain tracker \(track_file hactl_drain\): run hactl deploy first/);
     expect(sb.host('lb1').read(DRAIN)).toBeUndefined();
   });
