@@ -56,10 +56,13 @@ export interface BackendDrainResult {
 
 const targetOf = (b: Backend) => `${b.address.includes(':') ? `[${b.address}]` : b.address}:${b.port}`;
 
-/** The site file with `down` on (or off) every upstream server line of this backend. */
+/**
+ * The site file with `down` on (or off) every upstream server line of this backend. Both
+ * quantifiers are lazy so that a trailing ` down` is never taken for one of the parameters.
+ */
 export function markDown(text: string, b: Backend, down: boolean): { text: string; found: boolean } {
   const t = targetOf(b).replace(/[.[\]]/g, '\\$&');
-  const line = new RegExp(`^(\\s*server ${t}(?:\\s[^;{]*?)?)( down)?;$`, 'gm');
+  const line = new RegExp(`^(\\s*server ${t}(?:\\s[^;{]*?)??)( down)?;$`, 'gm');
   let found = false;
   const out = text.replace(line, (_all, head: string) => {
     found = true;

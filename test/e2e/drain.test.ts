@@ -154,10 +154,16 @@ describe('drain a backend', () => {
     expect(during.filter(web1)).toEqual([]);
     expect(rs.filter(web1).length).toBeGreaterThan(0);
     expect(back.length).toBeGreaterThan(0);
-    await waitFor(async () => (await hactl(['verify', '-i', inventory, '--quiet'])).exitCode === 0, {
-      timeoutMs: 30_000,
-      intervalMs: 1000,
-      what: 'verify to pass after undrain',
+    let last = '';
+    await waitFor(
+      async () => {
+        const v = await hactl(['verify', '-i', inventory, '--quiet']);
+        last = `${v.stdout}${v.stderr}`;
+        return v.exitCode === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000, what: 'verify to pass after undrain' },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${last}`);
     });
   }, 300_000);
 });

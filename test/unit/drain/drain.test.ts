@@ -31,6 +31,9 @@ test('markDown gives what deploy renders for a drained backend, and undoes it by
   expect(down.text).toMatch(/server 10\.0\.1\.21:8080 weight=2 max_fails=3 fail_timeout=10s down;/);
   expect(markDown(down.text, web('web1'), true).text).toBe(down.text);
   expect(markDown(down.text, web('web1'), false).text).toBe(plain);
+  const bare = markDown(plain, web('web2'), true).text;
+  expect(bare).toMatch(/server 10\.0\.1\.22:8080 down;/);
+  expect(markDown(bare, web('web2'), false).text).toBe(plain);
   const backup = markDown(plain, web('web3'), true).text;
   expect(backup).toMatch(/server 10\.0\.1\.23:8080 backup down;/);
   expect(markDown(backup, web('web3'), false).text).toBe(plain);
