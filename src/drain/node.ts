@@ -174,6 +174,46 @@ function drainValue(cluster: Cluster, node: string): number {
   return held.some((v) => !v.preempt) ? DRAIN_FAULT : DRAIN_PRIORITY;
 }
 
+/** Waits, VIP by VIP, until each is where the write should have put it; the first timeout ends it. */
+async function waitMoves(
+  cluster: Cluster,
+  lb: LoadBalancer,
+  nodes: NodeRead[],
+  vipsOf: Vip[],
+  before: Map<string, string[]>,
+  action: 'drain' | 'undrain',
+  opts: NodeDrainOptions,
+): Promise<{ moves: VipMove[]; waitError?: string }> {
+  const t0 = performance.now();
+  const moves: VipMove[] = [];
+  for (const vip of vipsOf) {
+    const b = before.get(vip.name) ?? [];
+    const want = wanted(vip, lb.name, action, b);
+    const move: VipMove = { vip: vip.name, address: vip.cidr, before: b, after: b };
+    moves.push(move);
+    const good = (h: string[]) => (want ? h.length === 1 && h[0] === want : h.length === 1 && h[0] !== lb.name);
+    opts.onProgress?.(`${vip.name}: waiting until it is held by ${want ?? `a node other than ${lb.name}`}`);
+    try {
+      await waitFor(
+        async () => {
+          move.after = await holdersOf(cluster, nodes, vip);
+          return good(move.after);
+        },
+        {
+          timeoutMs: opts.timeoutMs ?? 2 * convergenceMs(cluster, [vip]),
+          intervalMs: 100,
+          what: `${vip.name} to be held by ${want ?? `a node other than ${lb.name}`}`,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+      );
+      move.ms = Math.round(performance.now() - t0);
+    } catch (e) {
+      return { moves, waitError: (e as Error).message };
+    }
+  }
+  return { moves };
+}
+
 export async function drainNode(
   inv: Inventory,
   name: string,
@@ -228,35 +268,7 @@ async function drainRead(
     opts.onProgress?.(`${lb.name}: writing ${value} to ${HOST_PATHS.drainFile}`);
     await write(self.transport!, value);
   }
-  const t0 = performance.now();
-  const moves: VipMove[] = [];
-  let waitError: string | undefined;
-  for (const vip of vipsOf) {
-    const b = before.get(vip.name)!;
-    const want = wanted(vip, lb.name, action, b);
-    const move: VipMove = { vip: vip.name, address: vip.cidr, before: b, after: b };
-    moves.push(move);
-    const good = (h: string[]) => (want ? h.length === 1 && h[0] === want : h.length === 1 && h[0] !== lb.name);
-    opts.onProgress?.(`${vip.name}: waiting until it is held by ${want ?? `a node other than ${lb.name}`}`);
-    try {
-      await waitFor(
-        async () => {
-          move.after = await holdersOf(cluster, nodes, vip);
-          return good(move.after);
-        },
-        {
-          timeoutMs: opts.timeoutMs ?? 2 * convergenceMs(cluster, [vip]),
-          intervalMs: 100,
-          what: `${vip.name} to be held by ${want ?? `a node other than ${lb.name}`}`,
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        },
-      );
-      move.ms = Math.round(performance.now() - t0);
-    } catch (e) {
-      waitError = (e as Error).message;
-      break;
-    }
-  }
+  const { moves, waitError } = await waitMoves(cluster, lb, nodes, vipsOf, before, action, opts);
   const sites = waitError ? [] : await siteChecks(cluster, opts.http);
   const badSites = sites.filter((s) => !s.ok);
   const ok = !waitError && badSites.length === 0;
