@@ -77,13 +77,18 @@ describe('drain a load balancer', () => {
     // Through a keepalived restart: lb1 never takes the VIP back.
     const tr = Date.now();
     await inHost(lab.state, 'lb1', 'service keepalived restart >/dev/null 2>&1');
+    expect(await vipHolders(lab.state, vip)).toEqual(['lb2']);
     const seen = new Set<string>();
     while (Date.now() - tr < 6000) {
       for (const h of await vipHolders(lab.state, vip)) seen.add(h);
       await new Promise((r) => setTimeout(r, 100));
     }
     expect([...seen]).toEqual(['lb2']);
-    const newPid = (await inHost(lab.state, 'lb1', 'cat /run/keepalived.pid')).stdout.trim();
+    // The init script returns before keepalived has written its pid file.
+    const newPid = await waitFor(
+      async () => (await inHost(lab.state, 'lb1', 'cat /run/keepalived.pid', { check: false })).stdout.trim(),
+      { timeoutMs: 10_000, intervalMs: 100, what: "lb1's keepalived pid file after the restart" },
+    );
     expect(newPid).not.toBe(pid);
 
     // deploy keeps it drained.
@@ -113,6 +118,8 @@ describe('drain a load balancer', () => {
   }, 400_000);
 
   it('refuses to drain the last healthy node (exit 2, nothing written)', async () => {
+    // In service whatever the test before left.
+    await hactl(['undrain', '-i', inventory, 'lb1']);
     await inHost(lab.state, 'lb2', 'service keepalived stop >/dev/null 2>&1');
     try {
       await waitForVip(lab.state, vip, ['lb1']);
