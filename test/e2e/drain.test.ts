@@ -10,7 +10,9 @@ import { hactl, removeScratch } from './helpers/deploy.js';
 import { inHost, useLab, vipHolders, waitFor, waitForVip } from './helpers/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 
-const lab = useLab({ outDir: '/tmp/lab-drain' });
+// DRAIN_E2E_OS=mixed runs it on keepalived 2.1.5 (lb1, Debian 11) and 2.3.3 (lb2, Debian 13).
+const os = process.env.DRAIN_E2E_OS as 'mixed' | 'debian-11' | 'debian-13' | undefined;
+const lab = useLab({ outDir: '/tmp/lab-drain', ...(os ? { os } : {}) });
 let inventory: string;
 let vip: string;
 const measured: string[] = [];
