@@ -12,7 +12,9 @@ import { loadInventory } from '../../src/inventory/load.js';
 
 // DRAIN_E2E_OS=mixed runs it on keepalived 2.1.5 (lb1, Debian 11) and 2.3.3 (lb2, Debian 13).
 const os = process.env.DRAIN_E2E_OS as 'mixed' | 'debian-11' | 'debian-13' | undefined;
-const lab = useLab({ outDir: '/tmp/lab-drain', ...(os ? { os } : {}) });
+// DRAIN_E2E_DIR: a lab directory of your own (e.g. /tmp/lab-drain); default a fresh temp one.
+const dir = process.env.DRAIN_E2E_DIR;
+const lab = useLab({ ...(dir ? { outDir: dir } : {}), ...(os ? { os } : {}) });
 let inventory: string;
 let vip: string;
 const measured: string[] = [];
