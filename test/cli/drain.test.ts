@@ -207,6 +207,31 @@ describe('drain a backend', () => {
     expect(sb.host('lb1').read(RECORD)).toBe('');
   });
 
+  test('Ctrl-C during the rollout: the host in flight finishes its transaction, the next is not touched, exit 130', async () => {
+    let interrupt: ((sig: string) => void) | undefined;
+    sb.host('lb2').beforeExec = (script) => {
+      if (script.includes('apply.sh')) interrupt?.('SIGINT');
+    };
+    const before = sb.host('lb1').read(SITE);
+    const r = await runCommand(
+      Drain,
+      ['-i', INV, '--backend', 'web1', '--json'],
+      ctx({
+        onInterrupt: (h) => {
+          interrupt = h;
+          return () => undefined;
+        },
+      }),
+    );
+    expect(r.code).toBe(130);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'interrupted' } });
+    expect((r.json!.error as { message: string }).message).toMatch(/interrupted before lb1/);
+    expect(sb.host('lb2').read(SITE)).toMatch(/10\.0\.1\.21:8080 .*down;/);
+    expect(sb.host('lb2').read(RECORD)).toBe('web1 10.0.1.21:8080\n');
+    expect(sb.host('lb1').read(SITE)).toBe(before);
+    expect(sb.host('lb1').read(RECORD)).toBeUndefined();
+  });
+
   test('open connections past --timeout: exit 1, not safe to stop, the backend stays down', async () => {
     sb.host('lb1').write('/.sandbox/conns', '10.0.1.21:8080\n10.0.1.21:8080\n');
     const r = await runCommand(Drain, ['-i', INV, '--backend', 'web1', '--timeout', '1', '--json'], ctx());
