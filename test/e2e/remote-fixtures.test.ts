@@ -123,6 +123,15 @@ function cases(l: LabState): Case[] {
     },
     {
       section: 'backend-connections',
+      case: 'one-open',
+      host: lb1.name,
+      // A connection held open to web1 (the backend's nginx keeps an idle one for 75 s).
+      before: `nohup bash -c 'exec 3<>/dev/tcp/${web[0].ip}/80; sleep 10' >/dev/null 2>&1 & echo $! > /tmp/bc.pid; sleep 0.5`,
+      after: 'kill "$(cat /tmp/bc.pid)" 2>/dev/null; rm -f /tmp/bc.pid',
+      args: { targets: web.map((b) => ({ name: b.name, address: b.ip, port: 80 })) },
+    },
+    {
+      section: 'backend-connections',
       case: 'idle',
       host: lb1.name,
       args: { targets: web.map((b) => ({ name: b.name, address: b.ip, port: 80 })) },
