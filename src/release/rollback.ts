@@ -80,6 +80,7 @@ const FEATURE_WORDS: Record<keyof ReturnType<typeof features>, string> = {
   keepalivedMaxAutoPriority: 'max_auto_priority, keepalived 2.1 and later',
   keepalivedStartupDelay: 'vrrp_startup_delay, keepalived 2.0.14 and later',
   nginxHttp2Directive: '`http2 on`, nginx 1.25.1 and later',
+  keepalivedTrackFile: "track_file (hactl drain's tracker), keepalived 2.1 and later",
 };
 
 /** The release was rendered for what this host runs now, or hactl says which feature differs. */

@@ -6,6 +6,7 @@ import type { Transport } from '../transport/transport.js';
 import { HOST_PATHS } from './paths.js';
 import type { HostPath } from './script.js';
 import { gather, type Results, type Section } from './section.js';
+import { drainSection, type DrainState } from './sections/drain.js';
 import { filesSection, managedSection, type RemoteFile } from './sections/files.js';
 import {
   holdsAddress,
@@ -40,6 +41,8 @@ export interface HostFacts {
   nginxStatus?: string;
   /** The release hactl last applied here (deploy or rollback), when there is one. */
   release?: string;
+  /** What `hactl drain` recorded here (absent in facts built by hand: in service). */
+  drain?: DrainState;
 }
 
 export interface FactsRequest {
@@ -66,6 +69,7 @@ export function factsSections(req: FactsRequest) {
     notifySection,
     nginxStatusSection(req.statusPort),
     releaseCurrentSection,
+    drainSection,
   ] as const;
 }
 
@@ -84,6 +88,7 @@ export function hostFacts([
   notified,
   status,
   release,
+  drain,
 ]: FactsResults): HostFacts {
   return {
     os,
@@ -97,6 +102,7 @@ export function hostFacts([
     notified,
     ...(status ? { nginxStatus: status } : {}),
     ...(release ? { release } : {}),
+    drain,
   };
 }
 

@@ -21,6 +21,14 @@ export const HOST_PATHS = {
   backupsDir: '/var/lib/hactl/backups',
   lockFile: '/var/lib/hactl/deploy.lock',
   lockHolder: '/var/lib/hactl/deploy.lock.holder',
+  /**
+   * The node's drain value, read by keepalived's track_file (weight 1): 0 in service, -253
+   * drained (priority 1, below every peer), -254 drained to FAULT. Written by `hactl drain`
+   * only; deploy never resets it (keepalived's init_file creates it with 0 when absent).
+   */
+  drainFile: '/var/lib/hactl/drain',
+  /** Backends drained with `hactl drain --backend`, one `name address:port` per line. */
+  drainedBackends: '/var/lib/hactl/drained-backends',
   /** One directory per release (root only: a release holds keepalived.conf with its auth_pass). */
   releasesDir: '/var/lib/hactl/releases',
   /** The id of the release this host is on (written with the files, by deploy and rollback). */

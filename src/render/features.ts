@@ -24,6 +24,12 @@ export interface Features {
   keepalivedMaxAutoPriority: boolean;
   /** keepalived ≥ 2.0.14: `vrrp_startup_delay`. */
   keepalivedStartupDelay: boolean;
+  /**
+   * keepalived ≥ 2.1: `track_file` with `weight` and `init_file` (checked with `keepalived -t` on
+   * 2.1.5, 2.2.7 and 2.3.3), which `hactl drain` writes. An unknown version is about to be
+   * installed and gets the oldest supported (2.1.5), which has it.
+   */
+  keepalivedTrackFile: boolean;
   /** nginx ≥ 1.25.1: `http2 on;` in the server block; before, `listen … http2`. */
   nginxHttp2Directive: boolean;
 }
@@ -51,6 +57,7 @@ export function features(v: Versions): Features {
     keepalivedMaxAutoPriority: atLeast(v.keepalived ?? OLDEST_KEEPALIVED, '2.1.0'),
     keepalivedStartupDelay: atLeast(v.keepalived ?? OLDEST_KEEPALIVED, '2.0.14'),
     nginxHttp2Directive: atLeast(v.nginx, '1.25.1'),
+    keepalivedTrackFile: atLeast(v.keepalived ?? OLDEST_KEEPALIVED, '2.1.0'),
   };
 }
 

@@ -54,6 +54,7 @@ export const PATHS = HOST_PATHS;
 
 export const CHECK_SCRIPT_NAME = 'hactl_check_nginx';
 export const TRACK_PROCESS_NAME = 'hactl_nginx_process';
+export const DRAIN_TRACK_NAME = 'hactl_drain';
 
 function file(path: string, mode: string, service: Service, content: string): RenderedFile {
   return {
@@ -127,6 +128,7 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
         ]
       : [],
     processes: useProcess ? [{ name: TRACK_PROCESS_NAME, process: 'nginx', weight: hc.weight }] : [],
+    drain: features(v).keepalivedTrackFile ? { name: DRAIN_TRACK_NAME, file: HOST_PATHS.drainFile } : null,
     instances: cluster.vips.map((vip) => {
       const node = vip.nodes.find((n) => n.lb === lb.name)!;
       const peers = cluster.lbs
@@ -152,6 +154,8 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
         track_scripts: useScript ? [CHECK_SCRIPT_NAME] : [],
         track_processes: useProcess ? [TRACK_PROCESS_NAME] : [],
         track_interfaces: (vip.trackInterfaces ?? []).map(trackLine),
+        // keepalived ignores tracking weights in a sync group: there the drain file, when not 0, is FAULT.
+        synced: (cluster.syncGroups ?? []).some((g) => g.vips.includes(vip.name)),
         notify: PATHS.notifyScript,
       };
     }),
@@ -174,7 +178,13 @@ function probeContext(cluster: Cluster, token: Secret | undefined) {
   return { token: token.reveal(), mark: TOKEN_MARK, lb_var: v.lb, upstream_var: v.upstream };
 }
 
-function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions, token: Secret | undefined) {
+function nginxContext(
+  cluster: Cluster,
+  lb: LoadBalancer,
+  v: Versions,
+  token: Secret | undefined,
+  drained: ReadonlySet<string>,
+) {
   return {
     cluster: cluster.name,
     lb: lb.name,
@@ -189,6 +199,7 @@ function nginxContext(cluster: Cluster, lb: LoadBalancer, v: Versions, token: Se
         max_fails: b.maxFails ?? null,
         fail_timeout: b.failTimeout ?? null,
         backup: b.backup,
+        down: drained.has(b.name),
       })),
     })),
     servers: cluster.sites.map((site) => ({
@@ -241,6 +252,8 @@ const notifyMode = (cluster: Cluster) => (cluster.vips.some((v) => v.notify?.web
 export interface RenderOptions {
   /** The probe token to render instead of the derived one (verify: the one the host already has). */
   probeToken?: Secret;
+  /** Backends drained on this host (`hactl drain --backend`): rendered `down`, so deploy keeps them drained. */
+  drainedBackends?: ReadonlySet<string>;
 }
 
 export function renderHost(
@@ -279,7 +292,10 @@ export function renderHost(
       nginxSiteFile(lb.nginx, cluster.name),
       '0644',
       'nginx',
-      renderTemplate('nginx-site.conf.hbs', nginxContext(cluster, lb, versions, token)),
+      renderTemplate(
+        'nginx-site.conf.hbs',
+        nginxContext(cluster, lb, versions, token, opts.drainedBackends ?? new Set()),
+      ),
     ),
   );
   for (const t of tlsFileSpecs(cluster))

@@ -22,6 +22,8 @@ import { newRelease, type ReleaseInfo, type Target } from './release-record.js';
 import type { ReleaseRecord } from '../remote/apply.js';
 import { applyPlan, installPackages, lockAndReadFacts, readHealth, readHostFacts, type HeldLock } from './host-ops.js';
 import { rollingOrder } from './order.js';
+import { isNodeDrained } from '../remote/sections/drain.js';
+import { drainedOn } from '../drain/state.js';
 import { preflight } from './preflight.js';
 
 export type HostStatus = 'pending' | 'unchanged' | 'planned' | 'changed' | 'failed' | 'skipped';
@@ -161,7 +163,7 @@ async function prepare(h: HostCtx, opts: DeployOptions, emit: Emit): Promise<voi
 
 /** The files are rendered for the keepalived and nginx this host runs (or, for rollback, read from the release). */
 function desiredRender(base: HostRender, facts: HostFacts, opts: DeployOptions): HostRender {
-  if (!opts.target) return renderHost(base.cluster, base.lb, versionsOf(facts.programs));
+  if (!opts.target) return renderHost(base.cluster, base.lb, versionsOf(facts.programs), drainedOn(facts));
   try {
     return opts.target.render(base, facts);
   } catch (e) {
@@ -242,7 +244,7 @@ async function installFirst(h: Ready, emit: Emit): Promise<void> {
   h.result.packagesInstalled = installed;
   const fresh = installed.includes('nginx');
   h.facts = await readHostFacts(h.transport, h.render, fresh ? [DISTRO_DEFAULT_SITE] : []);
-  h.render = renderHost(h.render.cluster, h.render.lb, versionsOf(h.facts.programs));
+  h.render = renderHost(h.render.cluster, h.render.lb, versionsOf(h.facts.programs), drainedOn(h.facts));
   h.plan = planHost(h.render, h.facts, { disableDefaultSite: fresh });
 }
 
@@ -266,7 +268,8 @@ async function applyHost(
   const t0 = performance.now();
   const health = await waitFor(
     async () => {
-      const hl = await readHealth(transport, h.render, true, 5);
+      // A drained master stays out of the election: it is healthy as a backup.
+      const hl = await readHealth(transport, h.render, !isNodeDrained(h.facts.drain), 5);
       if (!hl.ok) throw new Error(hl.problems.join('; '));
       return hl;
     },
@@ -348,7 +351,15 @@ async function rollOutAndCheck(
   if (opts.verify === false) return { ok: true, phase: 'done', message: summary(hosts) };
   // Nothing changed: the facts read under the lock are a fresh observation of who holds each VIP.
   const known = changing === 0 ? (name: string) => ready.get(name)?.facts : undefined;
-  const checks = await postDeployChecks(inv, (name) => ready.get(name)?.transport, opts.signal, known, opts.http);
+  const drained = [...ready.values()].filter((h) => isNodeDrained(h.facts.drain)).map((h) => h.render.lb.name);
+  const checks = await postDeployChecks(
+    inv,
+    (name) => ready.get(name)?.transport,
+    opts.signal,
+    known,
+    opts.http,
+    drained,
+  );
   const bad = checks.filter((c) => !c.ok);
   return {
     ok: bad.length === 0,

@@ -24,6 +24,7 @@ import type { HostRender } from '../render/render.js';
 import type { Transport } from '../transport/transport.js';
 import { nginxArgv } from '../shell/nginx.js';
 import { vrrpState } from '../verify/verdicts.js';
+import { isNodeDrained } from '../remote/sections/drain.js';
 
 export function factsRequest(render: HostRender, extraFiles: readonly string[] = []): FactsRequest {
   const nginx = render.lb.nginx;
@@ -85,7 +86,11 @@ export async function installPackages(t: Transport, plan: HostPlan, facts: HostF
   return runTransaction(t, applyRequest({ ...plan, files: [], sysctl: {}, reload: [], start: [] }, facts), []);
 }
 
-async function runTransaction(t: Transport, req: ApplyRequest, secrets: readonly Secret[]): Promise<ApplyOutcome> {
+export async function runTransaction(
+  t: Transport,
+  req: ApplyRequest,
+  secrets: readonly Secret[],
+): Promise<ApplyOutcome> {
   const token = randomBytes(8).toString('hex');
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const started = performance.now();
@@ -130,7 +135,9 @@ export function assessHealth(
         notified: facts.notified[vip.name],
         holdsVip: holdsAddress(facts, vip.ip),
       });
-      if (state !== 'MASTER' && state !== 'BACKUP') problems.push(`${vip.name} is in state ${state}`);
+      // hactl drain's -254 (a VIP without preemption) puts the node in FAULT on purpose.
+      const drainedFault = state === 'FAULT' && isNodeDrained(facts.drain);
+      if (state !== 'MASTER' && state !== 'BACKUP' && !drainedFault) problems.push(`${vip.name} is in state ${state}`);
       else if (strictMaster && vip.master === lb.name && vip.preempt && state !== 'MASTER')
         problems.push(`${vip.name} is ${state}, expected MASTER`);
     }

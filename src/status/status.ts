@@ -9,6 +9,7 @@ import { nodeVrrpState, vipVerdict, type StateSource, type VipHealth } from '../
 import { nearestExpiries, type CertificateExpiry } from './tls-expiry.js';
 import type { FaultLeftovers } from '../remote/sections/faults.js';
 import { describeLeftovers } from '../failover/leftovers.js';
+import { isNodeDrained } from '../remote/sections/drain.js';
 
 /** What one refresh learned from one load balancer. */
 export interface HostObservation {
@@ -39,6 +40,10 @@ export interface LbView {
   error?: string;
   keepalived?: boolean;
   nginx?: boolean;
+  /** Taken out of every election by `hactl drain` (its VRRP state is BACKUP or FAULT on purpose). */
+  drained?: boolean;
+  /** Backends drained in this host's nginx (`hactl drain --backend`). */
+  drainedBackends?: string[];
   instances: InstanceView[];
   /** What failover-test left there, one line each (empty when nothing). */
   leftovers: string[];
@@ -94,6 +99,8 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
         reachable: true,
         keepalived: o.facts.running.keepalived,
         nginx: o.facts.running.nginx,
+        drained: isNodeDrained(o.facts.drain),
+        drainedBackends: o.facts.drain?.backends.map((b) => b.name) ?? [],
         instances: cluster.vips.map((v) => instanceView(v, { ...o, facts: o.facts! })),
         leftovers: o.leftovers ? describeLeftovers(o.leftovers) : [],
       });
@@ -106,7 +113,13 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
         })
         .map((lb) => lb.name);
       const unknown = cluster.lbs.filter((lb) => !observed.get(lb.name)?.facts).map((lb) => lb.name);
-      const { health } = vipVerdict(vip, holders, unknown);
+      const drained = cluster.lbs.filter((lb) => isNodeDrained(observed.get(lb.name)?.facts?.drain));
+      const { health } = vipVerdict(
+        vip,
+        holders,
+        unknown,
+        drained.map((lb) => lb.name),
+      );
       vips.push({
         cluster: cluster.name,
         name: vip.name,

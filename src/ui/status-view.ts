@@ -3,12 +3,13 @@ import type { LbView, StatusReport, VipView } from '../status/status.js';
 import { bold, dim, green, red, table, yellow } from './style.js';
 import { dayCount } from '../util/x509.js';
 
-function vipState(v: VipView): string {
+function vipState(v: VipView, drained: readonly string[]): string {
   const unknown = v.unknown.length ? ` (${v.unknown.join(', ')} not reachable)` : '';
   switch (v.health) {
     case 'ok':
       return green('ok') + unknown;
     case 'failed-over':
+      if (drained.includes(v.master)) return `held by ${v.holders[0]}: ${v.master} is drained` + unknown;
       return yellow(`failed over: held by ${v.holders[0]}, not its master ${v.master}`) + unknown;
     case 'down':
       return red('DOWN: no load balancer holds it') + unknown;
@@ -52,7 +53,16 @@ export function formatStatus(r: StatusReport): string {
     out.push(bold(`cluster ${c}`));
     out.push(
       table(
-        vips.map((v) => [v.name, v.address, v.holders.join(', ') || '-', v.master, vipState(v)]),
+        vips.map((v) => [
+          v.name,
+          v.address,
+          v.holders.join(', ') || '-',
+          v.master,
+          vipState(
+            v,
+            lbs.filter((l) => l.drained).map((l) => l.name),
+          ),
+        ]),
         ['vip', 'address', 'holder', 'master', 'state'],
       ),
     );
@@ -64,7 +74,7 @@ export function formatStatus(r: StatusReport): string {
           l.name,
           upDown(l.keepalived),
           upDown(l.nginx),
-          ...vips.map((v) => instanceCell(l, v.name)),
+          ...vips.map((v) => instanceCell(l, v.name) + (l.drained ? ' (drained)' : '')),
           ...(unreachable ? [l.reachable ? '' : red(`unreachable: ${l.error ?? ''}`)] : []),
         ]),
         ['lb', 'keepalived', 'nginx', ...vips.map((v) => v.name), ...(unreachable ? ['problem'] : [])],
@@ -74,6 +84,9 @@ export function formatStatus(r: StatusReport): string {
       out.push(dim('* state guessed from the VIP on the interface (keepalived did not say)'));
     for (const e of r.certificates.filter((x) => x.cluster === c)) out.push(certificateLine(e));
     for (const l of lbs) for (const x of l.leftovers) out.push(yellow(`${l.name}: ${x}`));
+    for (const l of lbs)
+      if (l.drainedBackends?.length)
+        out.push(`${l.name}: backend(s) drained in nginx: ${l.drainedBackends.join(', ')} (hactl undrain --backend)`);
     out.push('');
   }
   const bad = r.vips.filter((v) => v.health !== 'ok' && v.health !== 'failed-over').length;
@@ -121,6 +134,8 @@ export function statusJson(r: StatusReport) {
       ...(l.error ? { error: l.error } : {}),
       keepalived: l.keepalived ?? null,
       nginx: l.nginx ?? null,
+      drained: l.drained ?? false,
+      drainedBackends: l.drainedBackends ?? [],
       leftovers: l.leftovers,
       instances: l.instances.map((i) => ({
         vip: i.vip,

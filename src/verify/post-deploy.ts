@@ -51,6 +51,7 @@ async function vipCheck(
   transport: (lb: string) => Transport | undefined,
   signal?: AbortSignal,
   known?: (lb: string) => HostFacts | undefined,
+  drained: readonly string[] = [],
 ): Promise<Check> {
   const lbs = cluster.lbs.map((l) => l.name);
   const target = `${vip.name} ${vip.cidr}`;
@@ -58,7 +59,7 @@ async function vipCheck(
   // Set when the last observation itself failed (a dropped connection): never reported as "VIP down".
   let unobserved: string | undefined;
   let first = known !== undefined && lbs.every((lb) => known(lb) !== undefined);
-  const verdict = () => vipVerdict(vip, last, []);
+  const verdict = () => vipVerdict(vip, last, [], drained);
   try {
     await waitFor(
       async () => {
@@ -122,11 +123,13 @@ export async function postDeployChecks(
   /** Facts already read in this run (a no-op deploy): the first observation of the VIP holders, saving a round trip. */
   known?: (lb: string) => HostFacts | undefined,
   http: HttpClient = httpGet,
+  /** Load balancers drained with `hactl drain` (not holding their VIPs is intended). */
+  drained: readonly string[] = [],
 ): Promise<Check[]> {
   const perCluster = await Promise.all(
     inv.clusters.map(async (cluster) => {
       const vips: Check[] = [];
-      for (const vip of cluster.vips) vips.push(await vipCheck(cluster, vip, transport, signal, known));
+      for (const vip of cluster.vips) vips.push(await vipCheck(cluster, vip, transport, signal, known, drained));
       return [...vips, ...(await siteChecks(cluster, http))];
     }),
   );

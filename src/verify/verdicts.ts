@@ -20,7 +20,13 @@ export interface VipVerdict {
  * `holders`: the reachable load balancers that have the VIP's address; `unknown`: those that
  * could not be asked (their holding is not known, so "nobody holds it" cannot be said).
  */
-export function vipVerdict(vip: Pick<Vip, 'master' | 'preempt'>, holders: string[], unknown: string[]): VipVerdict {
+export function vipVerdict(
+  vip: Pick<Vip, 'master' | 'preempt'>,
+  holders: string[],
+  unknown: string[],
+  /** Nodes `hactl drain` took out of every election: their not holding the VIP is intended. */
+  drained: readonly string[] = [],
+): VipVerdict {
   const unasked = unknown.length ? `; ${unknown.join(', ')} could not be asked` : '';
   if (holders.length > 1)
     return { health: 'split-brain', ok: false, detail: `SPLIT BRAIN: held by ${holders.join(' and ')}` };
@@ -30,6 +36,12 @@ export function vipVerdict(vip: Pick<Vip, 'master' | 'preempt'>, holders: string
       : { health: 'down', ok: false, detail: 'VIP down: no load balancer holds it' };
   const [holder] = holders;
   if (holder === vip.master) return { health: 'ok', ok: true, detail: `held by ${holder} (its master)${unasked}` };
+  if (drained.includes(vip.master))
+    return {
+      health: 'failed-over',
+      ok: true,
+      detail: `held by ${holder}: its master ${vip.master} is drained (hactl undrain ${vip.master} brings it back)${unasked}`,
+    };
   const why = vip.preempt
     ? `a failover happened and ${vip.master} has not taken it back (is it healthy?)`
     : 'preemption is off, so it stays until the holder fails';

@@ -5,6 +5,8 @@
  * VIP, all in parallel. Split brain triggers a bounded diagnosis.
  */
 import type { Cluster, Inventory, Vip } from '../inventory/model.js';
+import { drainedOn } from '../drain/state.js';
+import { isNodeDrained } from '../remote/sections/drain.js';
 import { createHash } from 'node:crypto';
 import { fileChange, type FileChange } from '../plan/plan.js';
 import { holds, readFacts, type HostFacts } from '../remote/facts.js';
@@ -166,7 +168,10 @@ function hostToken(render: HostRender, facts: HostFacts): Secret | undefined {
  */
 function expected(r: HostRender, facts: HostFacts): HostRender {
   const token = hostToken(r, facts);
-  const again = renderHost(r.cluster, r.lb, versionsOf(facts.programs), token ? { probeToken: token } : {});
+  const again = renderHost(r.cluster, r.lb, versionsOf(facts.programs), {
+    ...drainedOn(facts),
+    ...(token ? { probeToken: token } : {}),
+  });
   const own = clusterProbeToken(r.cluster);
   return { ...again, secrets: [...again.secrets, ...(own ? [own] : [])] };
 }
@@ -400,6 +405,11 @@ export function versionChecks(cluster: Cluster, facts: Map<string, HostFacts>): 
   });
 }
 
+/** The cluster's load balancers whose facts say `hactl drain` took them out. */
+export function drainedNodes(cluster: Cluster, facts: Map<string, Pick<HostFacts, 'drain'>>): string[] {
+  return cluster.lbs.filter((lb) => isNodeDrained(facts.get(lb.name)?.drain)).map((lb) => lb.name);
+}
+
 export function vipChecks(cluster: Cluster, facts: Map<string, HostFacts>): { checks: Check[]; vips: VipStatus[] } {
   const checks: Check[] = [];
   const vips: VipStatus[] = [];
@@ -411,7 +421,7 @@ export function vipChecks(cluster: Cluster, facts: Map<string, HostFacts>): { ch
         return f !== undefined && holds(f, vip.ip);
       })
       .map((lb) => lb.name);
-    const v = vipVerdict(vip, holders, unknown);
+    const v = vipVerdict(vip, holders, unknown, drainedNodes(cluster, facts));
     vips.push({
       cluster: cluster.name,
       name: vip.name,

@@ -112,6 +112,30 @@ function cases(l: LabState): Case[] {
     { section: 'adverts', case: 'backup-hears-master', host: lb2.name, args: { seconds: 2 } },
     { section: 'vip-watch', case: 'two-ticks', host: lb1.name, args: { interval: 0.05, ticks: 2 } },
     { section: 'release-current', case: 'deployed', host: lb1.name },
+    { section: 'drain', case: 'in-service', host: lb1.name },
+    {
+      section: 'drain',
+      case: 'node-and-backend-drained',
+      host: lb2.name,
+      // lb2 is the backup: a drained backup moves nothing, and the record is only read here.
+      before: `cp ${HOST_PATHS.drainFile} /tmp/drain.keep && printf '%s\\n' -253 > ${HOST_PATHS.drainFile} && printf '%s\\n' 'web1 ${web[0].ip}:80' > ${HOST_PATHS.drainedBackends}`,
+      after: `mv -f /tmp/drain.keep ${HOST_PATHS.drainFile}; rm -f ${HOST_PATHS.drainedBackends}`,
+    },
+    {
+      section: 'backend-connections',
+      case: 'one-open',
+      host: lb1.name,
+      // A connection held open to web1 (the backend's nginx keeps an idle one for 75 s).
+      before: `nohup bash -c 'exec 3<>/dev/tcp/${web[0].ip}/80; sleep 10' >/dev/null 2>&1 & echo $! > /tmp/bc.pid; sleep 0.5`,
+      after: 'kill "$(cat /tmp/bc.pid)" 2>/dev/null; rm -f /tmp/bc.pid',
+      args: { targets: web.map((b) => ({ name: b.name, address: b.ip, port: 80 })) },
+    },
+    {
+      section: 'backend-connections',
+      case: 'idle',
+      host: lb1.name,
+      args: { targets: web.map((b) => ({ name: b.name, address: b.ip, port: 80 })) },
+    },
     { section: 'releases', case: 'deployed', host: lb1.name },
     {
       section: 'hook-commands',

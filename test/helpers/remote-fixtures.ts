@@ -31,6 +31,7 @@ import { watchSection } from '../../src/remote/sections/watch.js';
 import { hookCommandsSection } from '../../src/remote/sections/hooks.js';
 import { releasesSection } from '../../src/remote/sections/releases.js';
 import { releaseCurrentSection } from '../../src/remote/sections/host.js';
+import { connectionsSection, drainSection, type ConnTarget } from '../../src/remote/sections/drain.js';
 import { ROOT } from './inventory.js';
 
 export const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'remote');
@@ -64,6 +65,8 @@ export const SECTIONS: Record<string, (args: any) => Section<unknown>> = {
   'release-current': () => releaseCurrentSection,
   releases: () => releasesSection,
   'hook-commands': (a: { paths: string[] }) => hookCommandsSection(a.paths),
+  drain: () => drainSection,
+  'backend-connections': (a: { targets: ConnTarget[] }) => connectionsSection(a.targets),
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

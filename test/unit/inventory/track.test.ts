@@ -241,21 +241,33 @@ describe('every new keyword, checked by the keepalived it is rendered for', () =
     const dir = mkdtempSync(join(tmpdir(), 'hactl-kv-'));
     try {
       // The notify script lives on the host; its path is all keepalived -t checks here.
-      writeFileSync(join(dir, 'k.conf'), conf(everything, version).replace(/^\s+notify ".*"$/gm, ''));
+      // The drain file's directory exists on a deployed host, not in the image: keepalived 2.3
+      // refuses a track_file it cannot create, so it points into the scratch dir here.
+      const text = conf(everything, version)
+        .replace(/^\s+notify ".*"$/gm, '')
+        .replace(/file "\/var\/lib\/hactl\/drain"/, 'file "/mnt/drain"');
+      writeFileSync(join(dir, 'k.conf'), text);
       const links = ['eth0', 'eth1', 'eth2'].map(
         (l) => `ip link add ${l} type veth peer name p${l} && ip link set ${l} up`,
       );
-      const out = execFileSync(
-        'unshare',
-        [
-          '-m',
-          '-n',
-          'sh',
-          '-c',
-          `${links.join(' && ')} && mount --bind ${dir} ${root}/mnt && chroot ${root} keepalived -t -f /mnt/k.conf 2>&1`,
-        ],
-        { encoding: 'utf8' },
-      );
+      const run = () =>
+        execFileSync(
+          'unshare',
+          [
+            '-m',
+            '-n',
+            'sh',
+            '-c',
+            `${links.join(' && ')} && mount --bind ${dir} ${root}/mnt && chroot ${root} keepalived -t -f /mnt/k.conf 2>&1`,
+          ],
+          { encoding: 'utf8' },
+        );
+      let out: string;
+      try {
+        out = run();
+      } catch (e) {
+        throw new Error(`keepalived -t refused it:\n${(e as { stdout?: string }).stdout ?? String(e)}`);
+      }
       expect(out).not.toMatch(/unknown keyword/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
