@@ -5,6 +5,7 @@
  * failover prober all use it.
  */
 import { Agent, request, type AgentOptions, type ClientRequestArgs } from 'node:http';
+import type { Socket } from 'node:net';
 import { tlsConnection, type TlsPeer, type TlsTarget } from './tls-connect.js';
 
 export type { TlsPeer, TlsTarget };
@@ -43,6 +44,15 @@ export interface HttpResult {
 
 const BODY_LIMIT = 4096;
 
+/**
+ * How many requests each kept-alive connection has carried. Node's own `req.reusedSocket` is
+ * false when a request that waited in the agent's queue (all `maxSockets` busy) is handed the
+ * connection the previous request just freed: under a closed-loop client that is most
+ * requests, and a reload's keep-alive close race on them looked like a loss on a new
+ * connection, which HTTP does not let a client retry (issue 14 §5). Counted here instead.
+ */
+const uses = new WeakMap<Socket, number>();
+
 export const is2xx = (r: Pick<HttpResult, 'status'>) => r.status >= 200 && r.status < 300;
 
 export function header(r: HttpResult, name: string): string | undefined {
@@ -67,7 +77,7 @@ export function httpClientOn(agent: Agent | false): HttpClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const reused = agent ? { reusedSocket: req.reusedSocket } : {};
+        const reused = agent ? { reusedSocket: req.reusedSocket || (usesBefore ?? 0) > 0 } : {};
         resolve({
           ...r,
           ...reused,
@@ -92,6 +102,11 @@ export function httpClientOn(agent: Agent | false): HttpClient {
         () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })),
         t.timeoutMs,
       );
+      let usesBefore: number | undefined;
+      req.on('socket', (socket) => {
+        usesBefore = uses.get(socket) ?? 0;
+        uses.set(socket, usesBefore + 1);
+      });
       req.on('error', (e: NodeJS.ErrnoException) =>
         done({ status: 0, error: e.code ?? e.message, body: '', headers: {} }),
       );

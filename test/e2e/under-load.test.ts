@@ -1,9 +1,9 @@
 /**
  * Under load (issue 14 §5), with bounded counts and no timing assert: keep-alive clients lose,
- * across nginx reloads on the VIP holder, requests on reused connections closed before any
- * answer, which HTTP lets them retry and whose retry is answered, and a few on new connections
- * (reported; not yet removed); 200 requests/s of new and keep-alive connections through a rolling
- * deploy that changes backends and VRRP settings together lose none; failover-test's stop-nginx
+ * across nginx reloads on the VIP holder, only requests on reused connections closed before any
+ * answer, which HTTP lets them retry and whose retry is answered (none lost); 200 requests/s
+ * of new and keep-alive connections through a rolling deploy that changes backends and VRRP
+ * settings together lose none; failover-test's stop-nginx
  * reports both client kinds; 20 verify runs at once all pass and leave no process behind.
  * The raw figures are printed (MEASURE lines) for the report.
  */
@@ -47,11 +47,12 @@ function summary(kind: string, r: ProbeResult[]) {
 }
 
 describe('keep-alive clients across nginx reloads on the VIP holder', () => {
-  // Issue 14 §5 is open: besides the losses on reused connections (retryable, and answered on
-  // the retry), a few requests on new connections are reset at the reload moments (12 of 18 645
-  // in 8 reloads on the lab; nginx's old workers close connections they accepted but had not
-  // read yet). Those are reported, not yet asserted away.
-  it('every loss on a reused connection is one HTTP lets a client retry, and its retry is answered', async () => {
+  // What a reload loses, found with a packet capture on the holder: only requests written on a
+  // kept-alive connection in the moment nginx's old workers close their idle connections
+  // (ngx_close_idle_connections at the graceful shutdown; FIN, then RST for the request already
+  // on the wire). Each had carried 89 to 165 requests before; Node's own reusedSocket said
+  // "new" for them (src/util/http.ts counts uses itself now). HTTP lets a client retry those.
+  it('every loss is on a reused connection, HTTP lets a client retry it, and the retry is answered: none is lost', async () => {
     const load = startLoad({ ...target(), connections: 20, maxRequests: 200_000, maxMs: 60_000 });
     const reloads = 8;
     for (let i = 0; i < reloads; i++) {
@@ -65,10 +66,8 @@ describe('keep-alive clients across nginx reloads on the VIP holder', () => {
       `MEASURE reload x${reloads}, 20 keep-alive connections: ${r.sent} requests in ${r.durationMs} ms, ${raw} failed at first (${r.failures.filter((f) => f.reused).length} on a reused connection, ${r.failures.filter((f) => f.retried !== undefined).length} retryable), ${r.retriedOk} answered on the retry, ${r.lost} lost; ${JSON.stringify(r.failures.slice(0, 10))}`,
     );
     expect(r.sent).toBeGreaterThan(reloads * 2000);
-    const onReused = r.failures.filter((f) => f.reused);
-    expect(onReused.filter((f) => f.retried !== 'ok')).toEqual([]);
-    // Whatever is lost is on new connections (see above), and few: under 0.5% of the requests.
-    expect(r.lost).toBeLessThan(r.sent / 200);
+    expect(r.failures.filter((f) => !f.reused || f.retried !== 'ok')).toEqual([]);
+    expect(r.lost).toBe(0);
   }, 120_000);
 });
 
@@ -105,7 +104,12 @@ describe('200 requests/s of new and keep-alive connections', () => {
       for (const s of c.sites) s.backends = s.backends.slice(0, 2);
       c.vrrp.advert_int = 2;
     });
-    try {
+    // Back to the lab's inventory for the tests after this one, also when an assert failed.
+    const restore = async () => {
+      const back = await hactl(['deploy', '-i', inventory, '--yes'], 180_000);
+      if (back.exitCode !== 0) throw new Error(`redeploying the lab inventory failed:\n${back.stdout}\n${back.stderr}`);
+    };
+    const checks = async () => {
       const { cli, n, k } = await mixed(
         () => hactl(['deploy', '-i', changed, '--yes', '--json'], 180_000),
         () => changed,
@@ -115,11 +119,13 @@ describe('200 requests/s of new and keep-alive connections', () => {
       expect({ n: n.failed, k: k.failed }).toEqual({ n: 0, k: 0 });
       // The probes ran through it: at 100/s for the deploy plus 3 s, each kind sent well over 100.
       expect({ n: n.sent > 100, k: k.sent > 100 }).toEqual({ n: true, k: true });
-    } finally {
-      // Back to the lab's inventory for the tests after this one, also when an assert above failed.
-      const back = await hactl(['deploy', '-i', inventory, '--yes'], 180_000);
-      if (back.exitCode !== 0) throw new Error(`redeploying the lab inventory failed:\n${back.stdout}\n${back.stderr}`);
-    }
+    };
+    const outcome = await checks().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await restore();
+    if (outcome) throw outcome;
   }, 300_000);
 
   it("failover-test's stop-nginx at 100/s per kind: the report gives both client kinds", async () => {
