@@ -16,8 +16,8 @@ step "hactl lab up --dir $dir   (2 load balancers, 3 backends, one VIP; real ssh
 hactl lab up --dir "$dir"
 inv="$dir/inventory.yaml"
 
-step "the inventory the lab wrote"
-grep -v '^\s*#' "$inv" | sed '/^$/d'
+step "the inventory the lab wrote (its VRRP password masked here: secrets never go to output)"
+grep -v '^\s*#' "$inv" | sed -e '/^$/d' -E -e 's/(pass: *)[^ ,}]+/\1********/'
 
 step "hactl deploy -i $inv --dry-run"
 hactl deploy -i "$inv" --dry-run --no-diff
