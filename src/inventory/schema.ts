@@ -279,7 +279,7 @@ export const HealthCheckSchema = obj(
     mode: opt(
       Type.Union([Type.Literal('script'), Type.Literal('process'), Type.Literal('both'), Type.Literal('none')], {
         description:
-          'script: vrrp_script polling nginx over HTTP; process: keepalived track_process on nginx; both; none. Default: script.',
+          "script: vrrp_script polling nginx over HTTP; process: keepalived track_process on nginx (needs keepalived in the host's initial PID and network namespaces, not a container: deploy checks); both; none. Default: script.",
       }),
     ),
     interval: opt(

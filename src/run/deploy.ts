@@ -25,6 +25,8 @@ import { rollingOrder } from './order.js';
 import { isNodeDrained } from '../remote/sections/drain.js';
 import { drainedOn } from '../drain/state.js';
 import { preflight } from './preflight.js';
+import { gather } from '../remote/section.js';
+import { procEventsProblem, procEventsSection, usesTrackProcess } from '../remote/sections/proc-events.js';
 
 export type HostStatus = 'pending' | 'unchanged' | 'planned' | 'changed' | 'failed' | 'skipped';
 
@@ -153,12 +155,28 @@ async function prepare(h: HostCtx, opts: DeployOptions, emit: Emit): Promise<voi
   h.result.timings.factsMs = ms(t0);
   h.render = desiredRender(h.render, facts, opts);
   const plan = opts.target ? opts.target.plan(h.render, facts) : planHost(h.render, facts);
-  const problems = preflight(h.render.cluster, h.render.lb, facts, plan);
+  const problems = [
+    ...preflight(h.render.cluster, h.render.lb, facts, plan),
+    ...(await trackProcessProblems(h, transport)),
+  ];
   if (problems.length > 0) throw new RemoteStepError(h.render.lb.name, 'preflight', problems.join('; '));
   h.result.summary = plan.summary;
   h.result.status = plan.changed ? 'planned' : 'unchanged';
   h.ready = { render: h.render, result: h.result, transport, facts, plan, ...(h.lock ? { lock: h.lock } : {}) };
   emit(h, 'plan', plan.summary);
+}
+
+/**
+ * A health check through track_process asks the host whether keepalived can hear process
+ * events there (one more round trip, only for those clusters): where it cannot, deploying would
+ * leave every instance in FAULT.
+ */
+async function trackProcessProblems(h: HostCtx, transport: Transport): Promise<string[]> {
+  const mode = h.render.cluster.healthCheck.mode;
+  if (!usesTrackProcess(mode)) return [];
+  const [pe] = await gather(transport, [procEventsSection] as const, { step: 'facts', timeoutMs: 10_000 });
+  const problem = procEventsProblem(h.render.lb.name, mode, pe);
+  return problem ? [problem] : [];
 }
 
 /** The files are rendered for the keepalived and nginx this host runs (or, for rollback, read from the release). */

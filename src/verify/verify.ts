@@ -4,6 +4,12 @@
  * VIP, started in the background of the same exec), plus HTTP from this machine through every
  * VIP, all in parallel. Split brain triggers a bounded diagnosis.
  */
+import {
+  procEventsProblem,
+  procEventsSection,
+  usesTrackProcess,
+  type ProcEvents,
+} from '../remote/sections/proc-events.js';
 import type { Cluster, Inventory, Vip } from '../inventory/model.js';
 import { drainedOn } from '../drain/state.js';
 import { isNodeDrained } from '../remote/sections/drain.js';
@@ -94,6 +100,8 @@ interface LbObservation {
   keepalived?: Map<string, InstanceState>;
   heard?: Heard;
   leftovers: FaultLeftovers;
+  /** Asked only where the health check uses track_process. */
+  procEvents?: ProcEvents;
 }
 
 /** The operator's hook commands of a cluster, each once. */
@@ -134,6 +142,7 @@ async function observe(t: Transport, render: HostRender, opts: VerifyOptions): P
     ...(hooks.length ? [hookCommandsSection(hooks)] : []),
     ...(opts.nodeStates ? [keepalivedDataSection] : []),
     ...(opts.census ? [advertsSection(listen)] : []),
+    ...(usesTrackProcess(cluster.healthCheck.mode) ? [procEventsSection] : []),
   ];
   const extra = [
     httpProbesSection(probesFor(cluster), { tokenFile: nginxFile(render) }),
@@ -152,6 +161,7 @@ async function observe(t: Transport, render: HostRender, opts: VerifyOptions): P
     hooks: (named.get('hook-commands') as HookCommand[] | undefined) ?? [],
     ...(named.has('keepalived-data') ? { keepalived: named.get('keepalived-data') as Map<string, InstanceState> } : {}),
     ...(named.has('adverts') ? { heard: named.get('adverts') as Heard } : {}),
+    ...(named.has('proc-events') ? { procEvents: named.get('proc-events') as ProcEvents } : {}),
   };
 }
 
@@ -310,6 +320,19 @@ function lbChecks(render: HostRender, o: LbObservation): Check[] {
   const add: AddCheck = (kind, target, ok, detail, warning) =>
     out.push({ kind, cluster: render.cluster.name, target, ok, detail, ...(warning ? { warning: true } : {}) });
   serviceChecks(render, o, add);
+  if (o.procEvents) {
+    const problem = procEventsProblem(render.lb.name, render.cluster.healthCheck.mode, o.procEvents);
+    add(
+      'health-check',
+      render.lb.name,
+      problem === undefined,
+      problem ??
+        (o.procEvents === 'yes'
+          ? "track_process can hear nginx: the kernel's proc connector answers"
+          : 'cannot tell whether track_process hears nginx (no python3 on the host)'),
+      o.procEvents === 'unknown',
+    );
+  }
   leftoverChecks(render, o, add);
   driftChecks(render, o.facts, add);
   hookChecks(render, o, add);

@@ -63,6 +63,8 @@ function cases(l: LabState): Case[] {
   ];
   return [
     { section: 'os', case: 'debian', host: lb1.name },
+    // A lab host has PID and network namespaces of its own, as a container: no proc events.
+    { section: 'proc-events', case: 'own-namespaces', host: lb1.name },
     { section: 'programs', case: 'installed', host: lb1.name },
     {
       section: 'sysctl',

@@ -4,6 +4,7 @@
  * the output a real host printed for it, and what the parser made of that output. They are
  * recorded on lab hosts by test/e2e/remote-fixtures.test.ts (RECORD_FIXTURES=1).
  */
+import { procEventsSection } from '../../src/remote/sections/proc-events.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Section } from '../../src/remote/section.js';
@@ -67,6 +68,7 @@ export const SECTIONS: Record<string, (args: any) => Section<unknown>> = {
   'hook-commands': (a: { paths: string[] }) => hookCommandsSection(a.paths),
   drain: () => drainSection,
   'backend-connections': (a: { targets: ConnTarget[] }) => connectionsSection(a.targets),
+  'proc-events': () => procEventsSection,
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
