@@ -20,6 +20,7 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
     '<%= config.bin %> lab up --os debian-13 --packages preinstalled --ipv6',
     '<%= config.bin %> lab up --nginx prefix --dir /tmp/lab-seed',
     '<%= config.bin %> lab up --tls --dir /tmp/lab-tls',
+    '<%= config.bin %> lab up --private-net --dir /tmp/lab-nic',
   ];
 
   static override enableJsonFlag = true;
@@ -72,6 +73,11 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
         'HTTPS: the lab makes its own CA and a certificate for its server name (ca.pem, ca.key, tls/ in --dir); the site listens on 443 and redirects port 80.',
       default: false,
     }),
+    'private-net': Flags.boolean({
+      description:
+        'Every load balancer also gets eth1 on a private bridge of its cluster (198.18.<cluster>.0/24, no address of this machine there): the inventory sends VRRP adverts over eth1 and keeps the VIPs on eth0.',
+      default: false,
+    }),
     'install-deps': Flags.boolean({
       description: 'apt-get install missing prerequisites first (Debian/Ubuntu).',
       default: false,
@@ -93,6 +99,7 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
       nginx: flags.nginx as NginxLayout,
       ipv6: flags.ipv6,
       tls: flags.tls,
+      privateNet: flags['private-net'],
       onProgress: (m) => this.logToStderr(m),
     });
     for (const line of labUpReport(lab, this.config.bin)) this.log(line);

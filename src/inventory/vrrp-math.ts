@@ -76,12 +76,14 @@ export function promisedFailoverSeconds(
       return { seconds: r(3 * advertInt + skew), formula: `3×${advertInt}s + skew ${r(skew)}s` };
     case 'nginx-death': {
       const detect = hc.mode === 'process' ? 0 : hc.interval * hc.fall;
-      // weight 0 → FAULT: the master sends priority 0 and the backup takes over after skew;
-      // a weight change lowers the advertised priority, and the backup preempts at once on the next advert.
-      const vrrp = hc.weight === 0 ? skew : advertInt + skew;
+      // weight 0 → FAULT: the master sends priority 0 and the backup takes over after skew.
+      // A weight: the master keeps advertising at its lowered priority, which a preempting
+      // backup discards (RFC 3768 6.4.2), so the backup takes over when its master-down timer
+      // (3 × advert_int + skew, last reset by an advert sent before the check failed) runs out.
+      const vrrp = hc.weight === 0 ? skew : 3 * advertInt + skew;
       return {
         seconds: r(detect + vrrp),
-        formula: `${hc.mode === 'process' ? 'process event 0s' : `interval ${hc.interval}s × fall ${hc.fall}`} + ${hc.weight === 0 ? `skew ${r(skew)}s (FAULT)` : `advert ${advertInt}s + skew ${r(skew)}s`}`,
+        formula: `${hc.mode === 'process' ? 'process event 0s' : `interval ${hc.interval}s × fall ${hc.fall}`} + ${hc.weight === 0 ? `skew ${r(skew)}s (FAULT)` : `3×${advertInt}s + skew ${r(skew)}s`}`,
       };
     }
   }

@@ -89,14 +89,25 @@ export function hostDirs(stateDir: string, name: string): HostDirs {
  * no duplicate address detection (the lab plans its addresses, and DAD would delay them ~1 s).
  * The link-local address stays: VRRPv3 over IPv6 sends its adverts from it.
  */
-function ipv6Commands(host: HostPlan): string[] {
-  if (!host.ip6) return ['echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6'];
+function ipv6Commands(host: HostPlan, dev = 'eth0'): string[] {
+  if (!host.ip6) return [`echo 1 > /proc/sys/net/ipv6/conf/${dev}/disable_ipv6`];
   return [
     ...['accept_ra=0', 'autoconf=0', 'router_solicitations=0', 'accept_dad=0', 'dad_transmits=0'].map((kv) => {
       const [k, v] = kv.split('=');
-      return `echo ${v} > /proc/sys/net/ipv6/conf/eth0/${k}`;
+      return `echo ${v} > /proc/sys/net/ipv6/conf/${dev}/${k}`;
     }),
-    `ip -6 addr add ${host.ip6}/64 dev eth0 nodad`,
+    // eth1 (--private-net) keeps only its link-local address: the source of VRRPv3 adverts there.
+    ...(dev === 'eth0' ? [`ip -6 addr add ${host.ip6}/64 dev eth0 nodad`] : []),
+  ];
+}
+
+/** With --private-net: eth1 on the cluster's private segment, addressed like eth0, quiet the same way. */
+function privateLinkCommands(host: HostPlan): string[] {
+  if (!host.private) return [];
+  return [
+    `ip addr add ${host.private.ip}/${host.private.prefix} dev eth1`,
+    ...ipv6Commands(host, 'eth1'),
+    'ip link set eth1 up',
   ];
 }
 
@@ -136,6 +147,7 @@ export function bootScript(host: HostPlan, dirs: HostDirs, opts: BootOptions): s
     `ip addr add ${host.ip}/${opts.prefix} dev eth0`,
     ...ipv6Commands(host),
     'ip link set eth0 up',
+    ...privateLinkCommands(host),
     `exec chroot ${r} /bin/sh -c ${sh([inside])}`,
     '',
   ].join('\n');

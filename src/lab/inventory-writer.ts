@@ -8,7 +8,7 @@ import { Document, isMap, isSeq } from 'yaml';
 import type { ClusterDoc, InventoryDoc, VipDoc } from '../inventory/schema.js';
 import { prefixNginxInventory } from './nginx-prefix.js';
 import { LAB_TLS } from './tls.js';
-import type { HostState, LabPlan, VipPlan } from './types.js';
+import type { ClusterPlan, HostState, LabPlan, VipPlan } from './types.js';
 
 export interface InventoryInput {
   plan: LabPlan;
@@ -30,10 +30,28 @@ export function randomVrrpPass(length = 8): string {
  * A VIP's entry. A lab with IPv6 VIPs authenticates its IPv4 VIPs one by one: VRRPv3 (which
  * IPv6 VIPs need) has no authentication, so a cluster-wide auth would cover them too.
  */
-function vipDoc(v: VipPlan, auth: VipDoc['auth'], perVipAuth: boolean): VipDoc {
-  const base = { name: v.name, address: v.cidr, vrid: v.vrid, master: v.master };
+function vipDoc(v: VipPlan, auth: VipDoc['auth'], perVipAuth: boolean, dev?: string): VipDoc {
+  const base = { name: v.name, address: v.cidr, vrid: v.vrid, master: v.master, ...(dev ? { dev } : {}) };
   if (v.family === 6) return { ...base, vrrp_version: 3 };
   return perVipAuth ? { ...base, auth } : base;
+}
+
+/**
+ * A cluster's VRRP side. With --private-net the adverts go over eth1 (the cluster's private
+ * segment, each node's vrrp_address there) and every VIP stays on eth0 (`dev`), the public
+ * side the machine reaches; otherwise everything is on eth0.
+ */
+function vrrpSide(plan: LabPlan, c: ClusterPlan) {
+  const hostOf = (name: string) => plan.hosts.find((h) => h.name === name);
+  const lb = (name: string) => {
+    const h = hostOf(name);
+    return { name, address: h?.ip ?? '', ...(h?.private ? { vrrp_address: h.private.ip } : {}) };
+  };
+  return {
+    interface: c.privateNet ? 'eth1' : 'eth0',
+    loadBalancers: c.lbs.map(lb),
+    vipDev: c.privateNet ? 'eth0' : undefined,
+  };
 }
 
 export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass, tls }: InventoryInput): InventoryDoc {
@@ -51,25 +69,28 @@ export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass, tls
       host_key_policy: 'strict',
       connect_timeout: 10,
     },
-    clusters: plan.clusters.map((c) => ({
-      name: c.name,
-      interface: 'eth0',
-      load_balancers: c.lbs.map((name) => ({ name, address: ipOf(name) })),
-      vrrp: perVipAuth ? { advert_int: 1 } : { advert_int: 1, auth },
-      vips: c.vips.map((v) => vipDoc(v, auth, perVipAuth)),
-      backends,
-      sites: [
-        {
-          name: 'www',
-          server_names: [plan.serverName],
-          vips: c.vips.map((v) => v.name),
-          port: tls ? 443 : 80,
-          backends: plan.backends,
-          health_path: plan.healthPath,
-          ...(tls ? { tls: { certificate: LAB_TLS.certificate, key: LAB_TLS.key, ca: LAB_TLS.ca } } : {}),
-        },
-      ],
-    })),
+    clusters: plan.clusters.map((c) => {
+      const side = vrrpSide(plan, c);
+      return {
+        name: c.name,
+        interface: side.interface,
+        load_balancers: side.loadBalancers,
+        vrrp: perVipAuth ? { advert_int: 1 } : { advert_int: 1, auth },
+        vips: c.vips.map((v) => vipDoc(v, auth, perVipAuth, side.vipDev)),
+        backends,
+        sites: [
+          {
+            name: 'www',
+            server_names: [plan.serverName],
+            vips: c.vips.map((v) => v.name),
+            port: tls ? 443 : 80,
+            backends: plan.backends,
+            health_path: plan.healthPath,
+            ...(tls ? { tls: { certificate: LAB_TLS.certificate, key: LAB_TLS.key, ca: LAB_TLS.ca } } : {}),
+          },
+        ],
+      };
+    }),
   };
 }
 
@@ -93,12 +114,21 @@ function lbDescription(plan: LabPlan): string {
   return 'keepalived and nginx installed, not configured, not running';
 }
 
+function privateNetComment(plan: LabPlan): string[] {
+  const nets = plan.clusters.flatMap((c) => (c.privateNet ? [`${c.name} ${c.privateNet.subnet}`] : []));
+  if (nets.length === 0) return [];
+  return [
+    ` Private segments (VRRP adverts over eth1, VIPs on eth0; the machine has no address there): ${nets.join(', ')}.`,
+  ];
+}
+
 export function inventoryYaml(inv: InventoryDoc, plan: LabPlan, outDir: string): string {
   const doc = new Document(inv);
   const releases = [...new Set(plan.hosts.map((h) => h.release))].join(', ');
   doc.commentBefore = [
     ` hactl lab ${plan.id}: written by \`hactl lab up\`, removed by \`hactl lab down --dir ${outDir}\`.`,
     ` Every host is a set of namespaces on this machine, on ${plan.subnet} (the machine is ${plan.bridgeIp})${plan.subnet6 ? ` and ${plan.subnet6} (${plan.bridgeIp6})` : ''}.`,
+    ...privateNetComment(plan),
     ` Hosts run ${releases}. Load balancers: ${lbDescription(plan)}.`,
     ` Backends answer every path with "backend=<name> host=<Host header> uri=<uri>".`,
     ` To deploy as a non-root operator, set ssh.user to ${plan.nonRootUser} (same key, passwordless sudo).`,

@@ -79,6 +79,7 @@ function initialState(opts: LabOptions, plan: LabPlan, where: { stateDir: string
       nginx: opts.nginx ?? 'package',
       ipv6: opts.ipv6 ?? false,
       ...(opts.tls ? { tls: true } : {}),
+      ...(opts.privateNet ? { privateNet: true } : {}),
     },
     images: {},
     files: labFiles(where.outDir),

@@ -8,9 +8,13 @@
  * hosts reach only the segment, and the machine reaches them through the bridge address.
  * IPv6 is off on the machine's side of the lab links, except with --ipv6 on the bridge, which
  * then carries the machine's ::1 on the lab's /64, quietly (no router solicitations, no DAD).
+ * With --private-net each cluster has a second bridge, flooding multicast the same way but with
+ * no address of the machine on it, and each of its load balancers a second veth pair (eth1
+ * inside, hactl<n>-<host>p on that bridge): the private LAN the adverts cross.
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
+import { LAB_BRIDGE_PATTERN } from './plan.js';
 import type { HostPlan, LabPlan } from './types.js';
 
 export async function ipBatch(lines: string[], force = false): Promise<void> {
@@ -20,19 +24,33 @@ export async function ipBatch(lines: string[], force = false): Promise<void> {
   if (r.exitCode !== 0 && !force) throw new Error(`ip -batch failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
 }
 
+/** A bridge that floods multicast (VRRP to 224.0.0.18 reaches every port, IGMP joins or not). */
+const newBridge = (name: string) => `link add ${name} type bridge mcast_snooping 0 stp_state 0 forward_delay 0`;
+
+/** The private bridges of the lab's clusters (--private-net), none otherwise. */
+export function privateBridges(plan: LabPlan): string[] {
+  return plan.clusters.flatMap((c) => (c.privateNet ? [c.privateNet.bridge] : []));
+}
+
 export function bridgeCommands(plan: LabPlan): string[] {
   return [
-    `link add ${plan.bridge} type bridge mcast_snooping 0 stp_state 0 forward_delay 0`,
+    newBridge(plan.bridge),
     `addr add ${plan.bridgeIp}/${plan.prefix} dev ${plan.bridge}`,
     `link set ${plan.bridge} up`,
+    // The machine takes no address on a private bridge: it is the load balancers' own LAN.
+    ...privateBridges(plan).flatMap((b) => [newBridge(b), `link set ${b} up`]),
   ];
 }
 
 export function hostLinkCommands(plan: LabPlan, host: HostPlan): string[] {
+  const p = host.private;
   return [
     `netns add ${host.netns}`,
     `link add ${host.veth} type veth peer name eth0 netns ${host.netns}`,
     `link set ${host.veth} master ${plan.bridge} up`,
+    ...(p
+      ? [`link add ${p.veth} type veth peer name eth1 netns ${host.netns}`, `link set ${p.veth} master ${p.bridge} up`]
+      : []),
   ];
 }
 
@@ -61,7 +79,11 @@ async function bridgeIpv6(plan: LabPlan): Promise<void> {
 
 export async function createSegment(plan: LabPlan): Promise<void> {
   await ipBatch([...bridgeCommands(plan), ...plan.hosts.flatMap((h) => hostLinkCommands(plan, h))]);
-  await quietIpv6([...(plan.bridgeIp6 ? [] : [plan.bridge]), ...plan.hosts.map((h) => h.veth)]);
+  await quietIpv6([
+    ...(plan.bridgeIp6 ? [] : [plan.bridge]),
+    ...privateBridges(plan),
+    ...plan.hosts.flatMap((h) => [h.veth, ...(h.private ? [h.private.veth] : [])]),
+  ]);
   await bridgeIpv6(plan);
 }
 
@@ -82,8 +104,8 @@ export async function listLinks(): Promise<string[]> {
 export async function deleteSegment(id: string): Promise<void> {
   const mine = (n: string) => n.startsWith(`${id}-`);
   const links = (await listLinks()).filter(mine);
-  const bridges = links.filter((l) => l.endsWith('-br'));
-  const veths = links.filter((l) => !l.endsWith('-br'));
+  const bridges = links.filter((l) => LAB_BRIDGE_PATTERN.test(l));
+  const veths = links.filter((l) => !LAB_BRIDGE_PATTERN.test(l));
   const netns = (await listNetns()).filter(mine);
   await ipBatch(
     [
@@ -95,12 +117,18 @@ export async function deleteSegment(id: string): Promise<void> {
   );
 }
 
-/** A host's link as a cable would be: `inside` is the host's eth0, `bridge` its port on the bridge. */
+/**
+ * A host's link as a cable would be: `inside` is the host's interface, `bridge` its port on the
+ * bridge. `dev` eth1 is a load balancer's link to its private segment (--private-net).
+ */
 export async function setLink(
-  host: Pick<HostPlan, 'netns' | 'veth'>,
+  host: Pick<HostPlan, 'name' | 'netns' | 'veth' | 'private'>,
   up: boolean,
   side: 'inside' | 'bridge' = 'inside',
+  dev: 'eth0' | 'eth1' = 'eth0',
 ): Promise<void> {
-  const args = side === 'inside' ? ['-n', host.netns, 'link', 'set', 'eth0'] : ['link', 'set', host.veth];
+  const port = dev === 'eth1' ? host.private?.veth : host.veth;
+  if (!port) throw new Error(`${host.name} has no eth1 (the lab was not made with --private-net)`);
+  const args = side === 'inside' ? ['-n', host.netns, 'link', 'set', dev] : ['link', 'set', port];
   await execa('ip', [...args, up ? 'up' : 'down']);
 }

@@ -9,17 +9,27 @@
  * With --ipv6 the lab also has fd00:213:n::/64 ("213" from HACTL_LAB_NET): the machine is ::1,
  * hosts and IPv4 VIPs keep their last octet as the interface id (.11 is ::11), and each IPv4
  * VIP gets an IPv6 twin <name>v6 with vrid 150 + VIP number.
+ * With --private-net each cluster c also has a private segment 198.18.c.0/24 (RFC 2544's
+ * benchmarking range, never routed) on a bridge of its own, `hactl<n>-priv<c>`, where each of
+ * its load balancers has eth1 with the last octet of its eth0 address (.11 is 198.18.c.11),
+ * through a veth whose machine-side end is `hactl<n>-<host>p`. The machine has no address
+ * there: nothing on it can meet a machine route, and every lab reuses the same addresses on
+ * bridges of its own.
  * Names: the lab is `hactl<n>`; its bridge `hactl<n>-br`; each host's netns and the
  * machine-side end of its veth are `hactl<n>-<host>` (at most 15 characters).
  */
 import { imageKindFor, type NginxLayout, type PackagesChoice } from './image-plan.js';
 import { DEFAULT_OS, backendRelease, lbRelease, type OsChoice } from './releases.js';
-import type { ClusterPlan, HostPlan, LabPlan, VipPlan } from './types.js';
+import type { ClusterPlan, HostPlan, LabPlan, PrivateNetPlan, VipPlan } from './types.js';
 
 export const LAB_PREFIX = 'hactl';
 export const LAB_ID_PATTERN = /^hactl(\d{1,3})$/;
 /** Matches netns and link names a lab made: hactl<n>-<something>. */
 export const LAB_NAME_PATTERN = /^hactl(\d{1,3})-[A-Za-z0-9]+$/;
+/** The lab's bridges among its links: hactl<n>-br, and hactl<n>-priv<c> with --private-net. */
+export const LAB_BRIDGE_PATTERN = /^hactl\d{1,3}-(br|priv\d+)$/;
+/** The private segments' range (--private-net): cluster c is 198.18.c.0/24. */
+export const PRIVATE_NET = '198.18';
 
 export const LIMITS = { lbs: 100, vips: 79, backends: 54, index: { min: 1, max: 254 } };
 
@@ -32,6 +42,7 @@ export interface PlanRequest {
   packages?: PackagesChoice;
   nginx?: NginxLayout;
   ipv6?: boolean;
+  privateNet?: boolean;
 }
 
 export function labNet(): string {
@@ -53,6 +64,11 @@ export function labSubnet(index: number): string {
 /** The lab's IPv6 prefix, without the trailing "::": fd00:213:7 for lab 7. */
 export function labNet6(index: number): string {
   return `fd00:${labNet().split('.')[1]}:${index}`;
+}
+
+/** Cluster c's private segment (--private-net). */
+export function privateNetOf(id: string, cluster: number): PrivateNetPlan {
+  return { bridge: `${id}-priv${cluster}`, subnet: `${PRIVATE_NET}.${cluster}.0/24`, prefix: 24 };
 }
 
 /** The problems with a request, empty when it can be planned. */
@@ -94,8 +110,7 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
   });
   const hosts: HostPlan[] = [];
   const clusters: ClusterPlan[] = [];
-  let lbNo = 0;
-  let vipNo = 0;
+  let [lbNo, vipNo] = [0, 0];
   for (let c = 1; c <= r.clusters; c++) {
     const name = `lab${c}`;
     const lbs: string[] = [];
@@ -113,6 +128,7 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
     if (base6) vips.push(...vips.map((v) => vip6(v, base6)));
     clusters.push({ name, lbs, vips });
   }
+  if (r.privateNet) addPrivateNets(id, clusters, hosts);
   const backends: string[] = [];
   for (let b = 1; b <= r.backends; b++) {
     hosts.push(host(`web${b}`, 'backend', 200 + b, b - 1));
@@ -133,6 +149,21 @@ export function planLab(index: number, r: PlanRequest): LabPlan {
     healthPath: '/webserver.html',
     nonRootUser: 'hactl',
   };
+}
+
+/**
+ * --private-net: each cluster its segment, each of its load balancers eth1 there, with the
+ * last octet of its eth0 address.
+ */
+function addPrivateNets(id: string, clusters: ClusterPlan[], hosts: HostPlan[]): void {
+  clusters.forEach((c, i) => {
+    const net = privateNetOf(id, i + 1);
+    c.privateNet = net;
+    for (const lb of hosts.filter((h) => h.role === 'lb' && h.cluster === c.name)) {
+      const ip = net.subnet.replace(/\.0\/\d+$/, `.${lb.ip.split('.')[3]}`);
+      lb.private = { ip, prefix: net.prefix, veth: `${lb.veth}p`, bridge: net.bridge };
+    }
+  });
 }
 
 /** The IPv6 twin of an IPv4 VIP: same master, its own VRRP instance. */

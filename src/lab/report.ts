@@ -31,10 +31,16 @@ export function labUpReport(lab: LabState, bin: string): string[] {
   ];
   for (const h of lab.hosts) {
     const addr = h.ip6 ? `${h.ip.padEnd(15)} ${h.ip6.padEnd(18)}` : h.ip.padEnd(15);
+    const eth1 = h.private ? `, eth1 ${h.private.ip}` : '';
     lines.push(
-      `  ${h.name.padEnd(7)} ${h.role.padEnd(8)} ${addr} ${h.release} (${h.image}) ${h.cluster ?? ''}`.trimEnd(),
+      `  ${h.name.padEnd(7)} ${h.role.padEnd(8)} ${addr} ${h.release} (${h.image}) ${h.cluster ?? ''}${eth1}`.trimEnd(),
     );
   }
+  for (const c of lab.clusters)
+    if (c.privateNet)
+      lines.push(
+        `  ${c.name.padEnd(7)} private  ${c.privateNet.subnet.padEnd(18)} bridge ${c.privateNet.bridge}: VRRP adverts over eth1, VIPs on eth0`,
+      );
   for (const c of lab.clusters)
     for (const v of c.vips)
       lines.push(`  ${v.name.padEnd(7)} vip      ${v.cidr.padEnd(18)} vrid ${v.vrid}, master ${v.master}`);

@@ -25,6 +25,11 @@ export interface LabOptions {
   ipv6?: boolean;
   /** The site is HTTPS: the lab makes its own CA and a certificate for its server name. */
   tls?: boolean;
+  /**
+   * Every load balancer also gets eth1 on a private bridge of its cluster: the inventory sends
+   * VRRP adverts there, and the VIPs stay on eth0, the public side the machine reaches.
+   */
+  privateNet?: boolean;
   /** Run `apt-get install -y` for missing prerequisites first. */
   installDeps?: boolean;
   onProgress?: (message: string) => void;
@@ -40,12 +45,30 @@ export interface HostPlan {
   ip: string;
   /** The host's address on the lab's IPv6 prefix, with --ipv6. */
   ip6?: string;
+  /** With --private-net, load balancers only: eth1 on the cluster's private bridge. */
+  private?: PrivateLinkPlan;
   /** The Debian release the host runs and the image its root is an overlay of. */
   release: ReleaseId;
   image: ImageKind;
   netns: string;
   /** The machine-side end of the host's veth pair, a port of the lab bridge. */
   veth: string;
+}
+
+/** A load balancer's second link: eth1 inside, `veth` on the cluster's private bridge. */
+export interface PrivateLinkPlan {
+  ip: string;
+  prefix: number;
+  /** The machine-side end of the pair: hactl<n>-<host>p. */
+  veth: string;
+  bridge: string;
+}
+
+/** A cluster's private segment (--private-net): a bridge the machine has no address on. */
+export interface PrivateNetPlan {
+  bridge: string;
+  subnet: string;
+  prefix: number;
 }
 
 export interface VipPlan {
@@ -61,6 +84,8 @@ export interface ClusterPlan {
   name: string;
   lbs: string[];
   vips: VipPlan[];
+  /** With --private-net: the segment VRRP adverts use. */
+  privateNet?: PrivateNetPlan;
 }
 
 export interface LabPlan {
@@ -108,6 +133,7 @@ export interface LabState extends Omit<LabPlan, 'hosts'> {
     nginx: NginxLayout;
     ipv6: boolean;
     tls?: boolean;
+    privateNet?: boolean;
   };
   /** The images the hosts boot from ("debian-12/base": where, and what image.json says). */
   images: Record<string, { root: string; repo: string; built: boolean; marker: Record<string, string> }>;

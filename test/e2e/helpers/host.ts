@@ -63,15 +63,26 @@ export async function servicePids(lab: LabState, name: string, svc: Service): Pr
 }
 
 /**
- * Takes the host's link down or up. `inside`: its eth0 (the host sees its interface go down);
- * `bridge`: the machine-side end, as a pulled cable (eth0 stays up but loses carrier).
+ * Takes the host's link down or up. `inside`: its interface (the host sees it go down);
+ * `bridge`: the machine-side end, as a pulled cable (the interface stays up but loses carrier).
+ * `dev` eth1: a load balancer's private link (a --private-net lab).
  */
-export async function linkDown(lab: LabState, name: string, side: 'inside' | 'bridge' = 'inside'): Promise<void> {
-  await setLink(findHost(lab, name), false, side);
+export async function linkDown(
+  lab: LabState,
+  name: string,
+  side: 'inside' | 'bridge' = 'inside',
+  dev: 'eth0' | 'eth1' = 'eth0',
+): Promise<void> {
+  await setLink(findHost(lab, name), false, side, dev);
 }
 
-export async function linkUp(lab: LabState, name: string, side: 'inside' | 'bridge' = 'inside'): Promise<void> {
-  await setLink(findHost(lab, name), true, side);
+export async function linkUp(
+  lab: LabState,
+  name: string,
+  side: 'inside' | 'bridge' = 'inside',
+  dev: 'eth0' | 'eth1' = 'eth0',
+): Promise<void> {
+  await setLink(findHost(lab, name), true, side, dev);
 }
 
 /** Runs a command in the host's network namespace only (machine's files and tools). */

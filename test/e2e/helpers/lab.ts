@@ -45,6 +45,7 @@ export function labOptions(req: LabRequest = {}): LabOptions {
     ...(req.nginx ? { nginx: req.nginx } : {}),
     ...(req.ipv6 ? { ipv6: req.ipv6 } : {}),
     ...(req.tls ? { tls: req.tls } : {}),
+    ...(req.privateNet ? { privateNet: req.privateNet } : {}),
     ephemeral: true,
   };
 }

@@ -1,6 +1,11 @@
 /** VIP selection, the expected backup and the promised bound per fault, from fixture inventories. */
 import { findVip, planFault, expectedBackup } from '../../../src/failover/plan.js';
-import { promisedFailoverSeconds, skewTime, convergenceMs } from '../../../src/inventory/vrrp-math.js';
+import {
+  promisedFailoverSeconds,
+  promisedLinkDownSeconds,
+  skewTime,
+  convergenceMs,
+} from '../../../src/inventory/vrrp-math.js';
 import { FAULT_EVENT } from '../../../src/failover/faults.js';
 import { parseFaults } from '../../../src/failover/failover-test.js';
 import { tickSplitter } from '../../../src/failover/vip-watch.js';
@@ -19,9 +24,22 @@ describe('bounds (vrrp-math)', () => {
     expect(promisedFailoverSeconds(FAULT_EVENT['stop-keepalived'], hc, 1, 100).seconds).toBe(0.609);
     expect(promisedFailoverSeconds(FAULT_EVENT['stop-nginx'], hc, 1, 100).seconds).toBe(1.609);
     expect(promisedFailoverSeconds(FAULT_EVENT['stop-nginx'], { ...hc, weight: -60, fall: 2 }, 1, 100).seconds).toBe(
-      3.609,
+      5.609,
     );
     expect(promisedFailoverSeconds(FAULT_EVENT['stop-nginx'], { ...hc, mode: 'process' }, 1, 100).seconds).toBe(0.609);
+  });
+
+  it('a weighted check moves the VIP after the master-down interval (3 × advert_int + skew), not one advert', () => {
+    // The lowered priority reaches the backup in adverts it discards (it preempts): only its
+    // master-down timer moves the VIP, as for a weighted track_interface.
+    const weighted = { ...hc, weight: -60 };
+    for (const advert of [1, 2, 0.5]) {
+      const b = promisedFailoverSeconds(FAULT_EVENT['stop-nginx'], weighted, advert, 100);
+      expect(b.seconds).toBeCloseTo(1 + 3 * advert + skewTime(100, advert), 3);
+      expect(b.formula).toContain(`3×${advert}s + skew`);
+      const link = promisedLinkDownSeconds({ weight: -60 }, advert, 100).seconds;
+      expect(b.seconds).toBeCloseTo(1 + link, 3);
+    }
   });
 
   it('the issue targets hold for the defaults: crash ≤ 4.0 s at advert_int 1, ≤ 1.0 s with VRRPv3 at 0.2', () => {

@@ -1,6 +1,10 @@
-import { labInventory, withPrefixNginx } from '../../../src/lab/inventory-writer.js';
+import { inventoryYaml, labInventory, withPrefixNginx } from '../../../src/lab/inventory-writer.js';
 import { NGINX_PREFIX, nginxPrefixConf } from '../../../src/lab/nginx-prefix.js';
-import { checkRequest, ipv4Overlaps, planLab } from '../../../src/lab/plan.js';
+import { bootScript, hostDirs } from '../../../src/lab/host.js';
+import { bridgeCommands, hostLinkCommands } from '../../../src/lab/network.js';
+import { LAB_BRIDGE_PATTERN, LAB_NAME_PATTERN, checkRequest, ipv4Overlaps, planLab } from '../../../src/lab/plan.js';
+import { renderHost } from '../../../src/render/render.js';
+import { loadText } from '../../helpers/inventory.js';
 import { formatPrereqProblems, TOOLS } from '../../../src/lab/prereqs.js';
 
 describe('planLab', () => {
@@ -145,5 +149,120 @@ describe('the lab inventory', () => {
     expect(conf).toContain('include /app/nginx/conf/conf.d/*.conf;');
     const directives = conf.split('\n').filter((l) => !l.trim().startsWith('#'));
     expect(directives.join('\n')).not.toMatch(/\/etc\/|\/var\//);
+  });
+});
+
+const BOOT = {
+  prefix: 24,
+  lowerDir: '/var/cache/hactl-lab/v1/debian-12/preinstalled/root',
+  repoDir: '/var/cache/hactl-lab/v1/debian-12/preinstalled/repo',
+  hostKeys: 'no-rsa' as const,
+  timeoutMs: 1000,
+};
+
+describe('--private-net: a second bridge per cluster, adverts on eth1, VIPs on eth0', () => {
+  const plan = planLab(4, { clusters: 2, lbs: 2, backends: 1, dualMaster: false, privateNet: true });
+
+  test('each cluster its own segment and bridge; each load balancer eth1 there, backends none', () => {
+    expect(plan.clusters.map((c) => c.privateNet)).toEqual([
+      { bridge: 'hactl4-priv1', subnet: '198.18.1.0/24', prefix: 24 },
+      { bridge: 'hactl4-priv2', subnet: '198.18.2.0/24', prefix: 24 },
+    ]);
+    expect(
+      plan.hosts.map((h) => `${h.name} ${h.private ? `${h.private.ip} ${h.private.veth}@${h.private.bridge}` : '-'}`),
+    ).toEqual([
+      'lb1 198.18.1.11 hactl4-lb1p@hactl4-priv1',
+      'lb2 198.18.1.12 hactl4-lb2p@hactl4-priv1',
+      'lb3 198.18.2.13 hactl4-lb3p@hactl4-priv2',
+      'lb4 198.18.2.14 hactl4-lb4p@hactl4-priv2',
+      'web1 -',
+    ]);
+  });
+
+  test('the biggest lab keeps every name within 15 characters, and teardown recognises them', () => {
+    const big = planLab(254, { clusters: 50, lbs: 2, backends: 1, dualMaster: false, privateNet: true });
+    const names = [
+      ...big.clusters.map((c) => c.privateNet!.bridge),
+      ...big.hosts.flatMap((h) => (h.private ? [h.private.veth] : [])),
+    ];
+    expect(names).toContain('hactl254-priv50');
+    expect(names).toContain('hactl254-lb100p');
+    for (const n of names) {
+      expect(n.length).toBeLessThanOrEqual(15);
+      expect(n).toMatch(LAB_NAME_PATTERN);
+    }
+    expect(big.clusters.every((c) => LAB_BRIDGE_PATTERN.test(c.privateNet!.bridge))).toBe(true);
+    expect(big.hosts.some((h) => LAB_BRIDGE_PATTERN.test(h.private?.veth ?? h.veth))).toBe(false);
+    expect(LAB_BRIDGE_PATTERN.test(big.bridge)).toBe(true);
+  });
+
+  test('without --private-net: no second bridge, no eth1', () => {
+    const p = planLab(4, { clusters: 1, lbs: 2, backends: 1, dualMaster: false });
+    expect(p.clusters[0].privateNet).toBeUndefined();
+    expect(p.hosts.some((h) => h.private)).toBe(false);
+    expect(bridgeCommands(p).join('\n')).not.toContain('priv');
+    expect(p.hosts.flatMap((h) => hostLinkCommands(p, h)).join('\n')).not.toContain('eth1');
+  });
+
+  test('the links: a flooding bridge per cluster without an address of the machine, a veth to eth1 per load balancer', () => {
+    const br = bridgeCommands(plan);
+    expect(br).toContain('link add hactl4-priv1 type bridge mcast_snooping 0 stp_state 0 forward_delay 0');
+    expect(br).toContain('link set hactl4-priv2 up');
+    expect(br.filter((l) => l.startsWith('addr add'))).toEqual(['addr add 10.213.4.1/24 dev hactl4-br']);
+    const lb3 = plan.hosts.find((h) => h.name === 'lb3')!;
+    expect(hostLinkCommands(plan, lb3)).toEqual([
+      'netns add hactl4-lb3',
+      'link add hactl4-lb3 type veth peer name eth0 netns hactl4-lb3',
+      'link set hactl4-lb3 master hactl4-br up',
+      'link add hactl4-lb3p type veth peer name eth1 netns hactl4-lb3',
+      'link set hactl4-lb3p master hactl4-priv2 up',
+    ]);
+    const web1 = plan.hosts.find((h) => h.name === 'web1')!;
+    expect(hostLinkCommands(plan, web1).join('\n')).not.toContain('eth1');
+  });
+
+  test('the boot script addresses eth1 and brings it up (IPv6 off there unless --ipv6)', () => {
+    const lb1 = plan.hosts.find((h) => h.name === 'lb1')!;
+    const script = bootScript(lb1, hostDirs('/var/lib/hactl/labs/hactl4', 'lb1'), BOOT);
+    expect(script).toContain('ip addr add 198.18.1.11/24 dev eth1');
+    expect(script).toContain('echo 1 > /proc/sys/net/ipv6/conf/eth1/disable_ipv6');
+    expect(script.indexOf('ip link set eth1 up')).toBeGreaterThan(script.indexOf('ip link set eth0 up'));
+    const v6 = planLab(4, { clusters: 1, lbs: 2, backends: 1, dualMaster: false, privateNet: true, ipv6: true });
+    const s6 = bootScript(v6.hosts[0], hostDirs('/var/lib/hactl/labs/hactl4', 'lb1'), BOOT);
+    expect(s6).toContain('echo 0 > /proc/sys/net/ipv6/conf/eth1/accept_dad');
+    expect(s6).not.toContain('dev eth1 nodad');
+    const web = bootScript(plan.hosts[4], hostDirs('/var/lib/hactl/labs/hactl4', 'web1'), BOOT);
+    expect(web).not.toContain('eth1');
+  });
+
+  test('the inventory: VRRP interface eth1 with each node its eth1 address, every VIP on eth0, and it validates', () => {
+    const inv = labInventory({ plan, identityFile: '/x/id', knownHostsFile: '/x/kh', vrrpPass: 'abcd1234' });
+    const c = inv.clusters[1];
+    expect(c.interface).toBe('eth1');
+    expect(c.load_balancers).toEqual([
+      { name: 'lb3', address: '10.213.4.13', vrrp_address: '198.18.2.13' },
+      { name: 'lb4', address: '10.213.4.14', vrrp_address: '198.18.2.14' },
+    ]);
+    expect(c.vips).toEqual([expect.objectContaining({ name: 'vip2', address: '10.213.4.122/24', dev: 'eth0' })]);
+    const r = loadText(inventoryYaml(inv, plan, '/tmp/lab-nic'));
+    expect(r.problems).toEqual([]);
+    const vip = r.inventory!.clusters[0].vips[0];
+    expect(r.inventory!.clusters[0].lbs.map((lb) => lb.vrrpAddress)).toEqual(['198.18.1.11', '198.18.1.12']);
+    const conf = renderHost(r.inventory!.clusters[0], r.inventory!.clusters[0].lbs[0], {
+      keepalived: '2.2.7',
+    }).files.find((f) => f.path.endsWith('keepalived.conf'))!.content;
+    expect(conf).toMatch(/interface eth1\n/);
+    expect(vip.dev).toBe('eth0');
+    expect(conf).toContain(`${vip.cidr} dev eth0`);
+    expect(inventoryYaml(inv, plan, '/tmp/lab-nic')).toContain('lab1 198.18.1.0/24, lab2 198.18.2.0/24');
+  });
+
+  test('without --private-net the inventory stays all on eth0, with no dev and no vrrp_address', () => {
+    const p = planLab(4, { clusters: 1, lbs: 2, backends: 1, dualMaster: false });
+    const c = labInventory({ plan: p, identityFile: '/x/id', knownHostsFile: '/x/kh', vrrpPass: 'abcd1234' })
+      .clusters[0];
+    expect(c.interface).toBe('eth0');
+    expect(c.load_balancers.some((lb) => 'vrrp_address' in lb)).toBe(false);
+    expect(c.vips.some((v) => 'dev' in v)).toBe(false);
   });
 });
