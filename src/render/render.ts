@@ -97,7 +97,7 @@ function upDownDelaysContext(cluster: Cluster, v: Versions) {
   return { lines: supported ? [...lines.values()] : [], unsupported: supported ? null : (v.keepalived ?? 'unknown') };
 }
 
-/** One virtual_ipaddress line: `<cidr> dev <dev> [label <label>]`, dev defaulting to the VRRP interface. */
+/** One virtual_ipaddress line: `<cidr> dev <dev> [label <label>]`, dev defaulting to the VIP's (then the VRRP interface). */
 const addressLine = (a: { cidr: string; dev?: string; label?: string }, iface: string) =>
   `${a.cidr} dev ${a.dev ?? iface}${a.label ? ` label ${a.label}` : ''}`;
 
@@ -149,8 +149,9 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
         address: vip.cidr,
         label: vip.label ?? null,
         dev: vip.dev ?? lb.interface,
-        more_addresses: (vip.addresses ?? []).map((a) => addressLine(a, lb.interface)),
-        excluded: (vip.excluded ?? []).map((a) => addressLine(a, lb.interface)),
+        // A VIP's other addresses go where the VIP goes unless they name their own dev (lint reads them so too).
+        more_addresses: (vip.addresses ?? []).map((a) => addressLine(a, vip.dev ?? lb.interface)),
+        excluded: (vip.excluded ?? []).map((a) => addressLine(a, vip.dev ?? lb.interface)),
         track_scripts: useScript ? [CHECK_SCRIPT_NAME] : [],
         track_processes: useProcess ? [TRACK_PROCESS_NAME] : [],
         track_interfaces: (vip.trackInterfaces ?? []).map(trackLine),

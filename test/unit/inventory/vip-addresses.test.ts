@@ -74,6 +74,26 @@ describe('several addresses per VIP', () => {
     expect(conf).toContain('10.0.0.100/24 dev eth1');
   });
 
+  it("a VIP's other addresses go where the VIP goes unless they name their own dev (as lint reads them)", () => {
+    const conf = fileOf(
+      hosts(
+        withChanges([
+          [['vips', 0, 'dev'], 'eth1'],
+          [
+            ['vips', 0, 'addresses'],
+            [
+              { address: '10.0.0.101/24', label: 'eth1:2' },
+              { address: '192.0.2.10/32', dev: 'eth2' },
+            ],
+          ],
+        ]),
+      )[0],
+      'keepalived.conf',
+    );
+    expect(conf).toContain('10.0.0.101/24 dev eth1 label eth1:2');
+    expect(conf).toContain('192.0.2.10/32 dev eth2');
+  });
+
   it('lint: a second family inside virtual_ipaddress, a reused address, a bad one, a label on IPv6', () => {
     const p = errors(
       withChanges([
