@@ -162,7 +162,7 @@ export const VipAddressSchema = obj(
       Type.String({
         pattern: INTERFACE.pattern,
         description:
-          'The interface this address goes on. Default: the VIP\'s dev, else the VRRP interface (the VIP on the public NIC, adverts on the private one). It must exist on every load balancer.',
+          "The interface this address goes on. Default: the VIP's dev, else the VRRP interface (the VIP on the public NIC, adverts on the private one). It must exist on every load balancer.",
       }),
     ),
     label: opt(
