@@ -30,8 +30,16 @@ export interface CliResult {
  * The probe key (cli/probe-key.ts) of this test run, so a deploy without a VRRP password makes
  * it here and never in the machine's own ~/.config/hactl.
  */
-const CONFIG_DIR = mkdtempSync(join(tmpdir(), 'hactl-e2e-config-'));
-process.on('exit', () => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+let configDir: string | undefined;
+const configDirOf = () => (configDir ??= mkdtempSync(join(tmpdir(), 'hactl-e2e-config-')));
+
+// Every test file that uses these helpers gets its temp dirs removed after its last test (a
+// process 'exit' handler never ran under jest: each file left one behind).
+afterAll(() => {
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
+  configDir = undefined;
+  removeScratch();
+});
 
 /** The CLI's environment: no colour, no agent, no terminal (stdin is not a TTY). */
 function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -39,7 +47,7 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
     ...(process.env as Record<string, string>),
     NO_COLOR: '1',
     SSH_AUTH_SOCK: '',
-    HACTL_CONFIG_DIR: CONFIG_DIR,
+    HACTL_CONFIG_DIR: configDirOf(),
     ...extra,
   };
 }
