@@ -78,6 +78,11 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
         'Every load balancer also gets eth1 on a private bridge of its cluster (198.18.<cluster>.0/24, no address of this machine there): the inventory sends VRRP adverts over eth1 and keeps the VIPs on eth0.',
       default: false,
     }),
+    fast: Flags.boolean({
+      description:
+        'The inventory uses vrrp.profile: fast (VRRPv3 adverts and the nginx check every 0.1 s, no VRRP authentication), to rehearse sub-second failover.',
+      default: false,
+    }),
     'install-deps': Flags.boolean({
       description: 'apt-get install missing prerequisites first (Debian/Ubuntu).',
       default: false,
@@ -100,6 +105,7 @@ Exit codes: 0 the lab is up, 1 it could not be brought up (not root, a missing p
       ipv6: flags.ipv6,
       tls: flags.tls,
       privateNet: flags['private-net'],
+      fast: flags.fast,
       onProgress: (m) => this.logToStderr(m),
     });
     for (const line of labUpReport(lab, this.config.bin)) this.log(line);

@@ -85,20 +85,57 @@ function labelProblems(c: ClusterDoc, i: number, at: (...p: PathSeg[]) => PathSe
 
 const labels: Rule = (c, at, loc) => c.vips.flatMap((_, i) => labelProblems(c, i, at, loc));
 
-/** keepalived reads vrrp_script interval and timeout with 3 decimals: finer values are rounded. */
-const scriptTimers: Rule = (c, at, loc) =>
-  (['interval', 'timeout'] as const).flatMap((k) => {
-    const v = c.health_check?.[k];
-    if (v === undefined || (v >= 0.001 && Math.abs(Math.round(v * 1000) - v * 1000) < 1e-6)) return [];
-    return [
-      loc.problem(
-        at('health_check', k),
-        'health-check',
-        `${k} ${v} is not a whole number of milliseconds; keepalived reads vrrp_script ${k} with 3 decimals`,
-        'round to 0.001 s (at least 0.001)',
+/**
+ * keepalived reads vrrp_script interval and timeout as whole seconds (2.1.5 to 2.3.3; a fraction
+ * is refused by keepalived -t and ignored by a running keepalived). Below one second the check
+ * probes within its run (vrrp-math checkRuns), timed in the hundredths of /proc/uptime.
+ */
+const scriptTimers: Rule = (c, at, loc) => {
+  const hc = c.health_check;
+  if (!hc) return [];
+  const interval = hc.interval ?? 1;
+  const hundredths = (v: number) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6;
+  const problem = (k: 'interval' | 'timeout', reason: string, fix: string) =>
+    loc.problem(at('health_check', k), 'health-check', reason, fix);
+  const out = [];
+  if (hc.interval !== undefined && hc.interval >= 1 && !Number.isInteger(hc.interval))
+    out.push(
+      problem(
+        'interval',
+        `interval ${hc.interval} is not whole seconds; keepalived reads a vrrp_script interval as whole seconds`,
+        `use ${Math.round(hc.interval)}, or an interval below 1 (the check then probes within each run)`,
       ),
-    ];
-  });
+    );
+  if (
+    hc.interval !== undefined &&
+    hc.interval < 1 &&
+    (hc.interval < 0.05 || hc.interval > 0.9 || !hundredths(hc.interval))
+  )
+    out.push(
+      problem(
+        'interval',
+        `interval ${hc.interval}: a sub-second check probes every 0.05 to 0.9 s, in hundredths`,
+        'use e.g. 0.1',
+      ),
+    );
+  if (hc.timeout !== undefined && interval >= 1 && !Number.isInteger(hc.timeout))
+    out.push(
+      problem(
+        'timeout',
+        `timeout ${hc.timeout} is not whole seconds; keepalived reads a vrrp_script timeout as whole seconds`,
+        `use ${Math.max(1, Math.round(hc.timeout))}`,
+      ),
+    );
+  if (hc.timeout !== undefined && interval < 1 && (hc.timeout > 0.5 || hc.timeout < 0.01 || !hundredths(hc.timeout)))
+    out.push(
+      problem(
+        'timeout',
+        `timeout ${hc.timeout}: with a sub-second interval each probe's timeout is 0.01 to 0.5 s, in hundredths`,
+        'use e.g. 0.2',
+      ),
+    );
+  return out;
+};
 
 const sites: Rule = (c, at, loc) =>
   c.sites.flatMap((s, i) => {

@@ -162,8 +162,10 @@ const vrrpSettings: Rule = (c, at, loc, o) => {
         loc.problem(
           where('auth'),
           'auth-v3',
-          'VRRPv3 has no authentication (RFC 5798); keepalived ignores or rejects it',
-          'remove auth:, or use vrrp_version: 2',
+          `VRRPv3 has no authentication (RFC 5798); keepalived ignores or rejects it${c.vrrp?.profile && v.vrrp_version === undefined && c.vrrp.vrrp_version === undefined ? ` (vrrp.profile ${c.vrrp.profile} is VRRPv3)` : ''}`,
+          c.vrrp?.profile
+            ? 'remove auth: (the profile has none), or leave out vrrp.profile'
+            : 'remove auth:, or use vrrp_version: 2',
         ),
       );
     if (s.auth) {
@@ -325,7 +327,8 @@ const failover: Rule = (c, at, loc) => {
     );
     return out;
   }
-  if (hc.mode !== 'process' && hc.timeout > hc.interval)
+  // With a sub-second interval the probes run one after another within a run: a longer timeout only spaces them.
+  if (hc.mode !== 'process' && hc.interval >= 1 && hc.timeout > hc.interval)
     out.push(
       loc.problem(
         at('health_check', 'timeout'),

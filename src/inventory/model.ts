@@ -233,6 +233,20 @@ export const DEFAULTS = {
   ] as [string, string][],
 };
 
+/**
+ * What a cluster's `vrrp.profile` stands for; anything the inventory sets itself wins. fast: a
+ * sub-second advert interval (VRRPv3, which has no authentication) and nginx probed every 0.1 s;
+ * `npm run bench` measures its failover downtime and soaks it under CPU load (README, Failover).
+ */
+export const VRRP_PROFILES = {
+  fast: {
+    advertInt: 0.1,
+    vrrpVersion: 3 as const,
+    healthCheck: { interval: 0.1, timeout: 0.2 } as Partial<HealthCheck>,
+  },
+} as const;
+export type VrrpProfile = keyof typeof VRRP_PROFILES;
+
 export function findLb(cluster: Cluster, name: string): LoadBalancer {
   const lb = cluster.lbs.find((l) => l.name === name);
   if (!lb) throw new Error(`cluster ${cluster.name} has no load balancer ${name}`);

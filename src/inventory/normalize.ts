@@ -25,6 +25,7 @@ import {
   type VipAddress,
   type Vip,
   type VipNode,
+  VRRP_PROFILES,
 } from './model.js';
 import { Secret } from './secret.js';
 import { ipFamily, parseCidr } from '../util/ip.js';
@@ -37,9 +38,10 @@ export function vipSettings(
   vip: VipDoc,
 ): Required<Pick<VrrpSettings, 'advert_int' | 'vrrp_version' | 'unicast' | 'preempt'>> & VrrpSettings {
   const d = cluster.vrrp ?? {};
+  const p = d.profile ? VRRP_PROFILES[d.profile] : undefined;
   return {
-    advert_int: vip.advert_int ?? d.advert_int ?? DEFAULTS.advertInt,
-    vrrp_version: vip.vrrp_version ?? d.vrrp_version ?? DEFAULTS.vrrpVersion,
+    advert_int: vip.advert_int ?? d.advert_int ?? p?.advertInt ?? DEFAULTS.advertInt,
+    vrrp_version: vip.vrrp_version ?? d.vrrp_version ?? p?.vrrpVersion ?? DEFAULTS.vrrpVersion,
     auth: vip.auth ?? d.auth,
     unicast: vip.unicast ?? d.unicast ?? false,
     preempt: vip.preempt ?? d.preempt ?? true,
@@ -63,13 +65,17 @@ export function derivePriorities(cluster: ClusterDoc, vip: VipDoc): Map<string, 
   return out;
 }
 
+const SUB_SECOND_PROBE_TIMEOUT = 0.2;
+
 export function healthCheckOf(cluster: ClusterDoc): HealthCheck {
   const h = cluster.health_check ?? {};
-  const d = DEFAULTS.healthCheck;
+  const profile = cluster.vrrp?.profile;
+  const d = { ...DEFAULTS.healthCheck, ...(profile ? VRRP_PROFILES[profile].healthCheck : {}) };
   return {
     mode: h.mode ?? d.mode,
     interval: h.interval ?? d.interval,
-    timeout: h.timeout ?? d.timeout,
+    // A sub-second check times out each probe: keepalived's default second would leave room for one per run.
+    timeout: h.timeout ?? ((h.interval ?? d.interval) < 1 ? Math.min(d.timeout, SUB_SECOND_PROBE_TIMEOUT) : d.timeout),
     fall: h.fall ?? d.fall,
     rise: h.rise ?? d.rise,
     weight: h.weight ?? d.weight,

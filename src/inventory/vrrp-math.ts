@@ -46,6 +46,54 @@ export function failoverVerdict(hc: HealthCheck, master: string, priorities: Map
   };
 }
 
+/**
+ * keepalived reads vrrp_script interval and timeout as whole seconds (2.1.5 to 2.3.3 alike). An
+ * interval below one second therefore becomes a check that keepalived runs every second and that
+ * probes nginx itself every `interval` seconds within the run: it exits 1 at the first failed
+ * probe and 0 once the sleep before another probe and a healthy probe's time (PROBE_CS) could
+ * end after RUN_BUDGET_CS of the second, so the run ends before the next one is due. A slow
+ * probe that would overrun fails by its own timeout, which ends the run anyway. keepalived's
+ * timeout for a run is 2 s, beyond its own end, so a run slowed by a loaded host is never killed
+ * (and counted failed) for that alone.
+ */
+export const RUN_BUDGET_CS = 95;
+export const PROBE_CS = 5;
+
+export interface CheckRuns {
+  /** keepalived's vrrp_script interval and timeout, whole seconds. */
+  interval: number;
+  timeout: number;
+  /** Probing within a run (interval below 1 s): centiseconds between probes, per probe, and the run's end. */
+  loop?: { everyCs: number; probeTimeout: number; budgetCs: number; reserveCs: number };
+}
+
+export function checkRuns(hc: Pick<HealthCheck, 'interval' | 'timeout'>): CheckRuns {
+  if (hc.interval >= 1) return { interval: hc.interval, timeout: hc.timeout };
+  return {
+    interval: 1,
+    timeout: 2,
+    loop: {
+      everyCs: Math.round(hc.interval * 100),
+      probeTimeout: hc.timeout,
+      budgetCs: RUN_BUDGET_CS,
+      reserveCs: Math.round(hc.interval * 100) + PROBE_CS,
+    },
+  };
+}
+
+/**
+ * Longest time from nginx dying to the check failing: fall runs of keepalived's. Probing within
+ * runs, the longest quiet stretch is the gap between runs (a run's last probe ends after
+ * budget − interval − PROBE_CS), then a probe and its timeout.
+ */
+export function detectionSeconds(hc: HealthCheck): number {
+  if (hc.mode === 'process') return 0;
+  const runs = checkRuns(hc);
+  if (!runs.loop) return hc.interval * hc.fall;
+  const gap = 1 - (RUN_BUDGET_CS - PROBE_CS) / 100 + hc.interval;
+  return (hc.fall - 1) * runs.interval + gap + hc.timeout;
+}
+
 /** VRRP skew time: how long a backup waits beyond the master-down detection (RFC 3768/5798). */
 export function skewTime(backupPriority: number, advertInt: number): number {
   return ((256 - backupPriority) / 256) * advertInt;
@@ -75,7 +123,7 @@ export function promisedFailoverSeconds(
     case 'silent':
       return { seconds: r(3 * advertInt + skew), formula: `3×${advertInt}s + skew ${r(skew)}s` };
     case 'nginx-death': {
-      const detect = hc.mode === 'process' ? 0 : hc.interval * hc.fall;
+      const detect = detectionSeconds(hc);
       // weight 0 → FAULT: the master sends priority 0 and the backup takes over after skew.
       // A weight: the master keeps advertising at its lowered priority, which a preempting
       // backup discards (RFC 3768 6.4.2), so the backup takes over when its master-down timer
@@ -83,7 +131,7 @@ export function promisedFailoverSeconds(
       const vrrp = hc.weight === 0 ? skew : 3 * advertInt + skew;
       return {
         seconds: r(detect + vrrp),
-        formula: `${hc.mode === 'process' ? 'process event 0s' : `interval ${hc.interval}s × fall ${hc.fall}`} + ${hc.weight === 0 ? `skew ${r(skew)}s (FAULT)` : `3×${advertInt}s + skew ${r(skew)}s`}`,
+        formula: `${hc.mode === 'process' ? 'process event 0s' : hc.interval < 1 ? `probes every ${hc.interval}s: ${r(detect)}s` : `interval ${hc.interval}s × fall ${hc.fall}`} + ${hc.weight === 0 ? `skew ${r(skew)}s (FAULT)` : `3×${advertInt}s + skew ${r(skew)}s`}`,
       };
     }
   }
@@ -102,7 +150,7 @@ export function convergenceMs(cluster: Pick<Cluster, 'healthCheck' | 'keepalived
   const hc = cluster.healthCheck;
   // vrrp_startup_delay holds every VRRP instance back after a (re)start.
   const startup = cluster.keepalived?.startupDelay ?? 0;
-  const rise = hc.mode === 'script' || hc.mode === 'both' ? hc.rise * hc.interval : 0;
+  const rise = hc.mode === 'script' || hc.mode === 'both' ? hc.rise * checkRuns(hc).interval : 0;
   const slowest = Math.max(
     0,
     ...vips.map((v) => {

@@ -17,6 +17,8 @@ export interface InventoryInput {
   vrrpPass: string;
   /** The site is HTTPS with the lab's certificate (lab/tls.ts writes the files beside the inventory). */
   tls?: boolean;
+  /** Every cluster uses vrrp.profile fast (VRRPv3, so no authentication). */
+  fast?: boolean;
 }
 
 const PASS_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
@@ -33,7 +35,7 @@ export function randomVrrpPass(length = 8): string {
 function vipDoc(v: VipPlan, auth: VipDoc['auth'], perVipAuth: boolean, dev?: string): VipDoc {
   const base = { name: v.name, address: v.cidr, vrid: v.vrid, master: v.master, ...(dev ? { dev } : {}) };
   if (v.family === 6) return { ...base, vrrp_version: 3 };
-  return perVipAuth ? { ...base, auth } : base;
+  return perVipAuth && auth ? { ...base, auth } : base;
 }
 
 /**
@@ -54,10 +56,18 @@ function vrrpSide(plan: LabPlan, c: ClusterPlan) {
   };
 }
 
-export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass, tls }: InventoryInput): InventoryDoc {
+export function labInventory({
+  plan,
+  identityFile,
+  knownHostsFile,
+  vrrpPass,
+  tls,
+  fast,
+}: InventoryInput): InventoryDoc {
   const ipOf = (name: string) => plan.hosts.find((h) => h.name === name)?.ip ?? '';
-  const auth = { type: 'PASS' as const, pass: vrrpPass };
+  const auth = fast ? undefined : { type: 'PASS' as const, pass: vrrpPass };
   const perVipAuth = plan.clusters.some((c) => c.vips.some((v) => v.family === 6));
+  const vrrp = fast ? { profile: 'fast' as const } : perVipAuth ? { advert_int: 1 } : { advert_int: 1, auth };
   const backends = plan.backends.map((name) => ({ name, address: ipOf(name), port: 80 }));
   return {
     version: 1,
@@ -75,7 +85,7 @@ export function labInventory({ plan, identityFile, knownHostsFile, vrrpPass, tls
         name: c.name,
         interface: side.interface,
         load_balancers: side.loadBalancers,
-        vrrp: perVipAuth ? { advert_int: 1 } : { advert_int: 1, auth },
+        vrrp,
         vips: c.vips.map((v) => vipDoc(v, auth, perVipAuth, side.vipDev)),
         backends,
         sites: [

@@ -80,6 +80,7 @@ function initialState(opts: LabOptions, plan: LabPlan, where: { stateDir: string
       ipv6: opts.ipv6 ?? false,
       ...(opts.tls ? { tls: true } : {}),
       ...(opts.privateNet ? { privateNet: true } : {}),
+      ...(opts.fast ? { fast: true } : {}),
     },
     images: {},
     files: labFiles(where.outDir),
@@ -139,6 +140,7 @@ async function writeOutputs(plan: LabPlan, state: LabState, opts: LabOptions): P
     knownHostsFile: files.knownHosts,
     vrrpPass: randomVrrpPass(),
     tls: opts.tls ?? false,
+    fast: opts.fast ?? false,
   });
   await writeFile(files.knownHosts, knownHosts(state.hosts), { mode: 0o644 });
   const doc = opts.nginx === 'prefix' ? withPrefixNginx(inv) : inv;

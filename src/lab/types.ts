@@ -30,6 +30,8 @@ export interface LabOptions {
    * VRRP adverts there, and the VIPs stay on eth0, the public side the machine reaches.
    */
   privateNet?: boolean;
+  /** The inventory uses vrrp.profile fast: VRRPv3 adverts every 0.1 s, no authentication. */
+  fast?: boolean;
   /** Run `apt-get install -y` for missing prerequisites first. */
   installDeps?: boolean;
   onProgress?: (message: string) => void;
@@ -134,6 +136,7 @@ export interface LabState extends Omit<LabPlan, 'hosts'> {
     ipv6: boolean;
     tls?: boolean;
     privateNet?: boolean;
+    fast?: boolean;
   };
   /** The images the hosts boot from ("debian-12/base": where, and what image.json says). */
   images: Record<string, { root: string; repo: string; built: boolean; marker: Record<string, string> }>;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import {
   DEFAULTS,
   type Cluster,
+  type HealthCheck,
   type Inventory,
   type LoadBalancer,
   type TrackedInterface,
@@ -15,6 +16,7 @@ import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
 import { features, type Versions } from './features.js';
 import { allAddresses } from '../inventory/normalize.js';
+import { checkRuns } from '../inventory/vrrp-math.js';
 import { nginxSiteFile } from '../shell/nginx.js';
 import { listenParams, redirectContexts, tlsFileSpecs, tlsSecrets, tlsServerContext } from './tls.js';
 import { quote } from '../shell/quote.js';
@@ -65,6 +67,17 @@ function file(path: string, mode: string, service: Service, content: string): Re
     content,
     service,
     sha256: createHash('sha256').update(content).digest('hex'),
+  };
+}
+
+/** The in-run probing of a sub-second check (vrrp-math checkRuns), in the script's centiseconds. */
+function checkLoopContext(hc: HealthCheck) {
+  const loop = checkRuns(hc).loop;
+  if (!loop) return null;
+  return {
+    every: hc.interval,
+    budget_cs: loop.budgetCs,
+    reserve_cs: loop.reserveCs,
   };
 }
 
@@ -119,8 +132,8 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
           {
             name: CHECK_SCRIPT_NAME,
             path: PATHS.checkScript,
-            interval: hc.interval,
-            timeout: hc.timeout,
+            interval: checkRuns(hc).interval,
+            timeout: checkRuns(hc).timeout,
             fall: hc.fall,
             rise: hc.rise,
             weight: hc.weight,
@@ -285,7 +298,11 @@ export function renderHost(
         PATHS.checkScript,
         '0755',
         'keepalived',
-        renderTemplate('check-nginx.sh.hbs', { timeout: hc.timeout, status_port: cluster.nginxStatusPort }),
+        renderTemplate('check-nginx.sh.hbs', {
+          timeout: hc.timeout,
+          status_port: cluster.nginxStatusPort,
+          loop: checkLoopContext(hc),
+        }),
       ),
     );
   files.push(

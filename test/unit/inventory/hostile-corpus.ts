@@ -498,12 +498,12 @@ const keepalived: Case[] = [
     message: /in brackets/,
   },
   {
-    name: 'script interval finer than keepalived reads',
+    name: 'script interval keepalived cannot read',
     edit: [['interval: 1,', 'interval: 0.0005,']],
     at: '0.0005',
     path: 'clusters[0].health_check.interval',
     rule: 'health-check',
-    message: /whole number of milliseconds/,
+    message: /probes every 0.05 to 0.9 s/,
   },
 ];
 

@@ -127,17 +127,25 @@ describe('labels', () => {
   });
 });
 
-describe('keepalived script timers are milliseconds', () => {
-  it.each([0.0005, 1.0001])('interval %s', (v) => {
-    one(
-      edit([[...C, 'health_check'], { interval: v, timeout: 0.0005 }]),
-      'health-check',
-      /not a whole number of milliseconds/,
-    );
+describe('keepalived script timers: whole seconds, or probes within a run below one second', () => {
+  const timers = (hc: object) => edit([[...C, 'health_check'], hc]);
+  it.each([
+    [{ interval: 1.5 }, 'interval', /interval 1.5 is not whole seconds/],
+    [{ interval: 2, timeout: 1.5 }, 'timeout', /timeout 1.5 is not whole seconds/],
+    [{ interval: 0.0005 }, 'interval', /probes every 0.05 to 0.9 s/],
+    [{ interval: 0.125 }, 'interval', /in hundredths/],
+    [{ interval: 0.95 }, 'interval', /probes every 0.05 to 0.9 s/],
+    [{ interval: 0.1, timeout: 0.8 }, 'timeout', /each probe's timeout is 0.01 to 0.5 s/],
+  ])('%j is refused at %s', (hc, key, message) => {
+    const p = one(timers(hc), 'health-check', message);
+    expect(p.path).toBe(`clusters[0].health_check.${key}`);
   });
-  it('accepts 0.25 s', () => {
-    expect(errors(edit([[...C, 'health_check'], { interval: 0.25, timeout: 0.25 }]))).toEqual([]);
-  });
+  it.each([{ interval: 0.25, timeout: 0.25 }, { interval: 0.1 }, { interval: 3, timeout: 2 }])(
+    '%j is accepted',
+    (hc) => {
+      expect(errors(timers(hc))).toEqual([]);
+    },
+  );
 });
 
 describe('the VRRP password as keepalived reads auth_pass', () => {

@@ -99,7 +99,7 @@ describe('rendering details', () => {
   it('a missing template value is an error, not an empty string', async () => {
     const { renderTemplate } = await import('../../../src/render/engine.js');
     expect(() => renderTemplate('sysctl.conf.hbs', {})).toThrow(/context.lines/);
-    expect(() => renderTemplate('check-nginx.sh.hbs', { status_port: 8099 })).toThrow(/timeout/);
+    expect(() => renderTemplate('check-nginx.sh.hbs', { status_port: 8099, loop: null })).toThrow(/timeout/);
   });
 });
 
