@@ -12,7 +12,8 @@
  * and writes bench/results/<timestamp>.json. Flags: --quick (fewer repetitions, no 25-cluster
  * lab), --skip-failover, --skip-scale, --skip-new-server, --skip-ansible, --repeat N,
  * --startup-only (the start-up rows alone, no lab), --new-server-only (start-up and the new-server
- * rows).
+ * rows), --fast-only (start-up and the fast profile: its failovers and the soak), --skip-fast,
+ * --soak-minutes N (default 10; 1 with --quick).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,10 @@ import { fileURLToPath } from 'node:url';
 import { down, up } from '../src/lab/lab.js';
 import type { LabState } from '../src/lab/types.js';
 import { findExecutable } from '../src/lab/prereqs.js';
+import { hostExec } from '../src/lab/exec.js';
+import { joinSections, parseSections } from '../src/remote/section.js';
+import { keepalivedStatsSection } from '../src/remote/sections/keepalived.js';
+import { httpGet } from '../src/util/http.js';
 import { ansibleInventory } from './ansible.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -46,6 +51,10 @@ interface Row {
   detail: string;
   target?: string;
   ok: boolean;
+  /** Failover rows: the median client-observed downtime. */
+  downtimeMs?: number;
+  /** Soak: keepalived's own count of state changes during it. */
+  transitions?: number;
 }
 
 const argv = process.argv.slice(2);
@@ -214,12 +223,42 @@ async function defaultLab(): Promise<void> {
     const checks = verifies[0].json?.checks?.length ?? '?';
     record('default lab', 'verify', verifies, `${checks} checks`, '≤ 1 s');
     if (has('--skip-failover')) return;
-    for (const fault of ['stop-nginx', 'stop-keepalived', 'kill-keepalived', 'partition']) {
-      const r = await hactl('failover-test', '-i', inv, '--fault', fault, '--yes', '--json');
-      const f = failoverFigures(r.json);
-      record('failover (client downtime)', fault, [r], f.detail, f.target);
-    }
+    await failovers(inv, 'failover (client downtime)', [
+      'stop-nginx',
+      'stop-keepalived',
+      'kill-keepalived',
+      'partition',
+    ]);
   });
+}
+
+/**
+ * Each fault `repeat` times (at least 5 without --quick: the figure is a median), one
+ * failover-test process per run at 20 requests/s; the row's detail is the median client downtime
+ * of the runs with all of them listed, then the last run's figures.
+ */
+async function failovers(inv: string, group: string, faults: string[], targets = FAILOVER_TARGETS): Promise<void> {
+  const n = quick ? Math.min(repeat, 3) : Math.max(5, repeat);
+  for (const fault of faults) {
+    const runs: Run[] = [];
+    for (let i = 0; i < n; i++) runs.push(await hactl('failover-test', '-i', inv, '--fault', fault, '--yes', '--json'));
+    const downtimes = runs
+      .map((r) => r.json?.faults?.[0]?.downtimeMs)
+      .filter((d): d is number => typeof d === 'number');
+    const f = failoverFigures(runs.at(-1)?.json);
+    const med = downtimes.length
+      ? `median downtime ${s(median(downtimes))} of ${downtimes.length} (${downtimes.map((d) => Math.round(d)).join(', ')} ms); last: `
+      : '';
+    const passed = runs.filter((r) => r.json?.faults?.[0]?.pass === true).length;
+    const row = record(
+      group,
+      fault,
+      runs,
+      `${med}${f.detail}; ${passed}/${runs.length} passed`,
+      targets[fault] ?? f.target,
+    );
+    row.downtimeMs = downtimes.length ? Math.round(median(downtimes)) : undefined;
+  }
 }
 
 const FAILOVER_TARGETS: Record<string, string> = {
@@ -303,6 +342,84 @@ async function newServer(): Promise<void> {
     `apt part ${s(mid((p) => p.install))}; VRID census listen ${s(mid((p) => p.census))}, VRRP election ${s(mid((p) => p.election))}; hactl's work ${s(work)} = ${ratio(work)}× the bare install (total ${ratio(mid((p) => p.total))}×); ${roundTrips(deploys.at(-1)?.json)}`,
     "hactl's work < 1.3× the bare install",
   );
+}
+
+const FAST_TARGETS: Record<string, string> = {
+  'stop-nginx': 'downtime ≤ 0.2 s',
+  'kill-keepalived': 'downtime ≤ 0.5 s',
+  isolate: 'downtime ≤ 0.5 s',
+};
+
+/**
+ * vrrp.profile fast on the default lab shape (hactl lab up --fast): the failovers the profile
+ * promises, then the soak: `--soak-minutes` (10) with every CPU of the machine kept busy by a
+ * busy loop per CPU (the lab's hosts share them) and 20 requests/s through the VIP, counting
+ * keepalived's own state changes (its STATS dump: Became master, Released master) on every LB,
+ * before and after. Any change is a spurious transition: nothing was injected.
+ */
+async function fastProfile(): Promise<void> {
+  console.error('fast profile (vrrp.profile: fast): failovers, then a CPU-loaded soak');
+  await withLab({ fast: true }, async (lab) => {
+    const inv = lab.files.inventory;
+    const cold = await hactl('deploy', '-i', inv, '--yes', '--json');
+    record('fast profile', 'deploy, cold', [cold], applyPhase(cold.json));
+    if (cold.exitCode !== 0) return;
+    await failovers(inv, 'fast profile (client downtime)', ['stop-nginx', 'kill-keepalived', 'isolate'], FAST_TARGETS);
+    await soak(lab);
+  });
+}
+
+async function vrrpTransitions(lab: LabState): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const host of lab.hosts.filter((h) => h.role === 'lb')) {
+    const r = await hostExec(host, joinSections([keepalivedStatsSection]).text, { check: false });
+    const [stats] = parseSections([keepalivedStatsSection] as const, r.stdout);
+    for (const [inst, st] of stats) out.set(`${host.name}/${inst}`, st.becameMaster + st.releasedMaster);
+  }
+  return out;
+}
+
+async function soak(lab: LabState): Promise<void> {
+  const minutes = Number(argv[argv.indexOf('--soak-minutes') + 1]) || (quick ? 1 : 10);
+  const vip = lab.clusters[0].vips[0];
+  console.error(`  soak: ${minutes} min, ${cpus().length} busy loops, 20 requests/s to ${vip.ip}`);
+  const before = await vrrpTransitions(lab);
+  // Each busy loop ends by itself shortly after the soak, even if this benchmark is killed.
+  const hogMs = minutes * 60_000 + 30_000;
+  const hogs = cpus().map(() =>
+    spawn(process.execPath, ['-e', `const e = Date.now() + ${hogMs}; while (Date.now() < e);`], { stdio: 'ignore' }),
+  );
+  const t0 = performance.now();
+  let sent = 0;
+  let failed = 0;
+  const firstFailures: string[] = [];
+  try {
+    const end = t0 + minutes * 60_000;
+    for (let next = t0; next < end; next += 50) {
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sent++;
+      const r = await httpGet({ ip: vip.ip, port: 80, host: lab.serverName, path: '/', timeoutMs: 2000 });
+      if (r.error || r.status < 200 || r.status >= 400) {
+        failed++;
+        if (firstFailures.length < 3)
+          firstFailures.push(`${s(performance.now() - t0)}: ${r.error ?? `HTTP ${r.status}`}`);
+      }
+    }
+  } finally {
+    for (const h of hogs) h.kill('SIGKILL');
+  }
+  const after = await vrrpTransitions(lab);
+  const changes = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d !== 0);
+  const total = changes.reduce((a, [, d]) => a + d, 0);
+  const row = record(
+    'fast profile',
+    `soak, ${minutes} min, CPUs busy`,
+    [{ wallMs: performance.now() - t0, exitCode: total === 0 && failed === 0 ? 0 : 1, stderr: '' }],
+    `${total} VRRP transitions (keepalived's Became/Released master on ${after.size} instances${changes.length ? `: ${changes.map(([k, d]) => `${k} +${d}`).join(', ')}` : ''}); ${failed}/${sent} requests failed${firstFailures.length ? ` (${firstFailures.join('; ')})` : ''}`,
+    '0 transitions, 0 failed requests',
+  );
+  row.transitions = total;
 }
 
 async function scaleLab(): Promise<void> {
@@ -421,7 +538,12 @@ async function main(): Promise<void> {
     await newServer();
     return report(m, started);
   }
+  if (has('--fast-only')) {
+    await fastProfile();
+    return report(m, started);
+  }
   await defaultLab();
+  if (!has('--skip-fast')) await fastProfile();
   if (!has('--skip-new-server')) await newServer();
   if (!quick && !has('--skip-scale')) await scaleLab();
   if (!has('--skip-ansible')) await ansible();

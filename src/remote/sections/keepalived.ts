@@ -21,6 +21,9 @@ export interface AdvertStats {
   sent: number;
   authErrors: number;
   intervalErrors: number;
+  /** Transitions to MASTER and away from it since keepalived started: its own count of state changes. */
+  becameMaster: number;
+  releasedMaster: number;
 }
 
 /**
@@ -91,6 +94,8 @@ export function parseKeepalivedStats(lines: string[]): Map<string, AdvertStats> 
       sent: num(/Advertisements:\s*\n\s*Received:\s*\d+\s*\n\s*Sent:\s*(\d+)/),
       authErrors: num(/Type Mismatch:\s*(\d+)/) + num(/Failure:\s*(\d+)/),
       intervalErrors: num(/Advertisement Interval:\s*(\d+)/),
+      becameMaster: num(/Became master:\s*(\d+)/),
+      releasedMaster: num(/Released master:\s*(\d+)/),
     });
   }
   return out;
