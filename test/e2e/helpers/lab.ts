@@ -46,6 +46,7 @@ export function labOptions(req: LabRequest = {}): LabOptions {
     ...(req.ipv6 ? { ipv6: req.ipv6 } : {}),
     ...(req.tls ? { tls: req.tls } : {}),
     ...(req.privateNet ? { privateNet: req.privateNet } : {}),
+    ...(req.fast ? { fast: req.fast } : {}),
     ephemeral: true,
   };
 }
