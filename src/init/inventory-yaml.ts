@@ -36,7 +36,7 @@ export function inventoryDoc(a: InitAnswers): InventoryDoc {
           master: v.master,
           priorities: { ...v.priorities },
         })),
-        health_check: { mode: 'script' as const, interval: 1, fall: 1, rise: 2, weight: 0 },
+        health_check: { mode: 'script' as const, interval: 1, fall: 2, rise: 2, weight: 0, alive_interval: 0.1 },
         backends: a.backends.map((b) => ({ name: b.name, address: b.address, port: b.port })),
         sites: [
           {
@@ -126,7 +126,9 @@ function commentCluster(c: YAMLMap, a: InitAnswers): void {
     'health_check',
     lines(
       'The nginx check that moves a VIP: with weight 0 a node whose nginx is down goes to FAULT and',
-      'releases its VIPs at once. `hactl validate` refuses settings that could not move a VIP.',
+      'releases its VIPs at once; fall 2 HTTP probes in a row make a hung nginx, and the alive check',
+      '(a connect every alive_interval seconds) finds a dead one without waiting for them.',
+      '`hactl validate` refuses settings that could not move a VIP.',
     ),
   );
   before(c, 'backends', lines('The web servers nginx proxies to.'));

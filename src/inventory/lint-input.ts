@@ -95,7 +95,7 @@ const scriptTimers: Rule = (c, at, loc) => {
   if (!hc) return [];
   const interval = hc.interval ?? 1;
   const hundredths = (v: number) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6;
-  const problem = (k: 'interval' | 'timeout', reason: string, fix: string) =>
+  const problem = (k: 'interval' | 'timeout' | 'alive_interval', reason: string, fix: string) =>
     loc.problem(at('health_check', k), 'health-check', reason, fix);
   const out = [];
   if (hc.interval !== undefined && hc.interval >= 1 && !Number.isInteger(hc.interval))
@@ -134,8 +134,45 @@ const scriptTimers: Rule = (c, at, loc) => {
         'use e.g. 0.2',
       ),
     );
+  out.push(...aliveProblems(hc, problem, hundredths));
   return out;
 };
+
+/** alive_interval: in range, and only where it takes effect (the HTTP script in FAULT mode). */
+function aliveProblems(
+  hc: NonNullable<ClusterDoc['health_check']>,
+  problem: (k: 'alive_interval', reason: string, fix: string) => Problem,
+  hundredths: (v: number) => boolean,
+): Problem[] {
+  const a = hc.alive_interval;
+  if (a === undefined || a === 0) return [];
+  if (a < 0.05 || !hundredths(a))
+    return [
+      problem(
+        'alive_interval',
+        `alive_interval ${a}: the alive check connects every 0.05 to 0.9 s, in hundredths`,
+        'use e.g. 0.1, or 0 for no alive check',
+      ),
+    ];
+  const mode = hc.mode ?? 'script';
+  if (mode !== 'script' && mode !== 'both')
+    return [
+      problem(
+        'alive_interval',
+        `alive_interval goes with the HTTP check, and mode ${mode} has none`,
+        'use mode: script or both, or leave alive_interval out',
+      ),
+    ];
+  if ((hc.weight ?? 0) !== 0)
+    return [
+      problem(
+        'alive_interval',
+        `alive_interval with weight ${hc.weight}: a dead nginx would count against the priority twice (both checks fail), which the failover arithmetic does not assume`,
+        'leave alive_interval out (no alive check with a weight), or use weight: 0 (FAULT on failure, recommended)',
+      ),
+    ];
+  return [];
+}
 
 const sites: Rule = (c, at, loc) =>
   c.sites.flatMap((s, i) => {

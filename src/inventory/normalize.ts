@@ -79,7 +79,14 @@ export function healthCheckOf(cluster: ClusterDoc): HealthCheck {
     fall: h.fall ?? d.fall,
     rise: h.rise ?? d.rise,
     weight: h.weight ?? d.weight,
+    aliveInterval: h.alive_interval ?? (aliveApplies(h, d) ? d.aliveInterval : 0),
   };
+}
+
+/** The alive check goes with the HTTP script (mode script or both) in FAULT mode (weight 0), when that script probes once a second or less often. */
+function aliveApplies(h: NonNullable<ClusterDoc['health_check']>, d: HealthCheck): boolean {
+  const mode = h.mode ?? d.mode;
+  return (mode === 'script' || mode === 'both') && (h.weight ?? d.weight) === 0 && (h.interval ?? d.interval) >= 1;
 }
 
 /**

@@ -302,7 +302,8 @@ export const HealthCheckSchema = obj(
       Type.Integer({
         minimum: 1,
         maximum: 100,
-        description: 'Failures in a row before the check is failed. Default: 1.',
+        description:
+          "Failed HTTP probes (keepalived runs) in a row before the check is failed: a hung nginx. A dead one is the alive check's, without waiting for these. Default: 2 (1 with vrrp.profile fast).",
       }),
     ),
     rise: opt(
@@ -318,6 +319,14 @@ export const HealthCheckSchema = obj(
         maximum: 253,
         description:
           '0 (default): a failed check puts the node in FAULT and releases the VIP at once. Negative: subtracted from priority on failure. Positive: added while healthy.',
+      }),
+    ),
+    alive_interval: opt(
+      Type.Number({
+        minimum: 0,
+        maximum: 0.9,
+        description:
+          "Seconds between the alive check's connects to nginx's status port (no request; a refused connect is a dead nginx, and the node gives up the VIP at once). A second keepalived script (hactl_nginx_alive, fall 1) that connects every `alive_interval` seconds within each one-second run, from bash, so a probe costs no process. 0.05 to 0.9 in hundredths, or 0 for none. Only with mode script or both and weight 0. Default: 0.1 (0 with a sub-second interval, whose HTTP probes find a dead nginx as soon, and with a weight or mode process or none).",
       }),
     ),
   },

@@ -88,10 +88,35 @@ export function checkRuns(hc: Pick<HealthCheck, 'interval' | 'timeout'>): CheckR
  */
 export function detectionSeconds(hc: HealthCheck): number {
   if (hc.mode === 'process') return 0;
+  return Math.min(httpDetectionSeconds(hc), aliveDetectionSeconds(hc));
+}
+
+function httpDetectionSeconds(hc: HealthCheck): number {
   const runs = checkRuns(hc);
   if (!runs.loop) return hc.interval * hc.fall;
   const gap = 1 - (RUN_BUDGET_CS - PROBE_CS) / 100 + hc.interval;
   return (hc.fall - 1) * runs.interval + gap + hc.timeout;
+}
+
+/**
+ * The alive check (health_check.alive_interval) connects within one-second runs as the
+ * sub-second HTTP check probes, with fall 1, and a refused connect returns at once: the longest
+ * quiet stretch is the gap between runs, then one connect. Infinity when there is none.
+ */
+export function aliveDetectionSeconds(hc: Pick<HealthCheck, 'aliveInterval'>): number {
+  if (!(hc.aliveInterval > 0)) return Infinity;
+  return 1 - (RUN_BUDGET_CS - PROBE_CS) / 100 + hc.aliveInterval + PROBE_CS / 100;
+}
+
+/**
+ * The alive check's keepalived runs and in-run connects (as checkRuns for the HTTP check). A
+ * loopback connect is answered or refused by the kernel at once; it waits only when nginx has
+ * stopped accepting and its backlog is full, and then keepalived's 2 s timeout kills the run,
+ * which fails it: nginx is hung past any doubt by then.
+ */
+export function aliveRuns(hc: Pick<HealthCheck, 'aliveInterval'>): CheckRuns | undefined {
+  if (!(hc.aliveInterval > 0)) return undefined;
+  return checkRuns({ interval: hc.aliveInterval, timeout: PROBE_CS / 100 });
 }
 
 /** VRRP skew time: how long a backup waits beyond the master-down detection (RFC 3768/5798). */
@@ -131,10 +156,19 @@ export function promisedFailoverSeconds(
       const vrrp = hc.weight === 0 ? skew : 3 * advertInt + skew;
       return {
         seconds: r(detect + vrrp),
-        formula: `${hc.mode === 'process' ? 'process event 0s' : hc.interval < 1 ? `probes every ${hc.interval}s: ${r(detect)}s` : `interval ${hc.interval}s × fall ${hc.fall}`} + ${hc.weight === 0 ? `skew ${r(skew)}s (FAULT)` : `3×${advertInt}s + skew ${r(skew)}s`}`,
+        formula: `${detectionFormula(hc, detect)} + ${hc.weight === 0 ? `skew ${r(skew)}s (FAULT)` : `3×${advertInt}s + skew ${r(skew)}s`}`,
       };
     }
   }
+}
+
+function detectionFormula(hc: HealthCheck, detect: number): string {
+  const r = (n: number) => Math.round(n * 1000) / 1000;
+  if (hc.mode === 'process') return 'process event 0s';
+  if (aliveDetectionSeconds(hc) <= httpDetectionSeconds(hc))
+    return `alive check every ${hc.aliveInterval}s: ${r(detect)}s`;
+  if (hc.interval < 1) return `probes every ${hc.interval}s: ${r(detect)}s`;
+  return `interval ${hc.interval}s × fall ${hc.fall}`;
 }
 
 /** Slack on top of convergence for process start-up and a loaded host. */

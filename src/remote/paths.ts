@@ -2,6 +2,7 @@
 export const HOST_PATHS = {
   keepalivedConf: '/etc/keepalived/keepalived.conf',
   checkScript: '/etc/keepalived/hactl-check-nginx.sh',
+  aliveScript: '/etc/keepalived/hactl-nginx-alive.sh',
   notifyScript: '/etc/keepalived/hactl-notify.sh',
   nginxConfDir: '/etc/nginx/conf.d',
   nginxConf: (cluster: string) => `/etc/nginx/conf.d/hactl-${cluster}.conf`,

@@ -16,7 +16,7 @@ import { HOST_PATHS } from '../remote/paths.js';
 import { renderTemplate } from './engine.js';
 import { features, type Versions } from './features.js';
 import { allAddresses } from '../inventory/normalize.js';
-import { checkRuns } from '../inventory/vrrp-math.js';
+import { aliveRuns, checkRuns } from '../inventory/vrrp-math.js';
 import { nginxSiteFile } from '../shell/nginx.js';
 import { listenParams, redirectContexts, tlsFileSpecs, tlsSecrets, tlsServerContext } from './tls.js';
 import { quote } from '../shell/quote.js';
@@ -55,6 +55,7 @@ export interface HostRender {
 export const PATHS = HOST_PATHS;
 
 export const CHECK_SCRIPT_NAME = 'hactl_check_nginx';
+export const ALIVE_SCRIPT_NAME = 'hactl_nginx_alive';
 export const TRACK_PROCESS_NAME = 'hactl_nginx_process';
 export const DRAIN_TRACK_NAME = 'hactl_drain';
 
@@ -79,6 +80,23 @@ function checkLoopContext(hc: HealthCheck) {
     budget_cs: loop.budgetCs,
     reserve_cs: loop.reserveCs,
   };
+}
+
+/** The alive check's vrrp_script (health_check.alive_interval): fall 1, FAULT; none when off. */
+function aliveScripts(hc: HealthCheck) {
+  const runs = aliveRuns(hc);
+  if (!runs) return [];
+  return [
+    {
+      name: ALIVE_SCRIPT_NAME,
+      path: PATHS.aliveScript,
+      interval: runs.interval,
+      timeout: runs.timeout,
+      fall: 1,
+      rise: hc.rise,
+      weight: 0,
+    },
+  ];
 }
 
 /** global_defs lines from the cluster's keepalived: settings, for what this version understands. */
@@ -138,6 +156,7 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
             rise: hc.rise,
             weight: hc.weight,
           },
+          ...aliveScripts(hc),
         ]
       : [],
     processes: useProcess ? [{ name: TRACK_PROCESS_NAME, process: 'nginx', weight: hc.weight }] : [],
@@ -165,7 +184,7 @@ function keepalivedContext(cluster: Cluster, lb: LoadBalancer, v: Versions) {
         // A VIP's other addresses go where the VIP goes unless they name their own dev (lint reads them so too).
         more_addresses: (vip.addresses ?? []).map((a) => addressLine(a, vip.dev ?? lb.interface)),
         excluded: (vip.excluded ?? []).map((a) => addressLine(a, vip.dev ?? lb.interface)),
-        track_scripts: useScript ? [CHECK_SCRIPT_NAME] : [],
+        track_scripts: useScript ? [CHECK_SCRIPT_NAME, ...aliveScripts(hc).map((a) => a.name)] : [],
         track_processes: useProcess ? [TRACK_PROCESS_NAME] : [],
         track_interfaces: (vip.trackInterfaces ?? []).map(trackLine),
         // keepalived ignores tracking weights in a sync group: there the drain file, when not 0, is FAULT.
@@ -302,6 +321,21 @@ export function renderHost(
           timeout: hc.timeout,
           status_port: cluster.nginxStatusPort,
           loop: checkLoopContext(hc),
+        }),
+      ),
+    );
+  const alive = aliveRuns(hc)?.loop;
+  if ((hc.mode === 'script' || hc.mode === 'both') && alive)
+    files.push(
+      file(
+        PATHS.aliveScript,
+        '0755',
+        'keepalived',
+        renderTemplate('nginx-alive.sh.hbs', {
+          status_port: cluster.nginxStatusPort,
+          every: hc.aliveInterval,
+          budget_cs: alive.budgetCs,
+          reserve_cs: alive.reserveCs,
         }),
       ),
     );

@@ -35,7 +35,15 @@ describe('vrrp.profile fast', () => {
     expect(errors(fast)).toEqual([]);
     const c = cluster(fast);
     expect(c.vips[0]).toEqual(expect.objectContaining({ advertInt: 0.1, vrrpVersion: 3, auth: undefined }));
-    expect(c.healthCheck).toEqual({ mode: 'script', interval: 0.1, timeout: 0.2, fall: 1, rise: 2, weight: 0 });
+    expect(c.healthCheck).toEqual({
+      mode: 'script',
+      interval: 0.1,
+      timeout: 0.2,
+      fall: 1,
+      rise: 2,
+      weight: 0,
+      aliveInterval: 0,
+    });
   });
 
   test('the default cluster is untouched by it', () => {

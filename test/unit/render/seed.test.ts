@@ -30,7 +30,7 @@ describe('seed: kl1/kl2 dual-master', () => {
     expect(body).toContain(`state ${state} interface eth0 virtual_router_id ${vrid} priority ${prio} advert_int 1`);
     expect(body).toContain('authentication { auth_type PASS auth_pass 1111 }');
     expect(body).toContain(`virtual_ipaddress { ${vip} dev eth0 label eth0:1 }`);
-    expect(body).toContain('track_script { hactl_check_nginx }');
+    expect(body).toContain('track_script { hactl_check_nginx hactl_nginx_alive }');
   });
   it('router_id is the host name', () => {
     expect(file('kl1', 'keepalived.conf')).toMatch(/router_id kl1\n/);
