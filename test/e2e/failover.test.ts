@@ -140,6 +140,10 @@ describe('failover-test on the lab', () => {
       expect(f.failback.preempt).toBe(true);
       expect(f.failback.backMs).not.toBeNull();
     }
+    // The default check's alive check finds the dead nginx within 0.25 s (the gap between its
+    // runs and one connect), then the skew: not fall (2) × interval (1 s) of the HTTP check.
+    const nginx = doc.faults.find((f) => f.fault === 'stop-nginx')!;
+    expect(nginx.boundMs).toBe(859);
     const kill = doc.faults.find((f) => f.fault === 'kill-keepalived')!;
     expect(kill.staleVipOnOldMaster).toBe(true);
     expect(kill.notes.join('\n')).toMatch(/SIGKILL/);

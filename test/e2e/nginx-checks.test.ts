@@ -1,0 +1,69 @@
+/**
+ * The default nginx check's two halves on real keepalived (issue 15): the HTTP check (fall 2)
+ * for a hung nginx and the alive check (a connect every 0.1 s) for a dead one. A hung nginx
+ * (SIGSTOP of every nginx process: the kernel still completes the alive check's connects) moves
+ * the VIP by the HTTP check, after its fall, with keepalived's own dump saying which script
+ * failed; a dead one (failover.test.ts: stop-nginx within its 0.86 s bound) by the alive check.
+ */
+import { deployCli, removeScratch } from './helpers/deploy.js';
+import { inHost, useLab, vipHolders, waitFor, waitForVip } from './helpers/index.js';
+
+const lab = useLab();
+let vip: string;
+
+beforeAll(async () => {
+  vip = lab.state.clusters[0].vips[0].ip;
+  const d = await deployCli(lab.state.files.inventory, '--yes');
+  if (d.exitCode !== 0) throw new Error(`deploy failed (exit ${d.exitCode}):\n${d.stdout}\n${d.stderr}`);
+}, 180_000);
+
+afterAll(() => removeScratch());
+
+/** keepalived's own view of its scripts on a host (its DATA dump): script name → GOOD / BAD / ... */
+async function scriptStatus(name: string): Promise<Record<string, string>> {
+  const r = await inHost(
+    lab.state,
+    name,
+    'rm -f /tmp/keepalived.data; kill -s "$(keepalived --signum=DATA)" "$(cat /run/keepalived.pid)"; sleep 0.5; cat /tmp/keepalived.data',
+  );
+  const out: Record<string, string> = {};
+  let current: string | undefined;
+  for (const line of r.stdout.split('\n')) {
+    const s = /^ VRRP Script = (\S+)/.exec(line);
+    if (s) current = s[1];
+    else if (/^------</.test(line)) current = undefined;
+    const st = /^ {3}Status = (\S+)/.exec(line);
+    if (current && st && out[current] === undefined) out[current] = st[1];
+  }
+  return out;
+}
+
+test('both scripts run and are GOOD on every node of the deployed lab', async () => {
+  for (const lb of ['lb1', 'lb2'])
+    expect(await scriptStatus(lb)).toEqual({ hactl_check_nginx: 'GOOD', hactl_nginx_alive: 'GOOD' });
+}, 30_000);
+
+test('a hung nginx: the alive check passes it, the HTTP check fails it after fall 2, the VIP moves; it comes back after', async () => {
+  expect(await vipHolders(lab.state, vip)).toEqual(['lb1']);
+  await inHost(lab.state, 'lb1', 'pkill -STOP -x nginx');
+  try {
+    const moved = await waitForVip(lab.state, vip, ['lb2'], 15_000);
+    // Never the alive check's 0.25 s: the HTTP check needs two failed runs of a second or more
+    // (a hung probe fails by its 1 s timeout). At most 3 s of runs, then the 0.61 s skew.
+    expect(moved).toBeGreaterThanOrEqual(900);
+    expect(moved).toBeLessThan(3_610 + 2_000);
+    expect(await scriptStatus('lb1')).toEqual({ hactl_check_nginx: 'BAD', hactl_nginx_alive: 'GOOD' });
+  } finally {
+    await inHost(lab.state, 'lb1', 'pkill -CONT -x nginx');
+  }
+  // rise 2, then preemption back to lb1.
+  await waitForVip(lab.state, vip, ['lb1'], 20_000);
+  await waitFor(
+    async () => {
+      const s = await scriptStatus('lb1');
+      if (s.hactl_check_nginx !== 'GOOD') throw new Error(JSON.stringify(s));
+      return true;
+    },
+    { timeoutMs: 10_000, intervalMs: 500, what: 'the HTTP check to be GOOD again on lb1' },
+  );
+}, 60_000);
