@@ -170,6 +170,7 @@ describe('hactl verify on the lab', () => {
         '/etc/keepalived/keepalived.conf',
         '/etc/keepalived/hactl-notify.sh',
         '/etc/keepalived/hactl-check-nginx.sh',
+        '/etc/keepalived/hactl-nginx-alive.sh',
         confFile,
         '/etc/sysctl.d/90-hactl.conf',
       ])
@@ -181,7 +182,7 @@ describe('hactl verify on the lab', () => {
     expect(keys).toContain(`vip vip1 ${vip}/24`);
     expect(keys.filter((k) => k.startsWith('site this machine → http://www.lab.test/'))).toHaveLength(1);
     expect(keys).toEqual(expect.arrayContaining(['versions keepalived', 'versions nginx']));
-    expect(doc.checks).toHaveLength(2 * (5 + 5 + 3 + 1) + 2 + 2);
+    expect(doc.checks).toHaveLength(2 * (5 + 6 + 3 + 1) + 2 + 2);
     // ... and the text table lists each of them.
     for (const c of doc.checks) expect(text.stdout).toContain(c.target);
     expect(text.stdout).toMatch(new RegExp(`all ${doc.checks.length} checks passed`));

@@ -147,9 +147,16 @@ export function inventoryVariant(lab: LabState, tag: string, change: (doc: Inven
   return path;
 }
 
-/** Every file deploy manages on a load balancer of `cluster`. */
+/** Every file deploy manages on a load balancer of `cluster` at the lab's health check (mode script: the alive script too). */
 export function managedFiles(cluster: string): string[] {
-  return [PATHS.keepalivedConf, PATHS.notifyScript, PATHS.checkScript, PATHS.nginxConf(cluster), PATHS.sysctl];
+  return [
+    PATHS.keepalivedConf,
+    PATHS.notifyScript,
+    PATHS.checkScript,
+    PATHS.aliveScript,
+    PATHS.nginxConf(cluster),
+    PATHS.sysctl,
+  ];
 }
 
 export interface FileState {
