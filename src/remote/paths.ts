@@ -4,6 +4,13 @@ export const HOST_PATHS = {
   checkScript: '/etc/keepalived/hactl-check-nginx.sh',
   aliveScript: '/etc/keepalived/hactl-nginx-alive.sh',
   notifyScript: '/etc/keepalived/hactl-notify.sh',
+  /**
+   * The pid of the keepalived that last ran each looping check script (tmpfs): a run under a
+   * keepalived that is not the one named here is that keepalived's first, and answers after one
+   * probe (see the templates).
+   */
+  checkFirstRun: '/run/hactl-check-nginx.keepalived-pid',
+  aliveFirstRun: '/run/hactl-nginx-alive.keepalived-pid',
   nginxConfDir: '/etc/nginx/conf.d',
   nginxConf: (cluster: string) => `/etc/nginx/conf.d/hactl-${cluster}.conf`,
   sysctl: '/etc/sysctl.d/90-hactl.conf',

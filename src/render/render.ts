@@ -79,6 +79,7 @@ function checkLoopContext(hc: HealthCheck) {
     every: hc.interval,
     budget_cs: loop.budgetCs,
     reserve_cs: loop.reserveCs,
+    first_run: PATHS.checkFirstRun,
   };
 }
 
@@ -336,6 +337,7 @@ export function renderHost(
           every: hc.aliveInterval,
           budget_cs: alive.budgetCs,
           reserve_cs: alive.reserveCs,
+          first_run: PATHS.aliveFirstRun,
         }),
       ),
     );

@@ -9,6 +9,7 @@ import { inHost, useLab, waitForVip } from './helpers/index.js';
 import { deployCli, hactl, jsonOf, removeScratch } from './helpers/deploy.js';
 import { joinSections, parseSections } from '../../src/remote/section.js';
 import { keepalivedStatsSection } from '../../src/remote/sections/keepalived.js';
+import { HOST_PATHS } from '../../src/remote/paths.js';
 
 const lab = useLab({ fast: true, os: 'mixed', lbs: 3 });
 afterAll(removeScratch);
@@ -40,6 +41,16 @@ test('the fast profile validates and runs on keepalived 2.1.5, 2.2.7 and 2.3.3, 
     expect(conf).not.toMatch(/authentication/);
     // keepalived runs the script every whole second; the script probes every 0.1 s within it.
     expect(conf).toMatch(/^\s*interval 1$/m);
+    // Its first run under this keepalived answered after one probe (the election waits for
+    // it) and named keepalived's VRRP process, its parent; the runs since probe the whole second.
+    const r = await inHost(
+      lab.state,
+      lb.name,
+      `cat ${HOST_PATHS.checkFirstRun}; cat /run/vrrp.pid; n=0; for i in 1 2 3 4 5 6 7 8 9 10; do pgrep -f hactl-check-nginx.sh >/dev/null && n=$((n+1)); sleep 0.1; done; echo $n`,
+    );
+    const [named, vrrp, running] = r.stdout.trim().split('\n');
+    expect({ lb: lb.name, named }).toEqual({ lb: lb.name, named: vrrp });
+    expect(Number(running)).toBeGreaterThanOrEqual(7);
   }
   expect(versions.size).toBe(3);
   const v = await hactl(['verify', '-i', lab.state.files.inventory]);

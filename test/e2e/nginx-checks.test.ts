@@ -7,6 +7,7 @@
  */
 import { deployCli, removeScratch } from './helpers/deploy.js';
 import { inHost, useLab, vipHolders, waitFor, waitForVip } from './helpers/index.js';
+import { HOST_PATHS } from '../../src/remote/paths.js';
 
 const lab = useLab();
 let vip: string;
@@ -41,6 +42,21 @@ async function scriptStatus(name: string): Promise<Record<string, string>> {
 test('both scripts run and are GOOD on every node of the deployed lab', async () => {
   for (const lb of ['lb1', 'lb2'])
     expect(await scriptStatus(lb)).toEqual({ hactl_check_nginx: 'GOOD', hactl_nginx_alive: 'GOOD' });
+}, 30_000);
+
+test('the alive check answered its first run after one connect and loops under that keepalived since', async () => {
+  for (const lb of ['lb1', 'lb2']) {
+    // The file names keepalived's VRRP process, the alive script's parent; a later run finds
+    // itself named and probes the whole second, so it is running nearly all the time.
+    const r = await inHost(
+      lab.state,
+      lb,
+      `cat ${HOST_PATHS.aliveFirstRun}; cat /run/vrrp.pid; n=0; for i in 1 2 3 4 5 6 7 8 9 10; do pgrep -f hactl-nginx-alive.sh >/dev/null && n=$((n+1)); sleep 0.1; done; echo $n`,
+    );
+    const [named, vrrp, running] = r.stdout.trim().split('\n');
+    expect(named).toBe(vrrp);
+    expect(Number(running)).toBeGreaterThanOrEqual(7);
+  }
 }, 30_000);
 
 test('a hung nginx: the alive check passes it, the HTTP check fails it after fall 2, the VIP moves; it comes back after', async () => {

@@ -16,6 +16,7 @@ import { fixturePath, loadText } from '../../helpers/inventory.js';
 import { keepalivedCheck } from '../../helpers/validators.js';
 import { renderHost } from '../../../src/render/render.js';
 import { promisedFailoverSeconds } from '../../../src/inventory/vrrp-math.js';
+import { HOST_PATHS as PATHS } from '../../../src/remote/paths.js';
 
 const BASE = readFileSync(fixturePath('active-passive.yaml'), 'utf8');
 
@@ -147,15 +148,29 @@ describe('the rendered script, run by bash', () => {
     await l.close();
     return l.port;
   };
-  function run(port: number): Promise<{ code: number | null; ms: number }> {
-    const file = join(dir, `alive-${port}.sh`);
-    writeFileSync(file, fileOf(withHealth(undefined, port), 'nginx-alive.sh')!.content);
+  /**
+   * The marker (HOST_PATHS.aliveFirstRun) names the keepalived that ran the script last: the
+   * spawning process here. `seeded` names this process (a later run), `absent` has no file (the
+   * first run under a new keepalived), `other` names another pid (keepalived restarted since),
+   * `unwritable` sits in a directory that does not exist.
+   */
+  type Marker = 'seeded' | 'absent' | 'other' | 'unwritable';
+  let runs = 0;
+  function run(port: number, marker: Marker = 'seeded'): Promise<{ code: number | null; ms: number; file: string }> {
+    const n = ++runs;
+    const file = join(dir, `alive-${n}.sh`);
+    const markerFile = marker === 'unwritable' ? join(dir, 'missing', `pid-${n}`) : join(dir, `pid-${n}`);
+    if (marker === 'seeded') writeFileSync(markerFile, `${process.pid}\n`);
+    if (marker === 'other') writeFileSync(markerFile, '1\n');
+    const text = fileOf(withHealth(undefined, port), 'nginx-alive.sh')!.content;
+    expect(text).toContain(PATHS.aliveFirstRun);
+    writeFileSync(file, text.replaceAll(PATHS.aliveFirstRun, markerFile));
     chmodSync(file, 0o755);
     const t0 = performance.now();
     return new Promise((resolve) => {
-      // As keepalived runs it: by its #! line.
+      // As keepalived runs it: by its #! line, so its parent is the process that started it.
       const child = spawn(file, [], { stdio: 'ignore' });
-      child.on('close', (code) => resolve({ code, ms: performance.now() - t0 }));
+      child.on('close', (code) => resolve({ code, ms: performance.now() - t0, file: markerFile }));
     });
   }
 
@@ -208,5 +223,52 @@ describe('the rendered script, run by bash', () => {
       held.forEach((s) => s.destroy());
       await l.close();
     }
+  });
+
+  describe('the first run under a keepalived process (its election waits for this answer)', () => {
+    test('answers after one connect, and names that keepalived for the runs after it, which loop', async () => {
+      const l = await listener();
+      try {
+        const first = await run(l.port, 'absent');
+        expect(first.code).toBe(0);
+        expect(l.connects()).toBe(1);
+        expect(first.ms).toBeLessThan(500);
+        expect(readFileSync(first.file, 'utf8').trim()).toBe(String(process.pid));
+        // The next run of the same keepalived finds itself named, and probes the whole second.
+        const later = await run(l.port, 'seeded');
+        expect(later.code).toBe(0);
+        expect(l.connects()).toBeGreaterThanOrEqual(6);
+      } finally {
+        await l.close();
+      }
+    });
+
+    test('a file naming another keepalived (restarted since) is a first run too', async () => {
+      const l = await listener();
+      try {
+        const r = await run(l.port, 'other');
+        expect(r.code).toBe(0);
+        expect(l.connects()).toBe(1);
+        expect(readFileSync(r.file, 'utf8').trim()).toBe(String(process.pid));
+      } finally {
+        await l.close();
+      }
+    });
+
+    test('nothing listening on the first run: it fails at once', async () => {
+      const r = await run(await freePort(), 'absent');
+      expect(r.code).toBe(1);
+    });
+
+    test('where the file cannot be written, every run loops (detection stays every 0.1 s)', async () => {
+      const l = await listener();
+      try {
+        const r = await run(l.port, 'unwritable');
+        expect(r.code).toBe(0);
+        expect(l.connects()).toBeGreaterThanOrEqual(5);
+      } finally {
+        await l.close();
+      }
+    });
   });
 });

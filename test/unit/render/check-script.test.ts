@@ -15,6 +15,7 @@ import { parseDocument } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { fixturePath, loadText } from '../../helpers/inventory.js';
 import { renderHost } from '../../../src/render/render.js';
+import { HOST_PATHS as PATHS } from '../../../src/remote/paths.js';
 
 const BASE = readFileSync(fixturePath('active-passive.yaml'), 'utf8');
 
@@ -57,9 +58,18 @@ beforeEach(() => {
   dieAfter = Infinity;
 });
 
-function run(text: string): Promise<{ code: number | null; ms: number }> {
-  const file = join(dir, 'check.sh');
-  writeFileSync(file, text);
+/**
+ * The marker (HOST_PATHS.checkFirstRun) names the keepalived that ran the script last, here the
+ * spawning process: `seeded` names it (a later run), `absent` has no file (the first run under a
+ * new keepalived).
+ */
+let runs = 0;
+function run(text: string, marker: 'seeded' | 'absent' = 'seeded'): Promise<{ code: number | null; ms: number }> {
+  const n = ++runs;
+  const file = join(dir, `check-${n}.sh`);
+  const markerFile = join(dir, `pid-${n}`);
+  if (marker === 'seeded') writeFileSync(markerFile, `${process.pid}\n`);
+  writeFileSync(file, text.replaceAll(PATHS.checkFirstRun, markerFile));
   chmodSync(file, 0o755);
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -96,9 +106,29 @@ describe('the sub-second check', () => {
     expect(r.code).not.toBe(0);
   });
 
+  test('the first run under a keepalived process answers after one probe (its election waits for it)', async () => {
+    const text = script(port, { interval: 0.1 });
+    expect(text).toContain(PATHS.checkFirstRun);
+    const first = await run(text, 'absent');
+    expect(first.code).toBe(0);
+    expect(hits).toBe(1);
+    expect(first.ms).toBeLessThan(500);
+    const later = await run(text, 'seeded');
+    expect(later.code).toBe(0);
+    expect(hits).toBeGreaterThanOrEqual(5);
+  });
+
+  test('the first run fails like the others when nginx does not answer', async () => {
+    dieAfter = 0;
+    const r = await run(script(port, { interval: 0.1 }), 'absent');
+    expect(r.code).not.toBe(0);
+    expect(hits).toBe(1);
+  });
+
   test('an interval of 1 s or more stays a single probe per keepalived run', async () => {
     const text = script(port, { interval: 2 });
     expect(text).not.toContain('sleep');
+    expect(text).not.toContain(PATHS.checkFirstRun);
     const r = await run(text);
     expect(r.code).toBe(0);
     expect(hits).toBe(1);
