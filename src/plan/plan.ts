@@ -76,11 +76,28 @@ export function fileChange(
   return { file, action: contentChanged ? 'update' : 'chmod', diff: maskSecrets(diff, secrets), reasons };
 }
 
-/** hactl's own nginx files that nothing renders any more: left in place they keep serving an
- * old cluster's sites (and can clash with the new ones: duplicate upstream), so they go. */
+/**
+ * hactl's keepalived scripts that a host may hold from an earlier deploy and this inventory may
+ * not render (the HTTP check with health_check.mode process or none, the alive check with
+ * alive_interval 0). facts read them always (host-ops factsRequest), so they can go.
+ */
+export const ORPHANABLE_SCRIPTS = [HOST_PATHS.checkScript, HOST_PATHS.aliveScript] as const;
+
+/** What hactl writes at the top of every file it manages (templates: "Managed by hactl — do not edit"). */
+const MANAGED_MARK = 'Managed by hactl';
+
+/**
+ * hactl's own files that nothing renders any more. nginx's: left in place they keep serving an
+ * old cluster's sites (and can clash with the new ones: duplicate upstream). keepalived's
+ * scripts: nothing runs them, but a stale check script beside a configuration that no longer
+ * names it misleads whoever reads the host; only a file with hactl's mark goes.
+ */
 function removals(render: HostRender, facts: HostFacts): FileChange[] {
   const rendered = new Set(render.files.map((f) => f.path));
-  return facts.managed
+  const scripts = ORPHANABLE_SCRIPTS.filter((p) => facts.files[p]?.content?.includes(MANAGED_MARK));
+  const service = (path: string): RenderedFile['service'] =>
+    (ORPHANABLE_SCRIPTS as readonly string[]).includes(path) ? 'keepalived' : 'nginx';
+  return [...new Set([...facts.managed, ...scripts])]
     .filter((m) => !rendered.has(m))
     .sort()
     .map((path) => {
@@ -91,7 +108,7 @@ function removals(render: HostRender, facts: HostFacts): FileChange[] {
         owner: remote?.owner ?? 'root',
         group: remote?.group ?? 'root',
         content: '',
-        service: 'nginx',
+        service: service(path),
         sha256: '',
       };
       const diff =

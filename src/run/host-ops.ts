@@ -21,6 +21,7 @@ import { healthWaitSection } from '../remote/sections/health-wait.js';
 import { holdsAddress } from '../remote/sections/host.js';
 import { keepalivedDataSection, type InstanceState } from '../remote/sections/keepalived.js';
 import type { HostRender } from '../render/render.js';
+import { ORPHANABLE_SCRIPTS } from '../plan/plan.js';
 import type { Transport } from '../transport/transport.js';
 import { nginxArgv } from '../shell/nginx.js';
 import { vrrpState } from '../verify/verdicts.js';
@@ -33,7 +34,8 @@ export function factsRequest(render: HostRender, extraFiles: readonly string[] =
   return {
     nginxConfDir: nginx.includeDir,
     nginx: nginxArgv(nginx),
-    files: [...render.files.map((f) => f.path), ...mainConf, ...extraFiles],
+    // hactl's keepalived scripts are read even when not rendered: one left by an earlier deploy goes.
+    files: [...new Set([...render.files.map((f) => f.path), ...ORPHANABLE_SCRIPTS, ...mainConf, ...extraFiles])],
     sysctl: Object.keys(render.sysctl),
     statusPort: render.cluster.nginxStatusPort,
   };

@@ -5,7 +5,7 @@
  * the VIP by the HTTP check, after its fall, with keepalived's own dump saying which script
  * failed; a dead one (failover.test.ts: stop-nginx within its 0.86 s bound) by the alive check.
  */
-import { deployCli, removeScratch } from './helpers/deploy.js';
+import { deployCli, inventoryVariant, jsonOf, removeScratch } from './helpers/deploy.js';
 import { inHost, useLab, vipHolders, waitFor, waitForVip } from './helpers/index.js';
 import { HOST_PATHS } from '../../src/remote/paths.js';
 
@@ -83,3 +83,31 @@ test('a hung nginx: the alive check passes it, the HTTP check fails it after fal
     { timeoutMs: 10_000, intervalMs: 500, what: 'the HTTP check to be GOOD again on lb1' },
   );
 }, 60_000);
+
+test('alive_interval 0: the alive script leaves the hosts with its configuration, in one transaction, the VIP staying put', async () => {
+  const off = inventoryVariant(lab.state, 'no-alive', (doc) => {
+    doc.clusters[0].health_check = { ...(doc.clusters[0].health_check ?? {}), alive_interval: 0 };
+  });
+  const d = await deployCli(off, '--yes', '--json');
+  const j = jsonOf(d);
+  expect({ ok: j.ok, message: j.message }).toMatchObject({ ok: true });
+  for (const h of j.hosts)
+    expect({ host: h.host, files: h.filesChanged, reloaded: h.servicesReloaded }).toEqual({
+      host: h.host,
+      files: expect.arrayContaining([HOST_PATHS.aliveScript, HOST_PATHS.keepalivedConf]),
+      reloaded: ['keepalived'],
+    });
+  for (const lb of ['lb1', 'lb2']) {
+    const r = await inHost(
+      lab.state,
+      lb,
+      `test -e ${HOST_PATHS.aliveScript} && echo present || echo gone; grep -c hactl_nginx_alive ${HOST_PATHS.keepalivedConf} || true`,
+    );
+    expect({ lb, out: r.stdout.trim().split('\n') }).toEqual({ lb, out: ['gone', '0'] });
+    expect(await scriptStatus(lb)).toEqual({ hactl_check_nginx: 'GOOD' });
+  }
+  expect(await vipHolders(lab.state, vip)).toEqual(['lb1']);
+  // Nothing left to do: the removal is not repeated.
+  const again = jsonOf(await deployCli(off, '--yes', '--json'));
+  expect(again.hosts.map((h) => h.filesChanged)).toEqual([[], []]);
+}, 120_000);

@@ -2,14 +2,18 @@ import type { HostFacts } from '../../../src/remote/facts.js';
 import { applyRequest, planHost } from '../../../src/plan/plan.js';
 import { factsOf } from '../../helpers/facts.js';
 import { renderInventory } from '../../../src/render/render.js';
-import { fixturePath, loadValid } from '../../helpers/inventory.js';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { fixturePath, loadText, loadValid } from '../../helpers/inventory.js';
+import { HOST_PATHS } from '../../../src/remote/paths.js';
+import { factsRequest } from '../../../src/run/host-ops.js';
 
 const render = renderInventory(loadValid(fixturePath('active-passive.yaml')))[0];
 
 /** Facts of a host that already has exactly what the inventory renders. */
-function upToDate(extra: Partial<HostFacts> = {}): HostFacts {
+function upToDate(extra: Partial<HostFacts> = {}, of = render): HostFacts {
   const base = factsOf();
-  for (const f of render.files)
+  for (const f of of.files)
     base.files[f.path] = {
       exists: true,
       mode: f.mode,
@@ -42,6 +46,50 @@ describe('planHost', () => {
     expect(p.summary).toContain(`remove ${stale}`);
     // The transaction removes it (backed up, restored if validation fails: test/unit/remote/apply.test.ts).
     expect(applyRequest(p, facts).changes).toEqual([expect.objectContaining({ action: 'remove', path: stale })]);
+  });
+
+  describe("hactl's keepalived scripts that the inventory no longer renders", () => {
+    const doc = parseDocument(readFileSync(fixturePath('active-passive.yaml'), 'utf8'));
+    doc.setIn(['clusters', 0, 'health_check'], doc.createNode({ alive_interval: 0 }));
+    const loaded = loadText(doc.toString());
+    if (!loaded.inventory) throw new Error(JSON.stringify(loaded.problems));
+    const noAlive = renderInventory(loaded.inventory)[0];
+    const script = (mark: boolean) => ({
+      exists: true,
+      mode: '0755',
+      owner: 'root',
+      group: 'root',
+      content: `#!/bin/bash\n# ${mark ? 'Managed by hactl — do not edit.' : 'my own check'}\nexit 0\n`,
+    });
+
+    test('the alive script after alive_interval 0: removed in the transaction, keepalived reloaded', () => {
+      expect(noAlive.files.map((f) => f.path)).not.toContain(HOST_PATHS.aliveScript);
+      // The host as the earlier deploy left it: this render's files, and the alive script.
+      const facts = upToDate({}, noAlive);
+      facts.files[HOST_PATHS.aliveScript] = script(true);
+      const p = planHost(noAlive, facts);
+      const removes = p.files.filter((f) => f.action === 'remove');
+      expect(removes.map((f) => [f.file.path, f.file.service])).toEqual([[HOST_PATHS.aliveScript, 'keepalived']]);
+      expect(removes[0].diff).toContain('-#!/bin/bash');
+      expect(p.reload).toEqual(['keepalived']);
+      expect(applyRequest(p, facts).changes).toEqual([
+        expect.objectContaining({ action: 'remove', path: HOST_PATHS.aliveScript }),
+      ]);
+    });
+
+    test("a file of that name without hactl's mark is the operator's, and stays", () => {
+      const facts = upToDate({}, noAlive);
+      facts.files[HOST_PATHS.aliveScript] = script(false);
+      expect(planHost(noAlive, facts).changed).toBe(false);
+    });
+
+    test('rendered, or absent: nothing is removed; facts always ask for both scripts', () => {
+      expect(planHost(render, upToDate()).files.filter((f) => f.action === 'remove')).toEqual([]);
+      expect(factsRequest(noAlive).files).toEqual(
+        expect.arrayContaining([HOST_PATHS.aliveScript, HOST_PATHS.checkScript]),
+      );
+      expect(new Set(factsRequest(render).files).size).toBe(factsRequest(render).files.length);
+    });
   });
 
   test('a changed file is an update with a diff; a mode-only change is chmod', () => {
