@@ -65,6 +65,7 @@ export async function lockAndGather<S extends readonly Section<unknown>[]>(
 ): Promise<HeldLock<S>> {
   const ac = new AbortController();
   let out = '';
+  let seen = false;
   let ready!: () => void;
   const factsReady = new Promise<void>((resolve) => (ready = resolve));
   const marker = `\n${END_MARKER}\n`;
@@ -73,9 +74,15 @@ export async function lockAndGather<S extends readonly Section<unknown>[]>(
       signal: ac.signal,
       holdStdin: true,
       onStdout: (chunk) => {
-        if (out.includes(marker)) return;
+        if (seen) return;
+        // Only the new text (and a marker's length before it) can hold the marker: the facts
+        // are long (every managed file, base64), and rescanning all of them per chunk added up.
+        const from = Math.max(0, out.length - marker.length);
         out += chunk;
-        if (out.includes(marker)) ready();
+        if (out.includes(marker, from)) {
+          seen = true;
+          ready();
+        }
       },
     })
     .catch((e: Error) => e);

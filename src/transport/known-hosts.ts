@@ -6,7 +6,7 @@
  * `hostVerifier(key, verify)` callback.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { HostKeyPolicy } from '../inventory/model.js';
 import { sh } from '../shell/quote.js';
@@ -95,6 +95,10 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
 
 /** OpenSSH's match_pattern: `*` any run, `?` one character; hostnames compare case-insensitively. */
 export function matchPattern(pattern: string, name: string): boolean {
+  // Most lines name a host outright: compared as they are (case-insensitive, as the regexp
+  // would), without building a regexp per line and host (100 hosts × 200 lines in one run).
+  if (!pattern.includes('*') && !pattern.includes('?'))
+    return pattern.length === name.length && pattern.toLowerCase() === name.toLowerCase();
   const re = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')
@@ -123,8 +127,18 @@ export function entryMatchesHost(entry: KnownHostsEntry, name: string): boolean 
 
 /** Decide on a host key from the text of a known_hosts file. */
 export function decideHostKey(file: string, text: string, host: string, port: number, keyBlob: Buffer): HostKeyCheck {
+  return decideFromEntries(file, parseKnownHosts(text), host, port, keyBlob);
+}
+
+function decideFromEntries(
+  file: string,
+  entries: readonly KnownHostsEntry[],
+  host: string,
+  port: number,
+  keyBlob: Buffer,
+): HostKeyCheck {
   const name = hostKeyName(host, port);
-  const forHost = parseKnownHosts(text).filter((e) => e.marker !== 'cert-authority' && entryMatchesHost(e, name));
+  const forHost = entries.filter((e) => e.marker !== 'cert-authority' && entryMatchesHost(e, name));
   const toKnown = (e: KnownHostsEntry): KnownKey => ({
     file,
     line: e.line,
@@ -155,14 +169,37 @@ export async function readKnownHosts(file: string): Promise<string> {
   }
 }
 
+/**
+ * A known_hosts file's entries, parsed once per content: every host of a run asks twice (key
+ * types before the handshake, then the check), and a 100-host run read and parsed the file
+ * 200 times. The file is stat'ed on every ask and read again when it changed (another process,
+ * or this one's accept-new), so a check never sees an older file than a read would.
+ */
+const parsed = new Map<string, { sig: string; entries: KnownHostsEntry[] }>();
+
+async function knownEntries(file: string): Promise<KnownHostsEntry[]> {
+  let sig = 'absent';
+  try {
+    const st = await stat(file);
+    sig = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const hit = parsed.get(file);
+  if (hit && hit.sig === sig) return hit.entries;
+  const entries = parseKnownHosts(await readKnownHosts(file));
+  parsed.set(file, { sig, entries });
+  return entries;
+}
+
 export async function checkHostKey(file: string, host: string, port: number, keyBlob: Buffer): Promise<HostKeyCheck> {
-  return decideHostKey(file, await readKnownHosts(file), host, port, keyBlob);
+  return decideFromEntries(file, await knownEntries(file), host, port, keyBlob);
 }
 
 /** Key types already known for a host, so the handshake can prefer them (like OpenSSH). */
 export async function knownKeyTypes(file: string, host: string, port: number): Promise<string[]> {
   const name = hostKeyName(host, port);
-  const entries = parseKnownHosts(await readKnownHosts(file));
+  const entries = await knownEntries(file);
   return [...new Set(entries.filter((e) => e.marker === undefined && entryMatchesHost(e, name)).map((e) => e.keyType))];
 }
 

@@ -185,6 +185,20 @@ describe('files and policy', () => {
     await expect(checkHostKey(dir, 'lb1', 22, keys.a.blob)).rejects.toMatchObject({ code: 'EISDIR' });
   });
 
+  test('read once per content: a change by anyone (another process, an edit) is seen by the next check', async () => {
+    const file = join(dir, 'changing');
+    writeFileSync(file, `lb1 ${keys.a.pub}\n`);
+    expect((await checkHostKey(file, 'lb1', 22, keys.b.blob)).status).toBe('changed');
+    expect(await knownKeyTypes(file, 'lb1', 22)).toEqual(['ssh-ed25519']);
+    // The same length, another key: not a cached answer.
+    writeFileSync(file, `lb1 ${keys.b.pub}\n`);
+    expect((await checkHostKey(file, 'lb1', 22, keys.b.blob)).status).toBe('match');
+    writeFileSync(file, `lb1 ${keys.b.pub}\nlb2 ${keys.e.pub}\n`);
+    expect(await knownKeyTypes(file, 'lb2', 22)).toEqual(['ecdsa-sha2-nistp256']);
+    rmSync(file);
+    expect((await checkHostKey(file, 'lb1', 22, keys.b.blob)).status).toBe('unknown');
+  });
+
   test('accept-new appends a hashed line, creating dir 0700 and file 0600; no duplicates', async () => {
     const file = join(dir, 'new', 'sub', 'known_hosts');
     const results = await Promise.all([1, 2, 3].map(() => appendHostKey(file, '10.0.0.9', 2222, keys.a.blob)));
