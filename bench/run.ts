@@ -3,13 +3,14 @@
  * npm run bench: hactl's speed claims, measured on the lab of this machine.
  *
  *   default lab (2 LBs, 3 backends): deploy cold, deploy no-op (×N), verify (×N), failover-test
- *   per fault kind; 25 clusters (50 LBs): deploy cold, deploy no-op (×N); Ansible doing the same
+ *   per fault kind; 25 clusters (50 LBs) and 50 clusters (100 LBs, health check none): deploy
+ *   cold, deploy no-op (×N, with hactl's CPU), verify (×N); Ansible doing the same
  *   job (bench/ansible/) when ansible-playbook is installed, on a fresh default lab.
  *
  * Every figure is the wall time of the real CLI as an operator runs it (a new Node process, so
  * start-up counts), plus what the CLI reports about itself (--json: apply phase, round trips,
  * downtime). Peak memory is each process's max RSS. Prints a table with the machine it ran on
- * and writes bench/results/<timestamp>.json. Flags: --quick (fewer repetitions, no 25-cluster
+ * and writes bench/results/<timestamp>.json. Flags: --quick (fewer repetitions, no scale
  * lab), --skip-failover, --skip-scale, --skip-new-server, --skip-ansible, --repeat N,
  * --startup-only (the start-up rows alone, no lab), --new-server-only (start-up and the new-server
  * rows), --fast-only (start-up and the fast profile: its failovers and the soak), --skip-fast,
@@ -18,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, hostname, release, totalmem, type as osType } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { down, up } from '../src/lab/lab.js';
 import type { LabState } from '../src/lab/types.js';
@@ -27,6 +28,7 @@ import { hostExec } from '../src/lab/exec.js';
 import { joinSections, parseSections } from '../src/remote/section.js';
 import { keepalivedStatsSection } from '../src/remote/sections/keepalived.js';
 import { httpGet } from '../src/util/http.js';
+import { parseDocument } from 'yaml';
 import { ansibleInventory } from './ansible.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -37,6 +39,8 @@ interface Run {
   wallMs: number;
   exitCode: number;
   maxRssKb?: number;
+  /** CPU the process used, user + system (bench/rss-hook.mjs). */
+  cpuMs?: number;
   json?: any;
   stderr: string;
 }
@@ -77,6 +81,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
     child.on('close', (code) => {
       const wallMs = performance.now() - t0;
       const rss = /^@@maxrss (\d+)$/m.exec(err)?.[1];
+      const cpu = /^@@cpu (\d+)$/m.exec(err)?.[1];
       let json: unknown;
       try {
         json = JSON.parse(out);
@@ -87,6 +92,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
         wallMs,
         exitCode: code ?? -1,
         maxRssKb: rss ? Number(rss) : undefined,
+        cpuMs: cpu ? Number(cpu) / 1000 : undefined,
         json,
         stderr: err.replace(/^@@maxrss \d+\n?/m, ''),
       });
@@ -141,6 +147,11 @@ function applyPhase(json: any): string {
 /** bench/floor.ts on this lab: a new node process that runs `true` on every LB over ssh2, in parallel. */
 const floor = (lab: LabState) => run(process.execPath, [join(ROOT, 'dist', 'bench', 'floor.js'), lab.files.labJson]);
 const FLOOR_DETAIL = 'node + ssh2: connect to every LB in parallel, exec true, close (bench/floor.ts)';
+/** The median CPU (user + system) of hactl's runs, in seconds. */
+const cpuOf = (runs: Run[]) => {
+  const c = runs.flatMap((r) => (r.cpuMs === undefined ? [] : [r.cpuMs]));
+  return c.length ? s(median(c)) : '?';
+};
 const overFloor = (runs: Run[], base: Row) =>
   base.wallMs > 0 ? `${(median(runs.map((r) => r.wallMs)) / base.wallMs).toFixed(2)}× the transport floor` : '';
 
@@ -424,29 +435,43 @@ async function soak(lab: LabState, group: string): Promise<void> {
   row.transitions = total;
 }
 
-async function scaleLab(): Promise<void> {
-  console.error('25 clusters: 50 load balancers, 3 backends');
-  await withLab({ clusters: 25, concurrency: 8 }, async (lab) => {
-    const inv = lab.files.inventory;
+/**
+ * Many clusters from one process: 25 (50 LBs) as the default lab runs them, and 50 (100 LBs)
+ * with `health_check: { mode: none }` everywhere. The issue asked for mode process to keep that
+ * lab light, but keepalived's track_process sees no process in a lab host's namespaces (deploy
+ * refuses it there); none leaves each LB with keepalived's adverts alone, where 100 nginx
+ * checks a second (and 1 000 alive-check connects) made this 2-core machine's load reach 70.
+ */
+async function scaleLab(clusters: number, light: boolean): Promise<void> {
+  const label = `${clusters} clusters (${clusters * 2} LBs${light ? ', health check none' : ''})`;
+  console.error(`${label}, 3 backends`);
+  await withLab({ clusters, concurrency: 8 }, async (lab) => {
+    let inv = lab.files.inventory;
+    if (light) {
+      const doc = parseDocument(readFileSync(inv, 'utf8'));
+      for (let i = 0; i < clusters; i++) doc.setIn(['clusters', i, 'health_check'], doc.createNode({ mode: 'none' }));
+      inv = join(dirname(inv), 'inventory-light.yaml');
+      writeFileSync(inv, doc.toString());
+    }
     const cold = await hactl('deploy', '-i', inv, '--yes', '--json');
-    record('25 clusters (50 LBs)', 'deploy, cold', [cold], `${applyPhase(cold.json)}; ${roundTrips(cold.json)}`);
+    record(label, 'deploy, cold', [cold], `${applyPhase(cold.json)}; ${roundTrips(cold.json)}`);
     const noops: Run[] = [];
     const floors: Run[] = [];
     for (let i = 0; i < Math.max(2, repeat - 2); i++) {
       floors.push(await floor(lab));
       noops.push(await hactl('deploy', '-i', inv, '--yes', '--json'));
     }
-    const base = record('25 clusters (50 LBs)', 'transport floor', floors, FLOOR_DETAIL);
+    const base = record(label, 'transport floor', floors, FLOOR_DETAIL);
     record(
-      '25 clusters (50 LBs)',
+      label,
       'deploy, no-op',
       noops,
-      `${overFloor(noops, base)}; ${roundTrips(noops[0].json)}`,
-      '≤ 2 s; ≤ 1.2× floor',
+      `${overFloor(noops, base)}; ${roundTrips(noops[0].json)}; hactl's CPU ${cpuOf(noops)}`,
+      clusters <= 25 ? '≤ 2 s; ≤ 1.2× floor' : '≤ 1.2× floor',
     );
     const verifies: Run[] = [];
     for (let i = 0; i < Math.max(2, repeat - 2); i++) verifies.push(await hactl('verify', '-i', inv, '--json'));
-    record('25 clusters (50 LBs)', 'verify', verifies, `${verifies[0].json?.checks?.length ?? '?'} checks`);
+    record(label, 'verify', verifies, `${verifies[0].json?.checks?.length ?? '?'} checks`);
   });
 }
 
@@ -547,7 +572,10 @@ async function main(): Promise<void> {
   await defaultLab();
   if (!has('--skip-fast')) await fastProfile();
   if (!has('--skip-new-server')) await newServer();
-  if (!quick && !has('--skip-scale')) await scaleLab();
+  if (!quick && !has('--skip-scale')) {
+    await scaleLab(25, false);
+    await scaleLab(50, true);
+  }
   if (!has('--skip-ansible')) await ansible();
   report(m, started);
 }

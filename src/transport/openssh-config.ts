@@ -110,8 +110,12 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** How many `sh` processes one burst of lookups shares (each runs its share one after another). */
+/**
+ * How many `sh` processes one burst of lookups shares (each runs its share one after another),
+ * and the most lookups one takes: its script is one argument, which Linux caps at 128 KiB.
+ */
 const GROUPS = 8;
+const PER_GROUP = 64;
 const MARK = '@@hactl-ssh-G';
 
 /** `n` groups of about equal size, in order. */
@@ -202,7 +206,7 @@ export function openSshLookup(opts: OpenSshOptions = {}): HostLookup & { close()
   const flush = () => {
     const batch = queue;
     queue = [];
-    for (const group of groups(batch, GROUPS))
+    for (const group of groups(batch, Math.max(GROUPS, Math.ceil(batch.length / PER_GROUP))))
       void withWrapper((file) => runGroup(ssh, file, group)).catch((err: unknown) => {
         for (const q of group) q.reject(err);
       });

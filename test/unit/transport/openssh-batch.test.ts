@@ -75,3 +75,11 @@ test('no OpenSSH client: every lookup of a burst says so (the built-in reader ta
     expect((r as PromiseRejectedResult).reason).toBeInstanceOf(NoOpenSsh);
   }
 });
+
+test('a burst of 2 048 (the most an inventory holds): groups of at most 64, every host answered', async () => {
+  const lookup = openSshLookup({ ssh: fakeSsh, configPath: '/dev/null' });
+  const hosts = Array.from({ length: 2048 }, (_, i) => `n${i}`);
+  const got = await Promise.all(hosts.map((h) => lookup(h)));
+  expect(got.every((c, i) => c.hostName === `${hosts[i]}.example`)).toBe(true);
+  expect(starters().size).toBe(32);
+}, 60_000);
