@@ -6,7 +6,7 @@
  */
 import type { Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
 import { readFacts } from '../remote/facts.js';
-import { keepalivedDataSection } from '../remote/sections/keepalived.js';
+import { keepalivedViewSection } from '../remote/sections/keepalived.js';
 import { leftoversSection } from '../remote/sections/faults.js';
 import type { LbConnector, Transport } from '../transport/transport.js';
 import { buildStatus, type HostObservation, type StatusReport } from './status.js';
@@ -45,11 +45,11 @@ export class StatusSession {
     try {
       const t = await this.transport(lb);
       const req = { files: certificateFiles(cluster), sysctl: [], statusPort: cluster.nginxStatusPort };
-      const { facts, extra } = await readFacts(t, req, [keepalivedDataSection, leftoversSection()] as const, {
+      const { facts, extra } = await readFacts(t, req, [keepalivedViewSection, leftoversSection()] as const, {
         step: 'status',
         timeoutMs: this.opts.timeoutMs ?? 10_000,
       });
-      return { facts, keepalived: extra[0], leftovers: extra[1] };
+      return { facts, keepalived: extra[0].instances, scripts: extra[0].scripts, leftovers: extra[1] };
     } catch (e) {
       const stale = this.transports.get(lb.name);
       this.transports.delete(lb.name);

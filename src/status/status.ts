@@ -16,6 +16,8 @@ export interface HostObservation {
   facts?: HostFacts;
   /** VRRP state from keepalived's own data dump, by instance name. */
   keepalived?: Map<string, InstanceState>;
+  /** keepalived's vrrp_scripts and their status (GOOD, BAD, INIT…), by script name. */
+  scripts?: Map<string, string>;
   /** What failover-test left on the host. */
   leftovers?: FaultLeftovers;
   /** Why there are no facts (connect or exec failure). */
@@ -45,6 +47,8 @@ export interface LbView {
   /** Backends drained in this host's nginx (`hactl drain --backend`). */
   drainedBackends?: string[];
   instances: InstanceView[];
+  /** keepalived's vrrp_scripts (hactl's nginx checks) as keepalived holds them; empty when it did not say. */
+  scripts: { name: string; status: string }[];
   /** What failover-test left there, one line each (empty when nothing). */
   leftovers: string[];
 }
@@ -89,6 +93,7 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
           reachable: false,
           error: o.error,
           instances: cluster.vips.map((v) => ({ vip: v.name, state: '?', holdsVip: false })),
+          scripts: [],
           leftovers: [],
         });
         continue;
@@ -102,6 +107,7 @@ export function buildStatus(inv: Inventory, observed: Map<string, HostObservatio
         drained: isNodeDrained(o.facts.drain),
         drainedBackends: o.facts.drain?.backends.map((b) => b.name) ?? [],
         instances: cluster.vips.map((v) => instanceView(v, { ...o, facts: o.facts! })),
+        scripts: [...(o.scripts ?? [])].map(([name, status]) => ({ name, status })),
         leftovers: o.leftovers ? describeLeftovers(o.leftovers) : [],
       });
     }

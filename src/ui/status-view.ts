@@ -83,6 +83,11 @@ export function formatStatus(r: StatusReport): string {
     if (r.lbs.some((l) => l.cluster === c && l.instances.some((i) => i.source === 'vip')))
       out.push(dim('* state guessed from the VIP on the interface (keepalived did not say)'));
     for (const e of r.certificates.filter((x) => x.cluster === c)) out.push(certificateLine(e));
+    for (const l of lbs) {
+      const failing = l.scripts.filter((x) => x.status !== 'GOOD');
+      if (failing.length)
+        out.push(red(`${l.name}: keepalived says ${failing.map((x) => `${x.name} is ${x.status}`).join(', ')}`));
+    }
     for (const l of lbs) for (const x of l.leftovers) out.push(yellow(`${l.name}: ${x}`));
     for (const l of lbs)
       if (l.drainedBackends?.length)
@@ -137,6 +142,7 @@ export function statusJson(r: StatusReport) {
       drained: l.drained ?? false,
       drainedBackends: l.drainedBackends ?? [],
       leftovers: l.leftovers,
+      scripts: l.scripts,
       instances: l.instances.map((i) => ({
         vip: i.vip,
         state: i.state,

@@ -5,7 +5,7 @@
  * the VIP by the HTTP check, after its fall, with keepalived's own dump saying which script
  * failed; a dead one (failover.test.ts: stop-nginx within its 0.86 s bound) by the alive check.
  */
-import { deployCli, inventoryVariant, jsonOf, removeScratch } from './helpers/deploy.js';
+import { deployCli, hactl, inventoryVariant, jsonOf, removeScratch } from './helpers/deploy.js';
 import { inHost, useLab, vipHolders, waitFor, waitForVip } from './helpers/index.js';
 import { HOST_PATHS } from '../../src/remote/paths.js';
 
@@ -69,6 +69,21 @@ test('a hung nginx: the alive check passes it, the HTTP check fails it after fal
     expect(moved).toBeGreaterThanOrEqual(900);
     expect(moved).toBeLessThan(3_610 + 2_000);
     expect(await scriptStatus('lb1')).toEqual({ hactl_check_nginx: 'BAD', hactl_nginx_alive: 'GOOD' });
+    // hactl status says the same, from the same dump, and names the node in its text.
+    const st = await hactl(['status', '-i', lab.state.files.inventory, '--json']);
+    const lbs = JSON.parse(st.stdout).lbs as { name: string; scripts: { name: string; status: string }[] }[];
+    expect(Object.fromEntries(lbs.map((l) => [l.name, l.scripts]))).toEqual({
+      lb1: [
+        { name: 'hactl_check_nginx', status: 'BAD' },
+        { name: 'hactl_nginx_alive', status: 'GOOD' },
+      ],
+      lb2: [
+        { name: 'hactl_check_nginx', status: 'GOOD' },
+        { name: 'hactl_nginx_alive', status: 'GOOD' },
+      ],
+    });
+    const text = await hactl(['status', '-i', lab.state.files.inventory]);
+    expect(text.stdout).toContain('lb1: keepalived says hactl_check_nginx is BAD');
   } finally {
     await inHost(lab.state, 'lb1', 'pkill -CONT -x nginx');
   }

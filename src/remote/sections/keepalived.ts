@@ -75,6 +75,42 @@ export function parseKeepalivedData(lines: string[]): Map<string, InstanceState>
   return out;
 }
 
+/** keepalived's instances and its vrrp_scripts' results (GOOD, BAD, INIT…), from one dump. */
+export interface KeepalivedView {
+  instances: Map<string, InstanceState>;
+  scripts: Map<string, string>;
+}
+
+/**
+ * keepalivedDataSection plus each vrrp_script's status, for `hactl status`: which of a node's
+ * checks holds it in FAULT (or lowers its priority) is keepalived's to say, not a guess.
+ */
+export const keepalivedViewSection: Section<KeepalivedView> = section(
+  'keepalived-view',
+  dump(
+    'DATA',
+    HOST_PATHS.keepalivedData,
+    raw(
+      "grep -E '^------<|^ VRRP Instance = |^ VRRP Script = |^   (State|Status|Effective priority|Last transition) = '",
+    ),
+  ),
+  (lines) => ({ instances: parseKeepalivedData(lines), scripts: parseKeepalivedScripts(lines) }),
+);
+
+/** ` VRRP Script = <name>` blocks of the data dump: the first `Status = ` of each. */
+export function parseKeepalivedScripts(lines: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of lines) {
+    const s = /^ VRRP Script = (\S+)/.exec(line);
+    if (s) current = s[1];
+    else if (line.startsWith('------<') || line.startsWith(' VRRP Instance = ')) current = undefined;
+    const st = /^ {3}Status = (\S+)/.exec(line);
+    if (current && st && !out.has(current)) out.set(current, st[1]);
+  }
+  return out;
+}
+
 export const keepalivedStatsSection: Section<Map<string, AdvertStats>> = section(
   'keepalived-stats',
   dump('STATS', HOST_PATHS.keepalivedStats, raw('cat')),

@@ -1,6 +1,10 @@
 /** hactl status, pure parts: keepalived's dump parsed, observations → report, report → text and JSON. */
 import type { HostFacts } from '../../../src/remote/facts.js';
-import { parseKeepalivedData, type InstanceState } from '../../../src/remote/sections/keepalived.js';
+import {
+  parseKeepalivedData,
+  parseKeepalivedScripts,
+  type InstanceState,
+} from '../../../src/remote/sections/keepalived.js';
 import { factsOf } from '../../helpers/facts.js';
 import { buildStatus, type HostObservation } from '../../../src/status/status.js';
 import { formatStatus, redraw, statusJson } from '../../../src/ui/status-view.js';
@@ -43,6 +47,34 @@ describe('parseKeepalivedData', () => {
 
   it('is empty when keepalived did not answer (not running, or no section at all)', () => {
     expect(parseKeepalivedData([]).size).toBe(0);
+  });
+});
+
+describe('parseKeepalivedScripts', () => {
+  // keepalived 2.2.7's DATA dump as keepalivedViewSection's grep leaves it (a hung nginx on lb1).
+  const dump = [
+    '------< VRRP Topology >------',
+    ' VRRP Instance = vip1',
+    '   State = FAULT',
+    '   Effective priority = 150',
+    '------< VRRP Scripts >------',
+    ' VRRP Script = hactl_check_nginx',
+    '   Status = BAD',
+    ' VRRP Script = hactl_nginx_alive',
+    '   Status = GOOD',
+    '------< Interfaces >------',
+    '   State = UP, RUNNING',
+  ];
+
+  it("reads each script's status; the instance and interface lines are not scripts", () => {
+    expect(parseKeepalivedScripts(dump)).toEqual(
+      new Map([
+        ['hactl_check_nginx', 'BAD'],
+        ['hactl_nginx_alive', 'GOOD'],
+      ]),
+    );
+    expect(parseKeepalivedData(dump).get('vip1')).toEqual({ state: 'FAULT', priority: 150 });
+    expect(parseKeepalivedScripts([]).size).toBe(0);
   });
 });
 
@@ -173,6 +205,39 @@ describe('formatStatus', () => {
         'all 2 VIP(s) held by one load balancer (2026-11-25 09:30:00Z)',
       ].join('\n'),
     );
+  });
+
+  it("says which of keepalived's scripts fail on a node, as keepalived holds them; JSON lists them all", () => {
+    const r = buildStatus(
+      inv,
+      observe({
+        [a]: {
+          facts: facts({ addrs: [v1.cidr, v2.cidr] }),
+          keepalived: ka({ [v1.name]: { state: 'MASTER' }, [v2.name]: { state: 'MASTER' } }),
+          scripts: new Map([['hactl_check_nginx', 'GOOD']]),
+        },
+        [b]: {
+          facts: facts({}),
+          keepalived: ka({ [v1.name]: { state: 'FAULT' }, [v2.name]: { state: 'FAULT' } }),
+          scripts: new Map([
+            ['hactl_check_nginx', 'BAD'],
+            ['hactl_nginx_alive', 'GOOD'],
+          ]),
+        },
+      }),
+      AT,
+    );
+    const text = formatStatus(r);
+    expect(text.split('\n').filter((l) => l.includes('keepalived says'))).toEqual([
+      `${b}: keepalived says hactl_check_nginx is BAD`,
+    ]);
+    expect(statusJson(r).lbs.map((l) => l.scripts)).toEqual([
+      [{ name: 'hactl_check_nginx', status: 'GOOD' }],
+      [
+        { name: 'hactl_check_nginx', status: 'BAD' },
+        { name: 'hactl_nginx_alive', status: 'GOOD' },
+      ],
+    ]);
   });
 
   it('names split brain, a VIP down and an unreachable node; keepalived contradicted by the interfaces is flagged', () => {
