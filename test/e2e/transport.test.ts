@@ -486,16 +486,19 @@ describe('~/.ssh/config routes, resolved by ssh -G and connected by ssh2', () =>
 });
 
 describe('sshd MaxStartups shedding connections (C allows one unauthenticated connection at a time)', () => {
+  // Six at once against a limit of one: enough that some are shed without retries, few enough
+  // that the default retries (5, jittered backoff from 0.1 s, about 3 s in all) get the last one
+  // through while the CI machine is busy (with 8, one ran out of retries once on a loaded run).
   const burst = (opts: ConnectOptions) =>
     Promise.allSettled(
-      Array.from({ length: 8 }, () =>
+      Array.from({ length: 6 }, () =>
         connect(target(C.port, { knownHosts: join(dir, 'kh_c') }), { ...NO_AGENT, ...opts }),
       ),
     );
   const closeAll = (results: PromiseSettledResult<SshTransport>[]) =>
     Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
 
-  test('without retries some of 8 parallel connections are dropped during the handshake (the control)', async () => {
+  test('without retries some of 6 parallel connections are dropped during the handshake (the control)', async () => {
     const results = await burst({ handshakeRetries: 0 });
     await closeAll(results);
     const dropped = results
@@ -505,9 +508,11 @@ describe('sshd MaxStartups shedding connections (C allows one unauthenticated co
     for (const d of dropped) expect(d).toMatch(/dropped the connection before the SSH handshake/);
   });
 
-  test('with the default retries all 8 get through', async () => {
+  test('with the default retries all 6 get through', async () => {
     const results = await burst({});
     await closeAll(results);
-    expect(results.map((r) => r.status)).toEqual(Array(8).fill('fulfilled'));
+    expect(results.map((r) => (r.status === 'fulfilled' ? 'fulfilled' : String(r.reason)))).toEqual(
+      Array(6).fill('fulfilled'),
+    );
   });
 });
