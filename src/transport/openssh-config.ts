@@ -90,13 +90,14 @@ export function sshGArgs(wrapper: string, host: string, over: LookupOverrides = 
   ];
 }
 
-function run(ssh: string, args: string[], timeout = 10_000): Promise<string> {
+/** `what` names the run in an error: by default the host, the last argument. */
+function run(ssh: string, args: string[], what = `ssh -G ${args.at(-1)}`, timeout = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(ssh, args, { timeout, encoding: 'utf8' }, (err, stdout, stderr) => {
       if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return reject(new NoOpenSsh(`${ssh}: not found`));
       if (err) {
         const said = stderr.trim().split('\n').slice(-3).join('; ') || err.message;
-        return reject(new Error(`ssh -G ${args.at(-1)}: ${said}`));
+        return reject(new Error(`${what}: ${said}`));
       }
       resolve(stdout);
     }).stdin?.end();
@@ -144,7 +145,12 @@ async function runGroup(ssh: string, wrapper: string, group: readonly Pending[])
         `else printf '\\n${MARK} ${i} %s\\n' "$?"; cat ${quote(err)}; printf '\\n${MARK} end\\n'; fi`,
     )
     .join('\n');
-  const stdout = await run('sh', ['-c', `${script}\nrm -f ${quote(err)}`], 10_000 + 1_000 * group.length);
+  const stdout = await run(
+    'sh',
+    ['-c', `${script}\nrm -f ${quote(err)}`],
+    `ssh -G of ${group.map((q) => q.host).join(', ')}`,
+    10_000 + 1_000 * group.length,
+  );
   let lines: string[] = [];
   let failed: { i: number; code: number } | undefined;
   const settled = new Set<number>();
