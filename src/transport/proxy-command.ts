@@ -31,7 +31,10 @@ export function proxyCommand(command: string): ProxyStream {
   const stream = new Duplex({
     allowHalfOpen: false,
     read: () => void child.stdout.resume(),
-    write: (chunk: Buffer, _enc, cb) => void child.stdin.write(chunk, (err) => cb(err ?? null)),
+    // A failed write (EPIPE: the command has exited or closed its stdin) is not the stream's
+    // error: ssh2 would report "write EPIPE" before the exit is known. The command's close ends
+    // the stream, and the failure then says how it exited (one that lingers meets readyTimeout).
+    write: (chunk: Buffer, _enc, cb) => void child.stdin.write(chunk, () => cb()),
     // Not waiting for stdin to flush: when the command has exited, that callback never comes.
     final: (cb) => {
       child.stdin.end();

@@ -29,3 +29,18 @@ test('stop ends a command that would run forever, and the stream with it', async
   await closed;
   expect(p.describe()).toBe('ProxyCommand `sleep 30` was killed by SIGTERM');
 });
+
+test('writing to a command that no longer reads is no stream error: its exit ends the stream', async () => {
+  // The race behind "write EPIPE (ProxyCommand `false` is running)": ssh2 writes its version
+  // line after the command has gone, before its exit is known.
+  const p = proxyCommand(`sh -c 'exec 0<&-; sleep 0.3; exit 3'`);
+  const errors: Error[] = [];
+  p.stream.on('error', (err) => errors.push(err));
+  p.stream.resume();
+  const closed = once(p.stream, 'close');
+  await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 3; i++) p.stream.write(Buffer.from('SSH-2.0-hactl\r\n'));
+  await closed;
+  expect(errors).toEqual([]);
+  expect(p.describe()).toBe(`ProxyCommand \`sh -c 'exec 0<&-; sleep 0.3; exit 3'\` exited 3`);
+});
