@@ -13,7 +13,7 @@ import { factsSections, hostFacts, type HostFacts } from '../remote/facts.js';
 import { lockAndGather } from '../remote/lock.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { gather } from '../remote/section.js';
-import { connectionsSection, type DrainedBackend } from '../remote/sections/drain.js';
+import { connectionsSection, nginxWorkersSection, type DrainedBackend } from '../remote/sections/drain.js';
 import { nginxStatusSection } from '../remote/sections/host.js';
 import { runTransaction } from '../run/host-ops.js';
 import { rollingOrder } from '../run/order.js';
@@ -36,6 +36,8 @@ export interface HostStep {
   changed: boolean;
   /** Established connections to the backend when the wait ended (-1: ss missing). */
   connections?: number;
+  /** nginx workers from before this host's reload still running when the wait ended. */
+  oldWorkers?: number;
   error?: string;
 }
 
@@ -80,6 +82,10 @@ interface Held {
   lb: LoadBalancer;
   t: Transport;
   facts: HostFacts;
+  /** nginx's workers before any change: those still running after the reload serve the old configuration. */
+  workersBefore: number[];
+  /** This run reloaded nginx here: its old workers are waited for. */
+  reloaded: boolean;
   release(): Promise<void>;
 }
 
@@ -121,7 +127,21 @@ async function lockAll(clusters: Cluster[], opts: BackendDrainOptions): Promise<
           await t.close().catch(() => undefined);
           throw e;
         });
-        held.push({ cluster, lb, t, facts: hostFacts(lock.results), release: lock.release });
+        const entry: Held = {
+          cluster,
+          lb,
+          t,
+          facts: hostFacts(lock.results),
+          workersBefore: [],
+          reloaded: false,
+          release: lock.release,
+        };
+        held.push(entry);
+        const [w] = await gather(t, [nginxWorkersSection(lb.nginx)] as const, {
+          step: 'nginx workers',
+          timeoutMs: 10_000,
+        });
+        entry.workersBefore = w.workers;
       }
     return held;
   } catch (e) {
@@ -200,13 +220,25 @@ async function nginxServes(h: Held): Promise<void> {
   );
 }
 
-async function connections(held: readonly Held[], b: Backend): Promise<Map<string, number>> {
+interface Left {
+  /** Established connections to the backend (-1: ss missing). */
+  conns: number;
+  /** nginx workers from before the reload still running (on a host this run reloaded). */
+  old: number;
+}
+
+async function connections(held: readonly Held[], b: Backend): Promise<Map<string, Left>> {
   const sec = connectionsSection([{ name: b.name, address: b.address, port: b.port }]);
-  const out = new Map<string, number>();
+  const out = new Map<string, Left>();
   await Promise.all(
     held.map(async (h) => {
-      const [m] = await gather(h.t, [sec] as const, { step: 'backend connections', timeoutMs: 10_000 });
-      out.set(h.lb.name, m.get(b.name) ?? -1);
+      const [m, w] = await gather(h.t, [sec, nginxWorkersSection(h.lb.nginx)] as const, {
+        step: 'backend connections',
+        timeoutMs: 10_000,
+      });
+      const now = new Set(w.workers);
+      const old = h.reloaded ? h.workersBefore.filter((p) => now.has(p)).length : 0;
+      out.set(h.lb.name, { conns: m.get(b.name) ?? -1, old });
     }),
   );
   return out;
@@ -255,7 +287,10 @@ export async function drainBackend(
           });
         opts.onProgress?.(`${lbName}: ${down ? 'marking' : 'unmarking'} ${name} down in nginx (nginx -t, reload)`);
         await runTransaction(h.t, req, []);
-        if (req.reload.length) await nginxServes(h);
+        if (req.reload.length) {
+          h.reloaded = true;
+          await nginxServes(h);
+        }
         steps.find((s) => s.host === lbName)!.changed = true;
         lastReload = performance.now();
       }
@@ -275,41 +310,47 @@ async function waitConnections(
   since: number,
 ): Promise<Omit<BackendDrainResult, 'action' | 'backend' | 'target' | 'clusters' | 'hosts' | 'durationMs'>> {
   const deadline = performance.now() + (opts.timeoutS ?? 60) * 1000;
-  let last = new Map<string, number>();
   for (;;) {
-    last = await connections(held, b);
-    for (const s of steps) s.connections = last.get(s.host);
-    const open = [...last.values()].filter((n) => n !== 0);
-    if (open.some((n) => n < 0))
+    const last = await connections(held, b);
+    for (const s of steps) {
+      s.connections = last.get(s.host)?.conns;
+      s.oldWorkers = last.get(s.host)?.old;
+    }
+    const all = [...last];
+    const noSs = all.filter(([, l]) => l.conns < 0).map(([h]) => h);
+    if (noSs.length)
       return {
         ok: false,
         safeToStop: false,
-        message: `${b.name} is down in nginx, but ${[...last]
-          .filter(([, n]) => n < 0)
-          .map(([h]) => h)
-          .join(', ')} has no ss to count its connections: check them by hand before stopping it`,
+        message: `${b.name} is down in nginx, but ${noSs.join(', ')} has no ss to count its connections: check them by hand before stopping it`,
       };
-    if (open.length === 0) {
+    const busy = all.filter(([, l]) => l.conns > 0 || l.old > 0);
+    if (busy.length === 0) {
       const ms = Math.round(performance.now() - since);
       return {
         ok: true,
         safeToStop: true,
         connectionsGoneMs: ms,
-        message: `${b.name} (${targetOf(b)}) is drained: no load balancer has a connection to it (${ms} ms after the last reload); it is safe to stop it`,
+        message: `${b.name} (${targetOf(b)}) is drained: no load balancer has a connection to it or an nginx worker from before the change (${ms} ms after the last reload); it is safe to stop it`,
       };
     }
+    const what = busy
+      .map(([h, l]) =>
+        [
+          l.conns > 0 && `${h}: ${l.conns} connection(s)`,
+          l.old > 0 && `${h}: ${l.old} nginx worker(s) from before its reload, which may still send it requests`,
+        ]
+          .filter(Boolean)
+          .join(', '),
+      )
+      .join('; ');
     if (performance.now() >= deadline || opts.signal?.aborted)
       return {
         ok: false,
         safeToStop: false,
-        message: `${b.name} is down in nginx, but connections to it are still open (${[...last]
-          .filter(([, n]) => n > 0)
-          .map(([h, n]) => `${h}: ${n}`)
-          .join(', ')}) after ${opts.timeoutS ?? 60} s: not safe to stop it yet (wait, or raise --timeout)`,
+        message: `${b.name} is down in nginx, but after ${opts.timeoutS ?? 60} s it is not left alone (${what}): not safe to stop it yet (wait, or raise --timeout; an old worker ends once its clients' requests and connections do)`,
       };
-    opts.onProgress?.(
-      `waiting for ${[...last.values()].reduce((a, n) => a + n, 0)} connection(s) to ${b.name} to finish`,
-    );
+    opts.onProgress?.(`waiting for ${b.name} to be left alone (${what})`);
     await sleep(500, opts.signal).catch(() => undefined);
   }
 }

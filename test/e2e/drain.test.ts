@@ -5,6 +5,8 @@
  * preemption; draining a backend leaves no request reaching it once the drain completed, and
  * none failing. The CLI runs as an operator runs it; the measured figures are printed.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { startProbe, summarizeProbe, type ProbeResult } from '../../src/verify/probe.js';
 import { hactl, removeScratch } from './helpers/deploy.js';
 import { inHost, useLab, vipHolders, waitFor, waitForVip } from './helpers/index.js';
@@ -138,6 +140,28 @@ describe('drain a load balancer', () => {
 });
 
 describe('drain a backend', () => {
+  it('is not safe to stop while an nginx worker from before the reload still runs: it could still send it requests', async () => {
+    // A client that has sent half a request holds the worker that accepted it: after the
+    // reload that worker shuts down only once the request is done, and it proxies it with the
+    // configuration it was started with, web1 in it. Connections to web1 are none meanwhile.
+    const sock = connect(80, vip);
+    await once(sock, 'connect');
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      const d = await hactl(['drain', '-i', inventory, '--backend', 'web1', '--timeout', '3', '--json'], 60_000);
+      const doc = json(d);
+      expect(d.exitCode).not.toBe(0);
+      expect(doc).toMatchObject({ ok: false, safeToStop: false });
+      expect(doc.message).toMatch(/lb1: 1 nginx worker\(s\) from before its reload/);
+      expect(doc.hosts).toContainEqual(expect.objectContaining({ host: 'lb1', connections: 0, oldWorkers: 1 }));
+    } finally {
+      sock.destroy();
+    }
+    // web1 is down in nginx all the same (the drain is not undone); undrain brings it back.
+    expect((await hactl(['undrain', '-i', inventory, '--backend', 'web1'], 60_000)).exitCode).toBe(0);
+  }, 120_000);
+
   it('drain --backend web1 under load: none fails, none reaches web1 after the drain completed; undrain brings it back', async () => {
     const [fresh, kept] = probes(60_000);
     await new Promise((r) => setTimeout(r, 2000));

@@ -3,6 +3,7 @@
  * track_file reads) and the backends drained in nginx; and, while a backend drains, the
  * established connections this host still has to it.
  */
+import type { NginxLayout } from '../../inventory/model.js';
 import { HOST_PATHS } from '../paths.js';
 import { cmd, hostPath, raw, script } from '../script.js';
 import { section } from '../section.js';
@@ -73,6 +74,52 @@ export function connectionsSection(targets: readonly ConnTarget[]) {
       for (const line of lines) {
         const [kind, name, n] = line.split(' ');
         if (kind === 'conns' && name) out.set(name, Number(n));
+      }
+      return out;
+    },
+  );
+}
+
+export interface NginxWorkers {
+  /** The master's pid, from its pid file; undefined when the file is missing or unreadable. */
+  master?: number;
+  /** Its worker processes (every nginx worker on the host when the master is not known). */
+  workers: number[];
+}
+
+/**
+ * nginx's worker processes on this host, the master's children. A reload leaves the workers
+ * that were running on the old configuration until their requests end, and until the master
+ * has read the new one they still accept connections: a backend is drained only once they are
+ * gone. Found by their process title in /proc (`nginx: worker process`, then `... is shutting
+ * down`), which a source build sets as the package does; the master from its pid file (a
+ * package's: the `pid` directive of /etc/nginx/nginx.conf, by default /run/nginx.pid).
+ */
+export function nginxWorkersSection(layout: NginxLayout) {
+  const pidFile =
+    layout.kind === 'prefix'
+      ? cmd`nw_pf=${hostPath(layout.pidFile)}`
+      : script(
+          cmd`nw_pf=$(sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\\(\\/[^;[:space:]]*\\).*/\\1/p' ${hostPath('/etc/nginx/nginx.conf')} 2>/dev/null | head -n 1)`,
+          raw('nw_pf="$R${nw_pf:-/run/nginx.pid}"'),
+        );
+  return section(
+    'nginx-workers',
+    script(
+      pidFile,
+      raw(`nw_m=$(cat "$nw_pf" 2>/dev/null | tr -dc 0-9); echo "master \${nw_m:-none}"`),
+      raw(`for nw_f in $(grep -las '^nginx: worker process' "$R"/proc/[0-9]*/cmdline); do`),
+      raw('  nw_p=${nw_f%/cmdline}; nw_p=${nw_p##*/}'),
+      raw(`  nw_pp=$(sed -n 's/^PPid:[[:space:]]*//p' "$R"/proc/$nw_p/status 2>/dev/null)`),
+      raw('  if [ -z "$nw_m" ] || [ "$nw_pp" = "$nw_m" ]; then echo "worker $nw_p"; fi'),
+      raw('done'),
+    ),
+    (lines): NginxWorkers => {
+      const out: NginxWorkers = { workers: [] };
+      for (const line of lines) {
+        const [kind, v] = line.split(' ');
+        if (kind === 'master' && v && v !== 'none') out.master = Number(v);
+        else if (kind === 'worker' && v) out.workers.push(Number(v));
       }
       return out;
     },
