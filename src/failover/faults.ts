@@ -221,14 +221,21 @@ export function buildFault(kind: FaultKind, t: FaultTarget): Fault {
       return serviceFault(kind, t);
     case 'kill-keepalived': {
       const start = serviceCommand(t.serviceManager, 'start', 'keepalived');
+      // Every keepalived process is stopped before any is killed: pkill signals them one by
+      // one, and keepalived's VRRP child, its parent killed first, would otherwise get the
+      // moment to leave gracefully (remove the VIP, advertise priority 0). That is a stop, not
+      // the crash this fault promises. Hang-ups are ignored so that the pair runs whole; an
+      // undo after a half run kills whatever was left stopped before starting keepalived.
+      const stop = sh(['pkill', '-STOP', '-x', 'keepalived']);
+      const kill = sh(['pkill', '-KILL', '-x', 'keepalived']);
       return {
         kind,
-        describe: `crash keepalived on the master (${sh(['pkill', '-KILL', '-x', 'keepalived'])})`,
+        describe: `crash keepalived on the master (${stop}; ${kill})`,
         expect:
           "no more adverts: a backup takes the VIP after 3 × advert_int + skew; the VIP stays on the crashed master's interface (SIGKILL leaves no time to remove it) until keepalived restarts there",
-        inject: `${sh(['pkill', '-KILL', '-x', 'keepalived'])} || true`,
+        inject: `( trap '' HUP INT TERM PIPE; ${stop}; ${kill} ) || true`,
         // keepalived removes the stale VIP when it starts and settles (checked in the lab).
-        undo: `pidof keepalived >/dev/null 2>&1 || ${start}`,
+        undo: `( ${noneFrozen(['keepalived'])} ) || { ${kill}; hf_i=0; while pidof keepalived >/dev/null 2>&1 && [ $hf_i -lt 30 ]; do sleep 0.1; hf_i=$((hf_i+1)); done; }; pidof keepalived >/dev/null 2>&1 || ${start}`,
         undoSummary: `keepalived started (${start})`,
       };
     }
@@ -249,8 +256,9 @@ export function restoredCheck(kind: FaultKind, t: FaultTarget): string {
     case 'stop-nginx':
       return 'pidof nginx >/dev/null 2>&1';
     case 'stop-keepalived':
-    case 'kill-keepalived':
       return 'pidof keepalived >/dev/null 2>&1';
+    case 'kill-keepalived':
+      return `pidof keepalived >/dev/null 2>&1 && ( ${noneFrozen(['keepalived'])} )`;
     case 'partition':
       return NO_RULE(t.family === 6 ? 'ip6tables' : 'iptables');
     case 'isolate':

@@ -16,10 +16,17 @@ describe('buildFault', () => {
     expect(buildFault('stop-nginx', { ...t, serviceManager: 'openrc' }).inject).toBe('rc-service nginx stop');
   });
 
-  it('kill-keepalived sends SIGKILL to keepalived only and restarts it to undo', () => {
+  it('kill-keepalived stops every keepalived process, then kills them, and restarts it to undo', () => {
     const f = buildFault('kill-keepalived', t);
-    expect(f.inject).toBe('pkill -KILL -x keepalived || true');
-    expect(f.undo).toBe('pidof keepalived >/dev/null 2>&1 || service keepalived start');
+    // Stopped first, so no keepalived process outlives another long enough to leave gracefully.
+    expect(f.inject).toBe(
+      "( trap '' HUP INT TERM PIPE; pkill -STOP -x keepalived; pkill -KILL -x keepalived ) || true",
+    );
+    // A half run (stopped, not killed) is killed before the start; a clean one is only started.
+    expect(f.undo).toMatch(
+      /^\( for hf_n in keepalived; do .*\) \|\| \{ pkill -KILL -x keepalived; .*\}; pidof keepalived >\/dev\/null 2>&1 \|\| service keepalived start$/s,
+    );
+    expect(restoredCheck('kill-keepalived', t)).toMatch(/^pidof keepalived .* && \( for hf_n in keepalived;/s);
     expect(f.expect).toMatch(/stays on the crashed master/);
   });
 
