@@ -6,7 +6,7 @@
  * idempotently; a plain request through the VIP carries no hactl header while verify and
  * failover-test still name the node that answered. The CLI runs as an operator runs it.
  */
-import { FAULT_KINDS, type FaultKind } from '../../src/failover/faults.js';
+import { buildFault, FAULT_KINDS, restoredCheck, type FaultKind } from '../../src/failover/faults.js';
 import type { failoverJson, undoJson } from '../../src/ui/failover-view.js';
 import type { statusJson } from '../../src/ui/status-view.js';
 import type { VerifyJson } from '../../src/ui/verify-view.js';
@@ -189,6 +189,26 @@ describe('a fault outlives a dead hactl by at most its maximum fault time', () =
 });
 
 describe('leftovers: verify and status explain them, --undo removes them', () => {
+  it('kill-keepalived cut between its stop and its kill: the restored check sees it, the undo kills and starts keepalived', async () => {
+    const target = { serviceManager: 'sysvinit' as const, peers: [], family: 4 as const };
+    const fault = buildFault('kill-keepalived', target);
+    const restored = async () =>
+      (
+        await inHost(lab.state, 'lb1', `if ${restoredCheck('kill-keepalived', target)}; then echo restored; fi`)
+      ).stdout.trim();
+    expect(await restored()).toBe('restored');
+    const before = (await inHost(lab.state, 'lb1', 'pidof keepalived')).stdout.trim();
+    // The first half of the inject alone: every keepalived process stopped, none killed.
+    await inHost(lab.state, 'lb1', 'pkill -STOP -x keepalived');
+    expect(await restored()).toBe('');
+    await inHost(lab.state, 'lb1', fault.undo);
+    expect(await restored()).toBe('restored');
+    const after = (await inHost(lab.state, 'lb1', 'pidof keepalived')).stdout.trim().split(' ');
+    expect(after.filter((p) => before.split(' ').includes(p))).toEqual([]);
+    await healed('kill-keepalived undone after a half run', 20_000);
+    await verifyPasses();
+  }, 120_000);
+
   it('an interrupted partition is named with who, when and the way out; --undo undoes it and then finds nothing', async () => {
     const { child } = await injected('partition', ['--max-fault-seconds', '120']);
     child.kill('SIGKILL');
