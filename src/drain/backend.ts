@@ -348,9 +348,9 @@ async function waitConnections(
       return {
         ok: false,
         safeToStop: false,
-        message: `${b.name} is down in nginx, but after ${opts.timeoutS ?? 60} s it is not left alone (${what}): not safe to stop it yet (wait, or raise --timeout; an old worker ends once its clients' requests and connections do)`,
+        message: `${b.name} is down in nginx, but after ${opts.timeoutS ?? 60} s it is still in use (${what}): not safe to stop it yet (wait, or raise --timeout; an old worker ends once its clients' requests and connections do)`,
       };
-    opts.onProgress?.(`waiting for ${b.name} to be left alone (${what})`);
+    opts.onProgress?.(`waiting for ${b.name} to be out of use (${what})`);
     await sleep(500, opts.signal).catch(() => undefined);
   }
 }

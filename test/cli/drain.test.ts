@@ -237,7 +237,7 @@ describe('drain a backend', () => {
     const r = await runCommand(Drain, ['-i', INV, '--backend', 'web1', '--timeout', '1', '--json'], ctx());
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ ok: false, safeToStop: false });
-    expect(r.json!.message).toMatch(/still open \(lb1: 2\) after 1 s: not safe to stop it yet/);
+    expect(r.json!.message).toMatch(/after 1 s it is still in use \(lb1: 2 connection\(s\)\): not safe to stop it yet/);
     expect(sb.host('lb1').read(RECORD)).toBe('web1 10.0.1.21:8080\n');
   });
 
