@@ -123,25 +123,22 @@ async function lockAll(clusters: Cluster[], opts: BackendDrainOptions): Promise<
           nginxConfDir: lb.nginx.includeDir,
           nginx: nginxArgv(lb.nginx),
         };
-        const lock = await lockAndGather(t, opts.holder ?? 'hactl drain', factsSections(req)).catch(async (e) => {
+        // The workers before any change come with the lock's facts, in the same round trip.
+        const sections = [nginxWorkersSection(lb.nginx), ...factsSections(req)] as const;
+        const lock = await lockAndGather(t, opts.holder ?? 'hactl drain', sections).catch(async (e) => {
           await t.close().catch(() => undefined);
           throw e;
         });
-        const entry: Held = {
+        const [workers, ...facts] = lock.results;
+        held.push({
           cluster,
           lb,
           t,
-          facts: hostFacts(lock.results),
-          workersBefore: [],
+          facts: hostFacts(facts),
+          workersBefore: workers.workers,
           reloaded: false,
           release: lock.release,
-        };
-        held.push(entry);
-        const [w] = await gather(t, [nginxWorkersSection(lb.nginx)] as const, {
-          step: 'nginx workers',
-          timeoutMs: 10_000,
         });
-        entry.workersBefore = w.workers;
       }
     return held;
   } catch (e) {
