@@ -9,7 +9,7 @@
 import { HactlError, RefusedError, UsageError } from '../errors.js';
 import type { Backend, Cluster, Inventory, LoadBalancer } from '../inventory/model.js';
 import { type ApplyRequest, type FileWrite } from '../remote/apply.js';
-import { factsSections, hostFacts, type HostFacts } from '../remote/facts.js';
+import { factsSections, hostFacts, rememberPrograms, withKnown, type HostFacts } from '../remote/facts.js';
 import { lockAndGather } from '../remote/lock.js';
 import { HOST_PATHS } from '../remote/paths.js';
 import { gather } from '../remote/section.js';
@@ -124,17 +124,19 @@ async function lockAll(clusters: Cluster[], opts: BackendDrainOptions): Promise<
           nginx: nginxArgv(lb.nginx),
         };
         // The workers before any change come with the lock's facts, in the same round trip.
-        const sections = [nginxWorkersSection(lb.nginx), ...factsSections(req)] as const;
+        const sections = [nginxWorkersSection(lb.nginx), ...factsSections(withKnown(t, req))] as const;
         const lock = await lockAndGather(t, opts.holder ?? 'hactl drain', sections).catch(async (e) => {
           await t.close().catch(() => undefined);
           throw e;
         });
-        const [workers, ...facts] = lock.results;
+        const [workers, ...results] = lock.results;
+        const facts = hostFacts(results);
+        rememberPrograms(t, facts);
         held.push({
           cluster,
           lb,
           t,
-          facts: hostFacts(facts),
+          facts,
           workersBefore: workers.workers,
           reloaded: false,
           release: lock.release,

@@ -3,6 +3,7 @@
  * one set of sections in one round trip (under the deploy lock for deploy).
  */
 import type { Transport } from '../transport/transport.js';
+import { knownPrograms } from './known-programs.js';
 import { HOST_PATHS } from './paths.js';
 import type { HostPath } from './script.js';
 import { gather, type Results, type Section } from './section.js';
@@ -19,6 +20,7 @@ import {
   releaseCurrentSection,
   sysctlSection,
   type HostAddress,
+  type KnownPrograms,
   type NotifiedState,
   type OsFacts,
   type ProcessFacts,
@@ -54,13 +56,15 @@ export interface FactsRequest {
   nginxConfDir?: string;
   /** How to run this host's nginx. Default: `nginx` on PATH. */
   nginx?: readonly (string | HostPath)[];
+  /** What this machine saw of the host's programs (their versions are not asked again). */
+  known?: KnownPrograms;
 }
 
 /** The sections of HostFacts, in the order parseFacts expects them. */
 export function factsSections(req: FactsRequest) {
   return [
     osSection,
-    programsSection(req.nginx),
+    programsSection(req.nginx, req.known),
     sysctlSection(req.sysctl),
     netSection,
     filesSection(req.files),
@@ -106,6 +110,16 @@ export function hostFacts([
   };
 }
 
+/** The request with what this machine remembers of the host behind `t`. */
+export function withKnown(t: Transport, req: FactsRequest): FactsRequest {
+  return { ...req, known: knownPrograms().known(t.cacheKey) };
+}
+
+/** Remembers the host's program identities and versions for the next read. */
+export function rememberPrograms(t: Transport, facts: Pick<HostFacts, 'programs'>): void {
+  knownPrograms().remember(t.cacheKey, facts.programs);
+}
+
 /**
  * Facts plus any extra sections in the same exec (verify's probes and `nginx -t`, status's
  * keepalived state): still one round trip per host.
@@ -116,10 +130,12 @@ export async function readFacts<E extends readonly Section<unknown>[]>(
   extra: E,
   opts: { step: string; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<{ facts: HostFacts; extra: { [K in keyof E]: E[K] extends Section<infer T> ? T : never } }> {
-  const base = factsSections(req);
+  const base = factsSections(withKnown(t, req));
   const all = await gather(t, [...base, ...extra] as const, opts);
+  const facts = hostFacts(all.slice(0, base.length) as unknown as FactsResults);
+  rememberPrograms(t, facts);
   return {
-    facts: hostFacts(all.slice(0, base.length) as unknown as FactsResults),
+    facts,
     extra: all.slice(base.length) as unknown as { [K in keyof E]: E[K] extends Section<infer T> ? T : never },
   };
 }

@@ -15,7 +15,15 @@ import {
   type ApplyRequest,
   type ReleaseRecord,
 } from '../remote/apply.js';
-import { factsSections, hostFacts, readFacts, type FactsRequest, type HostFacts } from '../remote/facts.js';
+import {
+  factsSections,
+  hostFacts,
+  readFacts,
+  rememberPrograms,
+  withKnown,
+  type FactsRequest,
+  type HostFacts,
+} from '../remote/facts.js';
 import { lockAndGather } from '../remote/lock.js';
 import { healthWaitSection } from '../remote/sections/health-wait.js';
 import { holdsAddress } from '../remote/sections/host.js';
@@ -64,8 +72,10 @@ export async function lockAndReadFacts(
   holder: string,
   extraFiles: readonly string[] = [],
 ): Promise<HeldLock> {
-  const held = await lockAndGather(t, holder, factsSections(factsRequest(render, extraFiles)));
-  return { facts: hostFacts(held.results), ...(held.stale ? { stale: held.stale } : {}), release: held.release };
+  const held = await lockAndGather(t, holder, factsSections(withKnown(t, factsRequest(render, extraFiles))));
+  const facts = hostFacts(held.results);
+  rememberPrograms(t, facts);
+  return { facts, ...(held.stale ? { stale: held.stale } : {}), release: held.release };
 }
 
 export interface ApplyOutcome {

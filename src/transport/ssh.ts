@@ -9,7 +9,7 @@ import { StringDecoder } from 'node:string_decoder';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Client as ClientT, ClientChannel } from 'ssh2';
 import { asRoot } from '../shell/quote.js';
-import { where, type SshTarget } from './target.js';
+import { routeKey, where, type SshTarget } from './target.js';
 import { TransportError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
 /** The text sent to the host: root scripts go through `sudo -n` when the target needs it. */
@@ -73,6 +73,10 @@ export class SshTransport implements Transport {
 
   get name(): string {
     return this.target.name;
+  }
+
+  get cacheKey(): string {
+    return routeKey(this.target);
   }
 
   get closed(): boolean {

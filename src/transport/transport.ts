@@ -41,6 +41,12 @@ export interface Transport {
    * Unset on every real transport, so scripts touch the real paths.
    */
   readonly rootPrefix?: string;
+  /**
+   * Where this transport reaches the host (user@address:port and the route there): the key of
+   * what this machine remembers about the host (remote/known-programs.ts). Unset on fakes and
+   * sandboxes, which then remember nothing.
+   */
+  readonly cacheKey?: string;
   /** Number of exec round trips so far (the benchmark reports it). */
   readonly roundTrips: number;
   close(): Promise<void>;

@@ -67,6 +67,13 @@ function cases(l: LabState): Case[] {
     { section: 'proc-events', case: 'own-namespaces', host: lb1.name },
     { section: 'programs', case: 'installed', host: lb1.name },
     {
+      // What this machine remembered is not what the host has now: the versions are asked.
+      section: 'programs',
+      case: 'known-but-replaced',
+      host: lb1.name,
+      args: { known: { keepalived: { id: '1:1:1:1', version: '2.0.0' }, nginx: { id: '1:1:1:2', version: '1.0.0' } } },
+    },
+    {
       section: 'sysctl',
       case: 'deployed',
       host: lb1.name,

@@ -19,6 +19,7 @@ import {
   osSection,
   procsSection,
   programsSection,
+  type KnownPrograms,
   sysctlSection,
 } from '../../src/remote/sections/host.js';
 import { httpProbesSection, type HttpProbe, type HttpProbesOptions } from '../../src/remote/sections/http-probes.js';
@@ -41,7 +42,7 @@ export const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'remote');
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export const SECTIONS: Record<string, (args: any) => Section<unknown>> = {
   os: () => osSection,
-  programs: (a?: { nginx?: string[] }) => programsSection(a?.nginx),
+  programs: (a?: { nginx?: string[]; known?: KnownPrograms }) => programsSection(a?.nginx, a?.known),
   sysctl: (a: { keys: string[] }) => sysctlSection(a.keys),
   net: () => netSection,
   files: (a: { paths: string[] }) => filesSection(a.paths),

@@ -56,50 +56,84 @@ export interface Program {
   path: string;
   /** As the program reports it: "2.2.7", "1.22.1"; absent when it would not say. */
   version?: string;
+  /**
+   * The binary's identity, `stat -L` device:inode:size:ctime: a program whose identity is the
+   * one this machine saw with a version is not asked again (known-programs.ts). Any install,
+   * upgrade or rebuild changes it (a new inode, or a new ctime, which no one can set back).
+   */
+  id?: string;
 }
 
 export type Programs = Partial<Record<ManagedProgram, Program>>;
+
+/** Programs whose version hactl asks for (`--version`, `-v`): the ones rendering depends on. */
+export type VersionedProgram = 'keepalived' | 'nginx';
+
+/** What this machine saw of a host's programs before: a version per identity. */
+export type KnownPrograms = Partial<Record<VersionedProgram, { id: string; version: string }>>;
+
+/**
+ * `pg_v name path known-id command…`: prints the binary's identity, then its version line, by
+ * running the command, unless the identity is the known one (then the parser takes the known
+ * version). Running `keepalived --version` and `nginx -v` was most of the facts' cost on the
+ * host (each a big dynamically linked program); a stat is one small one.
+ */
+const VERSION_OF = raw(
+  'pg_v() { pg_i=$(stat -L -c \'%d:%i:%s:%Z\' -- "$2" 2>/dev/null) || pg_i=; echo "id $1 $pg_i"; ' +
+    'if [ -z "$pg_i" ] || [ "$pg_i" != "$3" ]; then pg_n=$1; shift 3; echo "version $pg_n $("$@" 2>&1 | head -n 1)"; fi; }',
+);
+
+const knownId = (known: KnownPrograms, p: VersionedProgram) => known[p]?.id ?? '';
 
 /**
  * The programs hactl manages, found on root's PATH (a package or a local build alike: hactl
  * never replaces a working install), with their versions for version-aware rendering.
  */
-const PACKAGED_PROGRAMS = script(
-  raw(
-    'for pg_n in keepalived nginx curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
-  ),
-  raw(
-    'if command -v keepalived >/dev/null 2>&1; then echo "version keepalived $(keepalived --version 2>&1 | head -n 1)"; fi',
-  ),
-  raw('if command -v nginx >/dev/null 2>&1; then echo "version nginx $(nginx -v 2>&1 | head -n 1)"; fi'),
-);
-
-/** nginx built under its own prefix: found at its binary, not on PATH. */
-function prefixPrograms(nginx: readonly (string | HostPath)[]): Shell {
-  const binary = nginx[0] as HostPath;
+function packagedPrograms(known: KnownPrograms): Shell {
   return script(
+    VERSION_OF,
     raw(
-      'for pg_n in keepalived curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
+      'for pg_n in keepalived nginx curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
     ),
-    cmd`if [ -x ${binary} ]; then echo ${`path nginx ${binary.path}`}; echo "version nginx $(${nginx} -v 2>&1 | head -n 1)"; else echo 'path nginx -'; fi`,
-    raw(
-      'if command -v keepalived >/dev/null 2>&1; then echo "version keepalived $(keepalived --version 2>&1 | head -n 1)"; fi',
-    ),
+    cmd`if pg_p=$(command -v keepalived 2>/dev/null); then pg_v keepalived "$pg_p" ${knownId(known, 'keepalived')} keepalived --version; fi`,
+    cmd`if pg_p=$(command -v nginx 2>/dev/null); then pg_v nginx "$pg_p" ${knownId(known, 'nginx')} nginx -v; fi`,
   );
 }
 
-function parsePrograms(lines: string[]): Programs {
+/** nginx built under its own prefix: found at its binary, not on PATH. */
+function prefixPrograms(nginx: readonly (string | HostPath)[], known: KnownPrograms): Shell {
+  const binary = nginx[0] as HostPath;
+  return script(
+    VERSION_OF,
+    raw(
+      'for pg_n in keepalived curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
+    ),
+    cmd`if [ -x ${binary} ]; then echo ${`path nginx ${binary.path}`}; pg_v nginx ${binary} ${knownId(known, 'nginx')} ${nginx} -v; else echo 'path nginx -'; fi`,
+    cmd`if pg_p=$(command -v keepalived 2>/dev/null); then pg_v keepalived "$pg_p" ${knownId(known, 'keepalived')} keepalived --version; fi`,
+  );
+}
+
+function parsePrograms(lines: string[], known: KnownPrograms): Programs {
   const out: Programs = {};
+  const asked = new Set<ManagedProgram>();
   for (const l of lines) {
     const [kind, name, ...rest] = l.split(' ');
     if (!(MANAGED_PROGRAMS as readonly string[]).includes(name)) continue;
     const prog = name as ManagedProgram;
     if (kind === 'path' && rest[0] && rest[0] !== '-') out[prog] = { path: rest[0] };
+    if (kind === 'id' && out[prog] && rest[0]) out[prog] = { ...out[prog], id: rest[0] };
     if (kind === 'version' && out[prog]) {
+      asked.add(prog);
       // "Keepalived v2.2.7 (01/16,2022)", "nginx version: nginx/1.22.1"
       const v = rest.join(' ').match(/(?:Keepalived v|nginx\/)(\d+(?:\.\d+)+)/)?.[1];
       if (v) out[prog] = { ...out[prog], version: v };
     }
+  }
+  // Not asked: the host found the identity it was sent, so the version is the one seen with it.
+  for (const prog of ['keepalived', 'nginx'] as const) {
+    const p = out[prog];
+    const k = known[prog];
+    if (p && !asked.has(prog) && p.id && k && p.id === k.id) out[prog] = { ...p, version: k.version };
   }
   return out;
 }
@@ -109,9 +143,14 @@ function parsePrograms(lines: string[]): Programs {
  * never replaces a working install), with their versions for version-aware rendering.
  * `nginx`: the argv that runs this host's nginx (a prefix build is run by its path).
  */
-export function programsSection(nginx: readonly (string | HostPath)[] = ['nginx']): Section<Programs> {
+export function programsSection(
+  nginx: readonly (string | HostPath)[] = ['nginx'],
+  known: KnownPrograms = {},
+): Section<Programs> {
   const packaged = typeof nginx[0] === 'string';
-  return section('programs', packaged ? PACKAGED_PROGRAMS : prefixPrograms(nginx), parsePrograms);
+  return section('programs', packaged ? packagedPrograms(known) : prefixPrograms(nginx, known), (lines) =>
+    parsePrograms(lines, known),
+  );
 }
 
 /** Runtime values of the given sysctl keys (net.ipv4.ip_nonlocal_bind → its /proc/sys file). */

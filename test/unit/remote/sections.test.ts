@@ -99,6 +99,79 @@ describe('os and notify, under a root', () => {
   });
 });
 
+describe('programs: a version is asked once per binary identity', () => {
+  // Fake keepalived and nginx that print their versions and count each time they are asked.
+  const bin = mkdtempSync(join(tmpdir(), 'hactl-bin-'));
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
+  const log = join(bin, 'asked');
+  const fake = (name: string, line: string) => {
+    writeFileSync(join(bin, name), `#!/bin/sh\necho ${name} >> ${log}\necho '${line}' >&2\n`);
+    chmodSync(join(bin, name), 0o755);
+  };
+  fake('keepalived', 'Keepalived v2.2.7 (01/16,2022)');
+  fake('nginx', 'nginx version: nginx/1.22.1');
+  const path = `${bin}:${process.env.PATH}`;
+  const asked = () => {
+    try {
+      return execFileSync('cat', [log], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  const read = (known?: Parameters<typeof programsSection>[1]) => {
+    rmSync(log, { force: true });
+    return runSections([programsSection(['nginx'], known)] as const, '', path)[0];
+  };
+
+  test('nothing known: both are asked, and each comes back with its identity', () => {
+    const p = read();
+    expect(asked()).toEqual(['keepalived', 'nginx']);
+    expect(p.keepalived).toMatchObject({ path: join(bin, 'keepalived'), version: '2.2.7' });
+    expect(p.nginx).toMatchObject({ path: join(bin, 'nginx'), version: '1.22.1' });
+    expect(p.keepalived?.id).toMatch(/^\d+:\d+:\d+:\d+$/);
+    expect(p.nginx?.id).not.toBe(p.keepalived?.id);
+  });
+
+  test('the identities known: neither is run, and the known versions are taken', () => {
+    const first = read();
+    const p = read({
+      keepalived: { id: first.keepalived!.id!, version: '2.2.7' },
+      nginx: { id: first.nginx!.id!, version: '1.22.1' },
+    });
+    expect(asked()).toEqual([]);
+    expect(p.keepalived).toEqual(first.keepalived);
+    expect(p.nginx).toEqual(first.nginx);
+  });
+
+  test('a binary replaced (an upgrade) has a new identity: it is asked, and its new version wins', () => {
+    const first = read();
+    const known = {
+      keepalived: { id: first.keepalived!.id!, version: '2.2.7' },
+      nginx: { id: first.nginx!.id!, version: '1.22.1' },
+    };
+    // As dpkg does: the new file is written beside the old one, then renamed over it.
+    writeFileSync(join(bin, 'nginx.new'), `#!/bin/sh\necho nginx >> ${log}\necho 'nginx version: nginx/1.26.3' >&2\n`);
+    chmodSync(join(bin, 'nginx.new'), 0o755);
+    execFileSync('mv', [join(bin, 'nginx.new'), join(bin, 'nginx')]);
+    const p = read(known);
+    expect(asked()).toEqual(['nginx']);
+    expect(p.nginx?.version).toBe('1.26.3');
+    expect(p.nginx?.id).not.toBe(known.nginx.id);
+    expect(p.keepalived?.version).toBe('2.2.7');
+  });
+
+  test('a known identity for another program or a wrong one is not trusted', () => {
+    const first = read();
+    const p = read({
+      keepalived: { id: first.nginx!.id!, version: '9.9.9' },
+      nginx: { id: '1:2:3:4', version: '9.9.9' },
+    });
+    expect(asked()).toEqual(['keepalived', 'nginx']);
+    expect(p.keepalived?.version).toBe(first.keepalived?.version);
+    expect(p.nginx?.version).toBe(first.nginx?.version);
+  });
+});
+
 describe('this machine', () => {
   const [net, procs, sysctl, programs] = runSections(
     [netSection, procsSection, sysctlSection(['net.ipv4.ip_nonlocal_bind']), programsSection()] as const,
