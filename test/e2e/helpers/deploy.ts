@@ -41,6 +41,9 @@ afterAll(() => {
   removeScratch();
 });
 
+/** The file where the CLI runs of this test file remember hosts' programs. */
+export const programsCacheOf = () => join(configDirOf(), 'cache', 'programs.json');
+
 /** The CLI's environment: no colour, no agent, no terminal (stdin is not a TTY). */
 function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -48,6 +51,8 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
     NO_COLOR: '1',
     SSH_AUTH_SOCK: '',
     HACTL_CONFIG_DIR: configDirOf(),
+    // What hactl remembers of hosts (known-programs.ts) starts empty in every test file.
+    HACTL_CACHE_DIR: join(programsCacheOf(), '..'),
     ...extra,
   };
 }
