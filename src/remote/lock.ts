@@ -31,7 +31,8 @@ export function lockScript(holder: string, body: Shell, waitSeconds = 2): Shell 
   const note = hostPath(HOST_PATHS.lockHolder);
   return script(
     raw('echo @@lock'),
-    cmd`mkdir -p ${hostPath(HOST_PATHS.stateDir)} && exec 9>>${file} || exit 1`,
+    // A test, not a mkdir, when the directory is there (every run but a host's first): one process less.
+    cmd`{ [ -d ${hostPath(HOST_PATHS.stateDir)} ] || mkdir -p ${hostPath(HOST_PATHS.stateDir)}; } && exec 9>>${file} || exit 1`,
     cmd`if ! flock -w ${waitSeconds} 9; then echo held; cat ${note} 2>/dev/null; exit ${LOCK_EXIT_HELD}; fi`,
     cmd`if [ -s ${note} ]; then echo "stale $(cat ${note})"; fi`,
     cmd`printf '%s\\n' ${holder} > ${note}`,
