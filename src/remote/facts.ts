@@ -5,8 +5,8 @@
 import type { Transport } from '../transport/transport.js';
 import { knownPrograms } from './known-programs.js';
 import { HOST_PATHS } from './paths.js';
-import type { HostPath } from './script.js';
-import { gather, type Results, type Section } from './section.js';
+import { raw, type HostPath } from './script.js';
+import { gather, section, type Results, type Section } from './section.js';
 import { drainSection, type DrainState } from './sections/drain.js';
 import { filesSection, managedSection, type RemoteFile } from './sections/files.js';
 import {
@@ -51,7 +51,11 @@ export interface FactsRequest {
   /** Files whose bytes, mode and owner are compared with the rendered ones. */
   files: readonly string[];
   sysctl: readonly string[];
-  statusPort: number;
+  /**
+   * nginx's status endpoint, read with curl. Absent: not read (deploy plans without it, and a
+   * curl is a tenth of a read's cost on the host).
+   */
+  statusPort?: number;
   /** Where hactl's nginx site files are (the layout's include directory). Default: /etc/nginx/conf.d. */
   nginxConfDir?: string;
   /** How to run this host's nginx. Default: `nginx` on PATH. */
@@ -59,6 +63,8 @@ export interface FactsRequest {
   /** What this machine saw of the host's programs (their versions are not asked again). */
   known?: KnownPrograms;
 }
+
+const NO_STATUS: Section<string | undefined> = section('nginx-status', raw(':'), () => undefined);
 
 /** The sections of HostFacts, in the order parseFacts expects them. */
 export function factsSections(req: FactsRequest) {
@@ -71,7 +77,7 @@ export function factsSections(req: FactsRequest) {
     managedSection(req.nginxConfDir ?? HOST_PATHS.nginxConfDir),
     procsSection,
     notifySection,
-    nginxStatusSection(req.statusPort),
+    req.statusPort === undefined ? NO_STATUS : nginxStatusSection(req.statusPort),
     releaseCurrentSection,
     drainSection,
   ] as const;

@@ -49,13 +49,19 @@ export function factsRequest(render: HostRender, extraFiles: readonly string[] =
   };
 }
 
+/** What deploy plans from: the facts without nginx's status endpoint, which no plan reads. */
+function planFactsRequest(render: HostRender, extraFiles: readonly string[]): FactsRequest {
+  const { statusPort: _unread, ...req } = factsRequest(render, extraFiles);
+  return req;
+}
+
 /** Facts without the lock (dry run: the plan may be stale against a concurrent deploy, which is fine for a preview). */
 export async function readHostFacts(
   t: Transport,
   render: HostRender,
   extraFiles: readonly string[] = [],
 ): Promise<HostFacts> {
-  return (await readFacts(t, factsRequest(render, extraFiles), [] as const, { step: 'facts', timeoutMs: 20_000 }))
+  return (await readFacts(t, planFactsRequest(render, extraFiles), [] as const, { step: 'facts', timeoutMs: 20_000 }))
     .facts;
 }
 
@@ -72,7 +78,7 @@ export async function lockAndReadFacts(
   holder: string,
   extraFiles: readonly string[] = [],
 ): Promise<HeldLock> {
-  const held = await lockAndGather(t, holder, factsSections(withKnown(t, factsRequest(render, extraFiles))));
+  const held = await lockAndGather(t, holder, factsSections(withKnown(t, planFactsRequest(render, extraFiles))));
   const facts = hostFacts(held.results);
   rememberPrograms(t, facts);
   return { facts, ...(held.stale ? { stale: held.stale } : {}), release: held.release };

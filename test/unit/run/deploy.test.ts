@@ -52,6 +52,12 @@ describe('deploy (sandbox hosts)', () => {
     expect(second.hosts.every((h) => h.status === 'unchanged')).toBe(true);
     expect(second.message).toMatch(/nothing to change on 2 host/);
     expect(second.hosts.map((h, i) => h.roundTrips - before[i])).toEqual([1, 1]);
+    // That one exec plans from the files and processes; nginx's status endpoint is for health
+    // reads (the first deploy's waits read it), not for planning.
+    const noop = lb1.calls.slice(before[0]);
+    expect(noop).toHaveLength(1);
+    expect(noop[0].script).not.toContain('/hactl-health');
+    expect(lb1.calls.slice(0, before[0]).some((c) => c.script.includes('/hactl-health'))).toBe(true);
   });
 
   it('the post-deploy checks see one holder per VIP and the site answering through it', async () => {
