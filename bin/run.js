@@ -27,9 +27,30 @@ function fastVersion() {
   return `${pjson.name}/${pjson.version} ${process.platform}-${cpu} node-${process.version}\n`;
 }
 
+/**
+ * Importing @oclif/core checks node against oclif's own engines with all of semver (13 ms of
+ * every start). hactl checks its own engines.node (">=20.11", the stricter one) here instead,
+ * and tells oclif to skip its check for this process only.
+ */
+function nodeTooOld() {
+  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const want = /^>=\s*(\d+)\.(\d+)/.exec(pjson.engines?.node ?? '');
+  if (!want) return undefined;
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const [wantMajor, wantMinor] = [Number(want[1]), Number(want[2])];
+  return major < wantMajor || (major === wantMajor && minor < wantMinor)
+    ? `hactl needs Node.js ${wantMajor}.${wantMinor} or later (engines.node "${pjson.engines.node}"); this is Node.js ${process.versions.node}. Install a newer Node.js.`
+    : undefined;
+}
+
 const version = fastVersion();
 if (version) process.stdout.write(version);
 else {
+  const old = nodeTooOld();
+  if (old) process.stderr.write(`warning: ${old}\n`);
+  const ours = process.env.OCLIF_DISABLE_ENGINE_WARNING === undefined;
+  if (ours) process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
   const { execute } = await import('@oclif/core');
+  if (ours) delete process.env.OCLIF_DISABLE_ENGINE_WARNING; // not inherited by what hactl runs
   await execute({ dir: import.meta.url });
 }

@@ -452,15 +452,12 @@ function inPty(
   answers: [RegExp, string][],
   timeoutMs = 30_000,
 ): Promise<{ code: number | null; screen: string; answered: number }> {
+  const bundle = join(ROOT, 'dist', 'cli', 'commands', 'init.js'); // what bin/run.js runs
   const stale = [
     join(ROOT, 'commands', 'init.ts'),
     ...['init', 'answers'].map((f) => join(ROOT, 'src', 'init', `${f}.ts`)),
     join(ROOT, 'src', 'cli', 'prompter.ts'),
-  ].some(
-    (src) =>
-      !existsSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))) ||
-      statSync(src).mtimeMs > statSync(join(ROOT, 'dist', src.slice(ROOT.length + 1).replace(/\.ts$/, '.js'))).mtimeMs,
-  );
+  ].some((src) => !existsSync(bundle) || statSync(src).mtimeMs > statSync(bundle).mtimeMs);
   if (stale) throw new Error('dist/ is older than the init sources: run npm run build first');
   const quoted = [process.execPath, join(ROOT, 'bin', 'run.js'), ...args]
     .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)

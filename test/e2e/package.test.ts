@@ -43,11 +43,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const run = (args: string[], cwd: string) =>
   execa(hactl, args, { cwd, reject: false, env: { ...process.env, NO_COLOR: '1', HACTL_VRRP_PASS: 'lab-pass' } });
 
-test('the tarball holds the build, the manifest, the precompiled files and the licence; no maps, bench or test fakes', () => {
+test('the tarball holds the bundled CLI, the manifest, the precompiled files and the licence; no maps, bench or test fakes', () => {
   for (const f of [
     'LICENSE',
     'oclif.manifest.json',
-    'dist/commands/deploy.js',
+    'dist/cli/commands/deploy.js',
+    'dist/cli/hooks/not-found.js',
     'dist/inventory-validator.cjs',
     'dist/templates.precompiled.cjs',
     'dist/handlebars.runtime.cjs',
@@ -56,6 +57,9 @@ test('the tarball holds the build, the manifest, the precompiled files and the l
   ])
     expect(files).toContain(f);
   expect(files.filter((f) => f.endsWith('.map') || f.startsWith('dist/bench/') || /fake/.test(f))).toEqual([]);
+  // Only the bundle runs: tsc's module-per-file output stays out, so the install below proves
+  // dist/cli needs nothing from it.
+  expect(files.filter((f) => f.startsWith('dist/src/') || f.startsWith('dist/commands/'))).toEqual([]);
 });
 
 test('installed: --version, validate and render from another directory', async () => {

@@ -124,9 +124,9 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ exit: number; ou
   });
 }
 
-/** dist/ must be built from these sources (npm test builds first). */
+/** The CLI's bundle must be built from these sources (npm test builds first). */
 function distIsStale(): boolean {
-  const built = join(ROOT, 'dist', 'src', 'inventory', 'load.js');
+  const built = join(ROOT, 'dist', 'cli', 'commands', 'validate.js');
   if (!existsSync(built)) return true;
   const src = join(ROOT, 'src', 'inventory');
   const newest = Math.max(...readdirSync(src).map((f) => statSync(join(src, f)).mtimeMs));
