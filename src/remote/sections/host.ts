@@ -73,30 +73,53 @@ export type VersionedProgram = 'keepalived' | 'nginx';
 export type KnownPrograms = Partial<Record<VersionedProgram, { id: string; version: string }>>;
 
 /**
- * `pg_v name path known-id command…`: prints the binary's identity, then its version line, by
- * running the command, unless the identity is the known one (then the parser takes the known
- * version). Running `keepalived --version` and `nginx -v` was most of the facts' cost on the
- * host (each a big dynamically linked program); a stat is one small one.
+ * `pg_w name`: prints the program's path on PATH (the first executable regular file there, the
+ * one running it would start) or `-`, and leaves it in `$pg_p` (empty when absent). Builtins
+ * only: a `$(command -v …)` per program forked a subshell each, five per read.
+ */
+const WHICH = raw(
+  'pg_w() { pg_p=; pg_r=$PATH:; while [ -n "$pg_r" ]; do pg_d=${pg_r%%:*}; pg_r=${pg_r#*:}; ' +
+    'if [ -n "$pg_d" ] && [ -f "$pg_d/$1" ] && [ -x "$pg_d/$1" ]; then pg_p=$pg_d/$1; break; fi; done; ' +
+    'echo "path $1 ${pg_p:--}"; }',
+);
+
+/**
+ * One `stat -L` for both binaries' identities (device:inode:size:ctime, then the name as given),
+ * into `$pg_s`; an empty path (not found) is skipped, as is a file gone since.
+ */
+const IDENTITIES = raw('pg_s=$(stat -L -c \'%d:%i:%s:%Z %n\' -- "$pg_k" "$pg_x" 2>/dev/null)');
+
+/**
+ * `pg_v name path known-id command…`: prints the binary's identity (its line of `$pg_s`), then
+ * its version line, by running the command, unless the identity is the known one (then the
+ * parser takes the known version). The command runs the very file found and stat'ed (its path),
+ * so the identity and the version are of one binary. Running `keepalived --version` and `nginx -v` was most of
+ * the facts' cost on the host (each a big dynamically linked program); a stat is one small one.
  */
 const VERSION_OF = raw(
-  'pg_v() { pg_i=$(stat -L -c \'%d:%i:%s:%Z\' -- "$2" 2>/dev/null) || pg_i=; echo "id $1 $pg_i"; ' +
-    'if [ -z "$pg_i" ] || [ "$pg_i" != "$3" ]; then pg_n=$1; shift 3; echo "version $pg_n $("$@" 2>&1 | head -n 1)"; fi; }',
+  [
+    'pg_v() { pg_i=; while read -r pg_a pg_b; do [ "$pg_b" != "$2" ] || pg_i=$pg_a; done <<PG_EOF',
+    '$pg_s',
+    'PG_EOF',
+    'echo "id $1 $pg_i"; if [ -z "$pg_i" ] || [ "$pg_i" != "$3" ]; then pg_n=$1; shift 3; echo "version $pg_n $("$@" 2>&1 | head -n 1)"; fi; }',
+  ].join('\n'),
 );
 
 const knownId = (known: KnownPrograms, p: VersionedProgram) => known[p]?.id ?? '';
 
 /**
  * The programs hactl manages, found on root's PATH (a package or a local build alike: hactl
- * never replaces a working install), with their versions for version-aware rendering.
+ * never replaces a working install), with their versions for version-aware rendering. One
+ * process when the versions are known (the stat), where it was seven.
  */
 function packagedPrograms(known: KnownPrograms): Shell {
   return script(
+    WHICH,
     VERSION_OF,
-    raw(
-      'for pg_n in keepalived nginx curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
-    ),
-    cmd`if pg_p=$(command -v keepalived 2>/dev/null); then pg_v keepalived "$pg_p" ${knownId(known, 'keepalived')} keepalived --version; fi`,
-    cmd`if pg_p=$(command -v nginx 2>/dev/null); then pg_v nginx "$pg_p" ${knownId(known, 'nginx')} nginx -v; fi`,
+    raw('pg_w keepalived; pg_k=$pg_p; pg_w nginx; pg_x=$pg_p; pg_w curl'),
+    IDENTITIES,
+    cmd`if [ -n "$pg_k" ]; then pg_v keepalived "$pg_k" ${knownId(known, 'keepalived')} "$pg_k" --version; fi`,
+    cmd`if [ -n "$pg_x" ]; then pg_v nginx "$pg_x" ${knownId(known, 'nginx')} "$pg_x" -v; fi`,
   );
 }
 
@@ -104,12 +127,13 @@ function packagedPrograms(known: KnownPrograms): Shell {
 function prefixPrograms(nginx: readonly (string | HostPath)[], known: KnownPrograms): Shell {
   const binary = nginx[0] as HostPath;
   return script(
+    WHICH,
     VERSION_OF,
-    raw(
-      'for pg_n in keepalived curl; do pg_p=$(command -v $pg_n 2>/dev/null) || pg_p=-; echo "path $pg_n $pg_p"; done',
-    ),
-    cmd`if [ -x ${binary} ]; then echo ${`path nginx ${binary.path}`}; pg_v nginx ${binary} ${knownId(known, 'nginx')} ${nginx} -v; else echo 'path nginx -'; fi`,
-    cmd`if pg_p=$(command -v keepalived 2>/dev/null); then pg_v keepalived "$pg_p" ${knownId(known, 'keepalived')} keepalived --version; fi`,
+    raw('pg_w keepalived; pg_k=$pg_p; pg_w curl'),
+    cmd`pg_x=; if [ -x ${binary} ]; then echo ${`path nginx ${binary.path}`}; pg_x=${binary}; else echo 'path nginx -'; fi`,
+    IDENTITIES,
+    cmd`if [ -n "$pg_x" ]; then pg_v nginx "$pg_x" ${knownId(known, 'nginx')} ${nginx} -v; fi`,
+    cmd`if [ -n "$pg_k" ]; then pg_v keepalived "$pg_k" ${knownId(known, 'keepalived')} "$pg_k" --version; fi`,
   );
 }
 

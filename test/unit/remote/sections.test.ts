@@ -160,6 +160,79 @@ describe('programs: a version is asked once per binary identity', () => {
     expect(p.keepalived?.version).toBe('2.2.7');
   });
 
+  test('found as running them would: the first executable file on PATH; empty entries, directories and non-executables skipped', () => {
+    const decoys = mkdtempSync(join(tmpdir(), 'hactl-decoy-'));
+    try {
+      mkdirSync(join(decoys, 'keepalived')); // a directory of that name
+      writeFileSync(join(decoys, 'nginx'), '#!/bin/sh\necho decoy\n'); // not executable
+      chmodSync(join(decoys, 'nginx'), 0o644);
+      writeFileSync(join(decoys, 'curl'), '#!/bin/sh\n');
+      chmodSync(join(decoys, 'curl'), 0o755);
+      rmSync(log, { force: true });
+      // An empty entry (`::`) is not taken as the current directory, where a `keepalived` also waits.
+      const cwdDecoy = execFileSync('sh', ['-c', `cd ${decoys}/keepalived && pwd`], { encoding: 'utf8' }).trim();
+      writeFileSync(join(cwdDecoy, 'keepalived'), '#!/bin/sh\n');
+      chmodSync(join(cwdDecoy, 'keepalived'), 0o755);
+      const out = execFileSync('sh', ['-c', render(joinSections([programsSection(['nginx'])]), '')], {
+        encoding: 'utf8',
+        env: { PATH: `${decoys}::${bin}:/usr/bin:/bin` },
+        cwd: cwdDecoy,
+      });
+      const [p] = parseSections([programsSection(['nginx'])] as const, out);
+      expect(p.keepalived?.path).toBe(join(bin, 'keepalived'));
+      expect(p.nginx?.path).toBe(join(bin, 'nginx'));
+      expect(p.curl?.path).toBe(join(decoys, 'curl'));
+      expect(asked()).toEqual(['keepalived', 'nginx']);
+    } finally {
+      rmSync(decoys, { recursive: true, force: true });
+    }
+  });
+
+  test('a program not installed: no path, no identity, nothing run for it', () => {
+    const only = mkdtempSync(join(tmpdir(), 'hactl-only-'));
+    try {
+      execFileSync('cp', [join(bin, 'keepalived'), join(only, 'keepalived')]);
+      rmSync(log, { force: true });
+      // /usr/bin and /bin for stat and head; this machine's nginx (if any) is in /usr/sbin.
+      const p = runSections([programsSection(['nginx'])] as const, '', `${only}:/usr/bin:/bin`)[0];
+      expect(p.nginx).toBeUndefined();
+      expect(p.keepalived).toMatchObject({ path: join(only, 'keepalived'), version: '2.2.7' });
+      expect(p.keepalived?.id).toMatch(/^\d+:\d+:\d+:\d+$/);
+      expect(asked()).toEqual(['keepalived']);
+    } finally {
+      rmSync(only, { recursive: true, force: true });
+    }
+  });
+
+  test('both identities from one stat process', () => {
+    const wrap = mkdtempSync(join(tmpdir(), 'hactl-stat-'));
+    try {
+      const stats = join(wrap, 'stats');
+      const real = execFileSync('sh', ['-c', 'command -v stat'], { encoding: 'utf8' }).trim();
+      writeFileSync(join(wrap, 'stat'), `#!/bin/sh\necho "$#" >> ${stats}\nexec ${real} "$@"\n`);
+      chmodSync(join(wrap, 'stat'), 0o755);
+      const first = read();
+      rmSync(log, { force: true });
+      const p = runSections(
+        [
+          programsSection(['nginx'], {
+            keepalived: { id: first.keepalived!.id!, version: '2.2.7' },
+            nginx: { id: first.nginx!.id!, version: '1.22.1' },
+          }),
+        ] as const,
+        '',
+        `${wrap}:${path}`,
+      )[0];
+      expect(p.nginx?.id).toBe(first.nginx?.id);
+      expect(p.keepalived?.id).toBe(first.keepalived?.id);
+      expect(asked()).toEqual([]);
+      // one call: -L -c FORMAT -- keepalived nginx
+      expect(execFileSync('cat', [stats], { encoding: 'utf8' })).toBe('6\n');
+    } finally {
+      rmSync(wrap, { recursive: true, force: true });
+    }
+  });
+
   test('a known identity for another program or a wrong one is not trusted', () => {
     const first = read();
     const p = read({
