@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { arch, release } from 'node:os';
 
+const packageJson = () => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
 function fastVersion() {
   if (process.argv[2] !== '--version') return undefined;
   if (process.platform === 'linux') {
@@ -22,7 +24,7 @@ function fastVersion() {
     )
       return undefined;
   }
-  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const pjson = packageJson();
   const cpu = arch() === 'ia32' ? 'x86' : arch();
   return `${pjson.name}/${pjson.version} ${process.platform}-${cpu} node-${process.version}\n`;
 }
@@ -33,7 +35,7 @@ function fastVersion() {
  * and tells oclif to skip its check for this process only.
  */
 function nodeTooOld() {
-  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const pjson = packageJson();
   const want = /^>=\s*(\d+)\.(\d+)/.exec(pjson.engines?.node ?? '');
   if (!want) return undefined;
   const [major, minor] = process.versions.node.split('.').map(Number);

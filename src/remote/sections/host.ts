@@ -93,8 +93,9 @@ const IDENTITIES = raw('pg_s=$(stat -L -c \'%d:%i:%s:%Z %n\' -- "$pg_k" "$pg_x" 
  * `pg_v name path known-id command…`: prints the binary's identity (its line of `$pg_s`), then
  * its version line, by running the command, unless the identity is the known one (then the
  * parser takes the known version). The command runs the very file found and stat'ed (its path),
- * so the identity and the version are of one binary. Running `keepalived --version` and `nginx -v` was most of
- * the facts' cost on the host (each a big dynamically linked program); a stat is one small one.
+ * so the identity and the version are of one binary. Running `keepalived --version` and
+ * `nginx -v` was most of the facts' cost on the host (each a big dynamically linked program); a
+ * stat is one small one.
  */
 const VERSION_OF = raw(
   [
