@@ -117,6 +117,21 @@ function parse(data: Buffer): ParsedKey | Error {
   return Array.isArray(k) ? (k[0] as ParsedKey) : k;
 }
 
+/**
+ * An identity file's key, parsed once per content: every host of a run offers the same few
+ * keys, and a 50-host run parsed one key 50 times (about 1 ms each). The file is still read on
+ * every connect, so an edited or replaced key is the one offered.
+ */
+const parsedKeys = new Map<string, { data: Buffer; key: ParsedKey | Error }>();
+
+function parseIdentity(path: string, data: Buffer): ParsedKey | Error {
+  const hit = parsedKeys.get(path);
+  if (hit && hit.data.equals(data)) return hit.key;
+  const key = parse(data);
+  parsedKeys.set(path, { data, key });
+  return key;
+}
+
 /** The blob of `<file>.pub`, which ssh uses to find a locked or absent key in the agent. */
 async function pubBlob(path: string): Promise<Buffer | undefined> {
   const read = await readOptional(`${path}.pub`);
@@ -131,7 +146,7 @@ async function loadKey(t: SshEndpoint, file: IdentityFile, haveAgent: boolean): 
     const note = `cannot read it (${read.error})`;
     return agentOnly(t, file, haveAgent, await pubBlob(file.path), note, false);
   }
-  const k = parse(read.data);
+  const k = parseIdentity(file.path, read.data);
   if (!(k instanceof Error) && k.isPrivateKey()) return { file, key: k, blob: k.getPublicSSH() };
   // A public key as IdentityFile: agent-only setups (a hardware or password-manager agent).
   if (!(k instanceof Error)) return agentOnly(t, file, haveAgent, k.getPublicSSH(), 'a public key: agent only', false);

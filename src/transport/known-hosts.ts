@@ -173,9 +173,10 @@ export async function readKnownHosts(file: string): Promise<string> {
  * A known_hosts file's entries, parsed once per content: every host of a run asks twice (key
  * types before the handshake, then the check), and a 100-host run read and parsed the file
  * 200 times. The file is stat'ed on every ask and read again when it changed (another process,
- * or this one's accept-new), so a check never sees an older file than a read would.
+ * or this one's accept-new), so a check never sees an older file than a read would. The parse
+ * itself is shared while in flight: the hosts of a run ask at once, before any read is back.
  */
-const parsed = new Map<string, { sig: string; entries: KnownHostsEntry[] }>();
+const parsed = new Map<string, { sig: string; entries: Promise<KnownHostsEntry[]> }>();
 
 async function knownEntries(file: string): Promise<KnownHostsEntry[]> {
   let sig = 'absent';
@@ -187,8 +188,11 @@ async function knownEntries(file: string): Promise<KnownHostsEntry[]> {
   }
   const hit = parsed.get(file);
   if (hit && hit.sig === sig) return hit.entries;
-  const entries = parseKnownHosts(await readKnownHosts(file));
-  parsed.set(file, { sig, entries });
+  const entries = readKnownHosts(file).then(parseKnownHosts);
+  const slot = { sig, entries };
+  parsed.set(file, slot);
+  // A failed read is not remembered: the next ask reads again (and fails closed again).
+  entries.catch(() => parsed.get(file) === slot && parsed.delete(file));
   return entries;
 }
 

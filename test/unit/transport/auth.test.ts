@@ -118,3 +118,20 @@ test('nothing to offer: says so, with what was tried', async () => {
   expect((err as TransportError).kind).toBe('auth');
   expect(String(err)).toMatch(/no key to offer root@10.0.0.1:22: no ssh-agent/);
 });
+
+test('a key file is parsed once per content: the same bytes give the same key; new bytes, the new key', async () => {
+  const path = key('rotating');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'first', '-f', path]);
+  const e = endpoint(['rotating'], { agent: undefined });
+  const keyOf = async () => ((await authMethods(e)).methods[0] as { key: ParsedKey }).key;
+  const [a, b] = await Promise.all([keyOf(), keyOf()]);
+  expect(a.comment).toBe('first');
+  expect(b).toBe(a);
+  expect(await keyOf()).toBe(a);
+  // Replaced in place (the operator rotates the key): the next connect offers the new one.
+  rmSync(path);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'second', '-f', path]);
+  const c = await keyOf();
+  expect(c.comment).toBe('second');
+  expect(c.getPublicSSH().equals(a.getPublicSSH())).toBe(false);
+});

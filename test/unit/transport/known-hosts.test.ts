@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -197,6 +198,18 @@ describe('files and policy', () => {
     expect(await knownKeyTypes(file, 'lb2', 22)).toEqual(['ecdsa-sha2-nistp256']);
     rmSync(file);
     expect((await checkHostKey(file, 'lb1', 22, keys.b.blob)).status).toBe('unknown');
+  });
+
+  test('one read for the hosts that ask at once: a file that can be read only once answers them all', async () => {
+    // A FIFO gives its content to one reader; a second read gets nothing. The hosts of a run
+    // ask together, before any read is back, so they must share the first.
+    const file = join(dir, 'fifo');
+    execFileSync('mkfifo', [file]);
+    const asks = Promise.all(['lb1', 'lb1', 'lb1'].map((h) => knownKeyTypes(file, h, 22)));
+    // Written from the thread pool: opening a FIFO waits for the other end.
+    await writeFile(file, `lb1 ${keys.a.pub}\n`);
+    expect(await asks).toEqual([['ssh-ed25519'], ['ssh-ed25519'], ['ssh-ed25519']]);
+    rmSync(file);
   });
 
   test('accept-new appends a hashed line, creating dir 0700 and file 0600; no duplicates', async () => {
