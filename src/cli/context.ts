@@ -38,13 +38,16 @@ function lazy<T>(load: () => Promise<T>): () => Promise<T> {
 
 function defaults(): CommandContext {
   const ssh = lazy(() => import('../run/connector.js'));
+  const sshCache = lazy(() => import('../transport/ssh-g-cache.js'));
   const init = lazy(() => import('../init/discover.js'));
   return {
     connect: () => {
       // What ~/.ssh/config could not honour is the operator's to know: stderr, as all human text.
-      const connector = lazy(async () =>
-        (await ssh()).sshConnector({ warn: (m) => process.stderr.write(`hactl: ${m}\n`) }),
-      );
+      // ssh -G answers are kept between runs, in the operator's cache directory.
+      const connector = lazy(async () => {
+        const [{ sshConnector }, { sshGCache }] = await Promise.all([ssh(), sshCache()]);
+        return sshConnector({ warn: (m) => process.stderr.write(`hactl: ${m}\n`), cache: sshGCache() });
+      });
       const connect: LbConnector = async (lb) => (await connector())(lb);
       connect.warm = async (lbs) => (await connector()).warm?.(lbs);
       return connect;

@@ -12,22 +12,15 @@
  * write theirs (the last one wins; the other's entries are asked again next time). The file is
  * written once, when the process exits, by a rename, so it is never half written.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { cacheFile, writeCacheFile } from '../util/cache-file.js';
 import type { KnownPrograms, Programs } from './sections/host.js';
+
+export { cacheFile };
 
 const FORMAT = 1;
 /** Entries kept; the oldest go first, so a laptop that deploys many sites keeps a bounded file. */
 const MAX_HOSTS = 5_000;
-
-export function cacheFile(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string | undefined {
-  if (env.HACTL_CACHE_DIR !== undefined)
-    return env.HACTL_CACHE_DIR ? join(env.HACTL_CACHE_DIR, 'programs.json') : undefined;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'hactl', 'programs.json');
-  if (!env.HOME) return undefined;
-  if (platform === 'darwin') return join(env.HOME, 'Library', 'Caches', 'hactl', 'programs.json');
-  return join(env.HOME, '.cache', 'hactl', 'programs.json');
-}
 
 const ID = /^\d+:\d+:\d+:\d+$/;
 const VERSION = /^\d+(?:\.\d+)+$/;
@@ -91,20 +84,7 @@ export class KnownProgramsCache {
     if (!this.dirty || !this.file || !this.hosts) return;
     this.dirty = false;
     const entries = [...this.hosts].slice(-MAX_HOSTS);
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, hosts: Object.fromEntries(entries) })}\n`, {
-        mode: 0o600,
-      });
-      renameSync(tmp, this.file);
-    } catch {
-      try {
-        rmSync(tmp, { force: true }); // leave no temporary file behind
-      } catch {
-        // nothing more to do
-      }
-    }
+    writeCacheFile(this.file, `${JSON.stringify({ format: FORMAT, hosts: Object.fromEntries(entries) })}\n`);
   }
 }
 

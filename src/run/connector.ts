@@ -5,10 +5,11 @@
  */
 import type { LoadBalancer } from '../inventory/model.js';
 import type { LbConnector } from '../transport/transport.js';
-import { connect, JumpPool } from '../transport/connect.js';
+import type { JumpPool } from '../transport/connect.js';
 import { NoOpenSsh, openSshLookup } from '../transport/openssh-config.js';
 import { resolveTarget, type ResolveInput } from '../transport/resolve-target.js';
 import { builtinLookup, type HostLookup } from '../transport/ssh-config.js';
+import type { SshGCache } from '../transport/ssh-g-cache.js';
 import type { SshTarget } from '../transport/target.js';
 
 export interface ConnectorOptions {
@@ -18,11 +19,13 @@ export interface ConnectorOptions {
   ssh?: string;
   /** Notes for the operator (what the built-in reader ignored). Default: none. */
   warn?: (message: string) => void;
+  /** ssh -G answers kept between runs. Default: none. */
+  cache?: SshGCache;
 }
 
 /** ssh -G while there is an OpenSSH client; from the first ENOENT on, hactl's own reader. */
 export function systemLookup(opts: ConnectorOptions = {}): HostLookup & { readonly builtin: boolean } {
-  const openssh = openSshLookup({ ssh: opts.ssh, configPath: opts.sshConfigPath });
+  const openssh = openSshLookup({ ssh: opts.ssh, configPath: opts.sshConfigPath, cache: opts.cache });
   const builtin = builtinLookup(opts.sshConfigPath);
   let useBuiltin = false;
   const lookup = async (host: string, over?: Parameters<HostLookup>[1]) => {
@@ -59,7 +62,11 @@ export function targetResolver(opts: ConnectorOptions = {}): (input: ResolveInpu
 
 export function sshConnector(opts: ConnectorOptions = {}): LbConnector {
   const resolver = targetResolver(opts);
-  const jumps = new JumpPool();
+  // ssh2 (about 25 ms to load) is imported once the ssh -G lookups are under way, so the two
+  // overlap: the lookups run in their own processes while this one loads the SSH client.
+  let client: Promise<{ connect: typeof import('../transport/connect.js').connect; jumps: JumpPool }> | undefined;
+  const sshClient = () =>
+    (client ??= import('../transport/connect.js').then((m) => ({ connect: m.connect, jumps: new m.JumpPool() })));
   // One resolution per load balancer and run, whether warm() or the connect asked first.
   const targets = new Map<string, Promise<SshTarget>>();
   const resolve = (lb: LoadBalancer) => {
@@ -74,12 +81,17 @@ export function sshConnector(opts: ConnectorOptions = {}): LbConnector {
     }
     return p;
   };
-  const connector: LbConnector = async (lb) => connect(await resolve(lb), { jumps });
+  const connector: LbConnector = async (lb) => {
+    const target = resolve(lb);
+    const { connect, jumps } = await sshClient();
+    return connect(await target, { jumps });
+  };
   connector.warm = async (lbs) => {
     for (const lb of lbs) void resolve(lb);
     // Let the lookups start (their ssh -G processes are spawned from queued callbacks) before
-    // the caller goes on with synchronous work.
+    // the caller goes on with synchronous work, then load ssh2 while they run.
     await new Promise((r) => setImmediate(r));
+    void sshClient().catch(() => undefined);
   };
   return connector;
 }

@@ -20,6 +20,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quote, sh } from '../shell/quote.js';
 import type { HostConfig, HostLookup, LookupOverrides } from './ssh-config.js';
+import { sshGFingerprint, type SshGAnswers, type SshGCache } from './ssh-g-cache.js';
 
 const DEFAULT_USER = 'hactl-default-user';
 const DEFAULT_IDENTITY = '/hactl-default-identity';
@@ -31,6 +32,8 @@ export interface OpenSshOptions {
   /** Read only this file, as `ssh -F` does (no system config). Default: ~/.ssh/config, then /etc/ssh/ssh_config. */
   configPath?: string;
   home?: string;
+  /** Answers kept between runs (ssh-g-cache.ts). Default: none, ssh is asked once per host and lookup. */
+  cache?: SshGCache;
 }
 
 /** No OpenSSH client to ask (spawning `ssh` failed with ENOENT). */
@@ -58,15 +61,17 @@ export function parseSshG(text: string): HostConfig {
   return out;
 }
 
-/** The file ssh -G reads: the real configs, then the markers. */
-export function wrapperConfig(opts: OpenSshOptions): string {
+/** The config files the wrapper includes. */
+function wrappedFiles(opts: OpenSshOptions): string[] {
   // An Include is permission-checked where `-F` is not: /dev/null (0666) or "none" means "no config", as for ssh -F.
   const none = opts.configPath === '/dev/null' || opts.configPath === 'none';
-  const files = none
-    ? []
-    : opts.configPath
-      ? [opts.configPath]
-      : [join(opts.home ?? homedir(), '.ssh', 'config'), SYSTEM_CONFIG];
+  if (none) return [];
+  return opts.configPath ? [opts.configPath] : [join(opts.home ?? homedir(), '.ssh', 'config'), SYSTEM_CONFIG];
+}
+
+/** The file ssh -G reads: the real configs, then the markers. */
+export function wrapperConfig(opts: OpenSshOptions): string {
+  const files = wrappedFiles(opts);
   return [
     '# Written by hactl for ssh -G: the configs ssh reads, then markers for "not set"',
     ...files.map((f) => `Include "${f}"`),
@@ -195,6 +200,15 @@ async function runGroup(ssh: string, wrapper: string, group: readonly Pending[])
   group.forEach((q, i) => settled.has(i) || q.reject(new Error(`ssh -G ${q.host}: no answer from the lookup`)));
 }
 
+/** The answers kept for this configuration, if it has a cache and the answers can be kept. */
+async function answersKept(opts: OpenSshOptions, ssh: string): Promise<SshGAnswers | undefined> {
+  if (!opts.cache) return undefined;
+  const fp = await sshGFingerprint({ ssh, wrapper: wrapperConfig(opts), files: wrappedFiles(opts) }).catch(
+    () => undefined,
+  );
+  return fp ? opts.cache.answers(fp) : undefined;
+}
+
 /**
  * A HostLookup backed by `ssh -G`. The wrapper file exists only while an ssh -G runs (lookups
  * come in one burst per run, all hosts at once), so a process killed later leaves nothing in
@@ -231,14 +245,26 @@ export function openSshLookup(opts: OpenSshOptions = {}): HostLookup & { close()
       for (const q of batch) q.reject(err);
     });
   };
+  let kept: Promise<SshGAnswers | undefined> | undefined;
+  const keptAnswers = () => (kept ??= answersKept(opts, ssh));
+  const ask = (host: string, over: LookupOverrides) =>
+    new Promise<string>((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ host, over, resolve, reject });
+    });
   const lookup = (host: string, over: LookupOverrides = {}) => {
     const key = JSON.stringify([host, over.user, over.port, over.jump]);
     let p = cache.get(key);
     if (!p) {
-      p = new Promise<string>((resolve, reject) => {
-        if (queue.length === 0) setImmediate(flush);
-        queue.push({ host, over, resolve, reject });
-      }).then(parseSshG);
+      p = keptAnswers()
+        .then(async (answers) => {
+          const known = answers?.get(key);
+          if (known !== undefined) return known;
+          const answer = await ask(host, over);
+          answers?.set(key, answer);
+          return answer;
+        })
+        .then(parseSshG);
       cache.set(key, p);
     }
     return p;

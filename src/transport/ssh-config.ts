@@ -80,7 +80,7 @@ export function expandHome(path: string, home = homedir()): string {
 }
 
 /** Split `Key value`, `Key=value`, `Key "quoted value"`. */
-function splitLine(raw: string): { key: string; keyword: string; args: string[]; rest: string } | undefined {
+export function splitLine(raw: string): { key: string; keyword: string; args: string[]; rest: string } | undefined {
   const line = raw.trim();
   if (line === '' || line.startsWith('#')) return undefined;
   const m = /^([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
