@@ -14,7 +14,11 @@ const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
 const out = join(dist, 'cli');
 
-const entryPoints = { 'hooks/not-found': join(dist, 'src', 'cli', 'not-found.js') };
+const entryPoints = {
+  'hooks/not-found': join(dist, 'src', 'cli', 'not-found.js'),
+  // bin/run.js finds the compile cache's directory with it, before oclif loads.
+  'util/cache-file': join(dist, 'src', 'util', 'cache-file.js'),
+};
 (function commands(dir) {
   for (const f of readdirSync(dir)) {
     const p = join(dir, f);

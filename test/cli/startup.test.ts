@@ -4,7 +4,8 @@
  * check, which bin/run.js replaces with its own). Uses dist/ (npm test builds first).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT } from '../helpers/inventory.js';
@@ -72,5 +73,46 @@ describe("bin/run.js checks hactl's engines.node itself", () => {
     const r = run(v);
     expect(r.stderr).not.toMatch(/needs Node\.js/);
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the compile cache (module.enableCompileCache, Node.js 22.1 and later)', () => {
+  const run = (cacheDir: string, preload = true) => {
+    const log = join(dir, `cc-${Math.random().toString(16).slice(2)}.log`);
+    writeFileSync(log, '');
+    const r = spawnSync(
+      process.execPath,
+      [
+        ...(preload ? ['--import', join(HELPERS, 'compile-cache.mjs')] : []),
+        join(ROOT, 'bin', 'run.js'),
+        'validate',
+        '-i',
+        INVENTORY,
+      ],
+      { env: { ...env, HACTL_CACHE_DIR: cacheDir, HACTL_CC_LOG: log }, encoding: 'utf8' },
+    );
+    return { status: r.status, asked: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  };
+
+  test("is kept in hactl's cache directory, private, before anything else loads", () => {
+    const cache = join(dir, 'cache-a');
+    expect(run(cache)).toEqual({ status: 0, asked: [join(cache, 'compile')] });
+    expect(statSync(join(cache, 'compile')).mode & 0o777).toBe(0o700);
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+  });
+
+  test('HACTL_CACHE_DIR= (empty) keeps none; a directory that cannot be made is not an error', () => {
+    expect(run('')).toEqual({ status: 0, asked: [] });
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    expect(run(join(file, 'cache'))).toEqual({ status: 0, asked: [] });
+  });
+
+  test('a Node.js without it (20) starts as before and makes no directory', () => {
+    const cache = join(dir, 'cache-b');
+    expect(run(cache, false).status).toBe(0);
+    expect(existsSync(join(cache, 'compile'))).toBe(
+      typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function',
+    );
   });
 });
