@@ -2,7 +2,8 @@
  * ~/.ssh/config as OpenSSH itself reads it: `ssh -G host` prints the options in force for a host
  * after every Host and Match block, Include, token in HostName, and the system config
  * (/etc/ssh/ssh_config), without connecting (about 5-10 ms a host). One run per host and
- * command-line overrides, cached for the connector's lifetime. The lookups of one burst (every
+ * command-line overrides, cached for the connector's lifetime, and between runs while nothing
+ * the answer depends on has changed (ssh-g-cache.ts). The lookups of one burst (every
  * host of a run, asked at once) share one `sh`, which runs their `ssh -G` a few at a time:
  * node spawning a process blocks its event loop for a fork of a big process (0.35 s of the
  * 100-LB no-op when it spawned one ssh per host; with eight `sh`, 100 lookups stalled it for
