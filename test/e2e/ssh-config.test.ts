@@ -4,7 +4,7 @@
  * chain. The operator's HOME points at a directory holding that config, so the CLI reads it as
  * it would on a laptop; each load balancer's sshd names the bastion as its client.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -40,12 +40,12 @@ beforeAll(() => {
 
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-const hactl = (args: string[]) =>
+const hactl = (args: string[], env: Record<string, string> = {}) =>
   execa('node', [BIN, ...args], {
     reject: false,
     timeout: 180_000,
     stdin: 'ignore',
-    env: { ...process.env, HOME: home, NO_COLOR: '1', SSH_AUTH_SOCK: '' },
+    env: { ...process.env, HOME: home, HACTL_CACHE_DIR: join(home, 'cache'), NO_COLOR: '1', SSH_AUTH_SOCK: '', ...env },
   });
 
 test('each load balancer sees its bastion as the client: lb1 through the ProxyCommand, lb2 through the last hop', async () => {
@@ -71,4 +71,28 @@ test('hactl deploy and verify work through them, reading ~/.ssh/config from HOME
   expect({ code: deploy.exitCode, stderr: deploy.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
   const verify = await hactl(['verify', '-i', lab.state.files.inventory, '--quiet']);
   expect({ code: verify.exitCode, stdout: verify.stdout }).toEqual({ code: 0, stdout: '' });
+}, 240_000);
+
+test('the ssh -G answers are kept between runs: the next run asks none, until ~/.ssh/config changes', async () => {
+  // An ssh first on PATH that logs each -G and is then the real one (the ProxyCommand's ssh too).
+  const bin = join(home, 'bin');
+  const log = join(home, 'ssh-g.log');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'ssh'), `#!/bin/sh\n[ "$1" = -G ] && echo "$*" >> ${log}\nexec /usr/bin/ssh "$@"\n`);
+  chmodSync(join(bin, 'ssh'), 0o755);
+  writeFileSync(log, '');
+  const env = { PATH: `${bin}:${process.env.PATH}` };
+  const asked = () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+  const verify = async () => {
+    const r = await hactl(['verify', '-i', lab.state.files.inventory, '--quiet'], env);
+    expect({ code: r.exitCode, stdout: r.stdout }).toEqual({ code: 0, stdout: '' });
+  };
+  await verify(); // another ssh binary: asked again
+  const first = asked();
+  expect(first).toBeGreaterThanOrEqual(2); // both load balancers (and the jump hosts of lb2's chain)
+  await verify();
+  expect(asked()).toBe(first);
+  appendFileSync(config, '# edited\n');
+  await verify();
+  expect(asked()).toBe(2 * first);
 }, 240_000);
