@@ -5,7 +5,17 @@
  * registry), and the installed hactl run from an unrelated directory.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +59,7 @@ test('the tarball holds the bundled CLI, the manifest, the precompiled files and
     'oclif.manifest.json',
     'dist/cli/commands/deploy.js',
     'dist/cli/hooks/not-found.js',
+    'dist/cli/util/cache-file.js',
     'dist/inventory-validator.cjs',
     'dist/templates.precompiled.cjs',
     'dist/handlebars.runtime.cjs',
@@ -74,6 +85,26 @@ test('installed: --version, validate and render from another directory', async (
   const typo = await run(['valdate', '-i', inv], elsewhere);
   expect(typo.exitCode).toBe(2);
   expect(typo.stderr).toMatch(/Did you mean validate\?/);
+}, 60_000);
+
+test("installed: where Node has a compile cache (22.1+), bin/run.js finds hactl's cache directory", async () => {
+  // Node 20 has none: a recording module.enableCompileCache stands in, preloaded.
+  const log = join(tmp, 'compile-cache.log');
+  writeFileSync(log, '');
+  const cache = join(tmp, 'cache');
+  const v = await execa(hactl, ['validate', '-i', join(ROOT, 'inventory.example.yaml')], {
+    cwd: tmp,
+    reject: false,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: `--import ${join(ROOT, 'test', 'helpers', 'load-log', 'compile-cache.mjs')}`,
+      HACTL_CACHE_DIR: cache,
+      HACTL_CC_LOG: log,
+      HACTL_VRRP_PASS: 'lab-pass',
+    },
+  });
+  expect({ code: v.exitCode, out: v.stdout }).toEqual({ code: 0, out: expect.stringMatching(/valid \(/) });
+  expect(readFileSync(log, 'utf8')).toBe(`${join(cache, 'compile')}\n`);
 }, 60_000);
 
 test('build-time dependencies stay out of the install', () => {
