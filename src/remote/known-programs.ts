@@ -16,8 +16,6 @@ import { readFileSync } from 'node:fs';
 import { cacheFile, writeCacheFile } from '../util/cache-file.js';
 import type { KnownPrograms, Programs } from './sections/host.js';
 
-export { cacheFile };
-
 const FORMAT = 1;
 /** Entries kept; the oldest go first, so a laptop that deploys many sites keeps a bounded file. */
 const MAX_HOSTS = 5_000;

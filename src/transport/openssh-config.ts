@@ -42,6 +42,17 @@ export class NoOpenSsh extends Error {
   override name = 'NoOpenSsh';
 }
 
+/** The `ssh -G` keywords parseSshG reads. */
+const USED = /^(hostname|user|port|identityfile|identitiesonly|identityagent|proxycommand|proxyjump)\s/i;
+
+/** The lines of an answer parseSshG reads: all that is worth keeping between runs. */
+function usedLines(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => USED.test(l.trim()))
+    .join('\n');
+}
+
 /** Parses `ssh -G` output into what hactl uses. */
 export function parseSshG(text: string): HostConfig {
   const out: HostConfig = { identityFiles: [], identitiesOnly: false, ignored: [] };
@@ -261,7 +272,7 @@ export function openSshLookup(opts: OpenSshOptions = {}): HostLookup & { close()
         .then(async (answers) => {
           const known = answers?.get(key);
           if (known !== undefined) return known;
-          const answer = await ask(host, over);
+          const answer = usedLines(await ask(host, over));
           answers?.set(key, answer);
           return answer;
         })

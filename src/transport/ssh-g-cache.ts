@@ -16,7 +16,7 @@
  * `Match exec` (a command), `Match localnetwork` (the network), `CanonicalizeHostname` other
  * than `no` anywhere (DNS), a Match criterion hactl does not know, an Include it cannot
  * follow exactly (a `[` class, a wildcard in a directory, a token), an empty PATH entry, or a
- * file it cannot read. The answers are stored as the lines hactl uses, in the user's cache
+ * file it cannot read. The answers are stored as given (the lines hactl parses), in the user's cache
  * directory (0600), written once at exit by a rename; `HACTL_CACHE_DIR=` turns it off.
  */
 import { createHash } from 'node:crypto';
@@ -39,8 +39,6 @@ const MAX_DEPTH = 16;
  * Fedora's and RHEL's system config has `Match final all`.
  */
 const PURE_CRITERIA = new Set(['all', 'host', 'originalhost', 'user', 'localuser', 'tagged', 'canonical', 'final']);
-/** The ssh -G lines hactl reads (parseSshG); the rest of the answer is not kept. */
-const KEPT = /^(hostname|user|port|identityfile|identitiesonly|identityagent|proxycommand|proxyjump)\s/i;
 
 export interface FingerprintInput {
   /** The ssh command as given (a name looked up on PATH, or a path). */
@@ -178,13 +176,9 @@ export class SshGCache {
     return {
       get: (key) => current.answers.get(key),
       set: (key, answer) => {
-        const kept = answer
-          .split('\n')
-          .filter((l) => KEPT.test(l))
-          .join('\n');
-        if (current.answers.get(key) === kept) return;
+        if (current.answers.get(key) === answer) return;
         current.answers.delete(key);
-        current.answers.set(key, kept);
+        current.answers.set(key, answer);
         this.dirty = true;
       },
     };

@@ -11,7 +11,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheFile, KnownProgramsCache } from '../../../src/remote/known-programs.js';
+import { KnownProgramsCache } from '../../../src/remote/known-programs.js';
+import { cacheFile } from '../../../src/util/cache-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hactl-known-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
